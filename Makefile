@@ -1,0 +1,34 @@
+# qsolve: set-up, main job and tests.  `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test lint bench clean
+
+$(BIN)/qsolve: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch is pinned to the CPU release that installs without a multi-GB download.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/qsolve
+
+setup: $(BIN)/qsolve
+
+demo: setup
+	$(BIN)/qsolve solve puzzle15 --random-walk 60 --seed 1 --heuristic manhattan
+	$(BIN)/qsolve solve cube2 --random-walk 12 --seed 1 --heuristic oracle
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python benchmarks/search_speed.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

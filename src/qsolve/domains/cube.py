@@ -1,0 +1,287 @@
+"""Rubik's cubes: the 3x3x3 cube in the quarter-turn metric, its meta-action variant, and the 2x2x2.
+
+States are facelet colours in Kociemba order U1..U9 R1..R9 F1..F9 D1..D9 L1..L9 B1..B9, colour ``c``
+meaning the colour of face ``"URFDLB"[c]``'s centre.  Moves are facelet permutations derived from the
+cube's geometry, so ``next = state[perm]``.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from qsolve.domains.base import Domain
+from qsolve.errors import QsolveError
+
+FACES = "URFDLB"
+
+# Each face's outward normal, and how its 3x3 grid (row r, column c) maps to 3D positions, in
+# doubled coordinates: cubie positions in {-2, 0, 2}, stickers one unit further out (±3).
+_NORMALS = {"U": (0, 1, 0), "R": (1, 0, 0), "F": (0, 0, 1), "D": (0, -1, 0), "L": (-1, 0, 0), "B": (0, 0, -1)}
+
+
+def _sticker_position(face: str, r: int, c: int) -> tuple[int, int, int]:
+    a, b = 2 * (r - 1), 2 * (c - 1)  # row offset (downwards), column offset (rightwards)
+    return {
+        "U": (b, 3, a),
+        "R": (3, -a, -b),
+        "F": (b, -a, 3),
+        "D": (b, -3, -a),
+        "L": (-3, -a, b),
+        "B": (-b, -a, -3),
+    }[face]
+
+
+_POSITIONS = [_sticker_position(f, i // 3, i % 3) for f in FACES for i in range(9)]
+_INDEX = {p: i for i, p in enumerate(_POSITIONS)}
+
+
+def _quarter_turn(face: str) -> np.ndarray:
+    """Permutation for a clockwise quarter turn of ``face`` (looking at it): next = state[perm]."""
+    n = np.array(_NORMALS[face])
+    perm = np.arange(54)
+    for src, p in enumerate(_POSITIONS):
+        v = np.array(p)
+        if v @ n < 2:
+            continue
+        # A clockwise turn seen from outside is a rotation by -90 degrees about the normal.
+        rotated = -np.cross(n, v) + n * (n @ v)
+        perm[_INDEX[tuple(int(x) for x in rotated)]] = src
+    return perm
+
+
+QUARTER_TURNS = [m for f in FACES for m in (f, f + "'")]
+# Base move order of the cube3 domain: U U' R R' F F' D D' L L' B B'.
+CUBE3_MOVES = ["U", "U'", "R", "R'", "F", "F'", "D", "D'", "L", "L'", "B", "B'"]
+
+
+def _move_perms(names: list[str]) -> np.ndarray:
+    perms = []
+    for name in names:
+        p = _quarter_turn(name[0])
+        if name.endswith("'"):
+            p = np.argsort(p)  # the inverse permutation
+        perms.append(p)
+    return np.array(perms, dtype=np.int64)
+
+
+def inverse_move(name: str) -> str:
+    return name[:-1] if name.endswith("'") else name + "'"
+
+
+# Cubies by the facelets (0-based Kociemba indices) they carry, in the order of Kociemba's
+# definitions: corners URF UFL ULB UBR DFR DLF DBL DRB, edges UR UF UL UB DR DF DL DB FR FL BL BR.
+def _f(name: str) -> int:
+    return FACES.index(name[0]) * 9 + int(name[1]) - 1
+
+
+CORNER_FACELETS = np.array(
+    [
+        [_f(x) for x in c.split()]
+        for c in "U9 R1 F3|U7 F1 L3|U1 L1 B3|U3 B1 R3|D3 F9 R7|D1 L9 F7|D7 B9 L7|D9 R9 B7".split("|")
+    ]
+)
+EDGE_FACELETS = np.array(
+    [
+        [_f(x) for x in e.split()]
+        for e in "U6 R2|U8 F2|U4 L2|U2 B2|D6 R8|D2 F8|D4 L8|D8 B8|F6 R4|F4 L6|B6 L4|B4 R6".split("|")
+    ]
+)
+GOAL3 = np.repeat(np.arange(6, dtype=np.uint8), 9)
+CORNER_COLOURS = GOAL3[CORNER_FACELETS]  # [8, 3]
+EDGE_COLOURS = GOAL3[EDGE_FACELETS]  # [12, 2]
+
+
+def _cubie_lookup(colours: np.ndarray) -> np.ndarray:
+    """Table from a colour-set bitmask to the cubie carrying those colours (-1 for none)."""
+    table = np.full(64, -1, dtype=np.int64)
+    for i, cs in enumerate(colours):
+        table[np.bitwise_or.reduce(1 << cs.astype(np.int64))] = i
+    return table
+
+
+_CORNER_BY_MASK = _cubie_lookup(CORNER_COLOURS)
+_EDGE_BY_MASK = _cubie_lookup(EDGE_COLOURS)
+
+
+def cubies(states: np.ndarray, corner_facelets: np.ndarray = CORNER_FACELETS) -> dict[str, np.ndarray]:
+    """Cubie decomposition of facelet states ``[N, 54]``: permutation and orientation arrays.
+
+    Corner orientation is the index of the U/D-coloured facelet among the corner's three, edge
+    orientation is 0 when the edge's first facelet carries the colour of its first face.  Unknown
+    colour sets give cubie -1.
+    """
+    c = states[:, corner_facelets].astype(np.int64)  # [N, 8, 3]
+    corner_perm = _CORNER_BY_MASK[np.bitwise_or.reduce(1 << c, axis=2)]
+    corner_ori = np.argmax((c == 0) | (c == 3), axis=2)
+    out = {"corner_perm": corner_perm, "corner_ori": corner_ori}
+    if states.shape[1] == 54:
+        e = states[:, EDGE_FACELETS].astype(np.int64)  # [N, 12, 2]
+        edge_perm = _EDGE_BY_MASK[np.bitwise_or.reduce(1 << e, axis=2)]
+        first = EDGE_COLOURS[np.maximum(edge_perm, 0), 0]
+        out["edge_perm"] = edge_perm
+        out["edge_ori"] = (e[:, :, 0] != first).astype(np.int64)
+    return out
+
+
+def permutation_parity(perms: np.ndarray) -> np.ndarray:
+    """``[N]`` parity (0 even, 1 odd) of each row of ``perms`` (a permutation of 0..k-1)."""
+    k = perms.shape[1]
+    inversions = np.zeros(perms.shape[0], dtype=np.int64)
+    for i, j in itertools.combinations(range(k), 2):
+        inversions += perms[:, i] > perms[:, j]
+    return inversions % 2
+
+
+def _parse_colours(text: str, length: int, domain: str) -> np.ndarray:
+    text = "".join(text.split())
+    if len(text) != length:
+        raise QsolveError(f"a {domain} state has {length} facelet letters, got {len(text)}")
+    bad = sorted(set(text) - set(FACES))
+    if bad:
+        raise QsolveError(f"unknown colour letter(s) {''.join(bad)!r} in {domain} state (use {FACES})")
+    state = np.array([FACES.index(ch) for ch in text], dtype=np.uint8)
+    counts = np.bincount(state, minlength=6)
+    if np.any(counts != length // 6):
+        wrong = ", ".join(f"{FACES[i]}: {n}" for i, n in enumerate(counts) if n != length // 6)
+        raise QsolveError(f"each colour must appear {length // 6} times in a {domain} state ({wrong})")
+    return state
+
+
+def _check_cubies(state: np.ndarray, domain: str, corner_facelets: np.ndarray) -> None:
+    parts = cubies(state[None, :], corner_facelets)
+    cp, co = parts["corner_perm"][0], parts["corner_ori"][0]
+    if np.any(cp < 0) or len(set(cp.tolist())) != 8:
+        raise QsolveError(f"impossible {domain}: the corner stickers do not form the 8 corners")
+    if co.sum() % 3:
+        raise QsolveError(f"impossible {domain}: a corner is twisted")
+    if "edge_perm" not in parts:
+        return
+    ep, eo = parts["edge_perm"][0], parts["edge_ori"][0]
+    if np.any(ep < 0) or len(set(ep.tolist())) != 12:
+        raise QsolveError(f"impossible {domain}: the edge stickers do not form the 12 edges")
+    if eo.sum() % 2:
+        raise QsolveError(f"impossible {domain}: an edge is flipped")
+    if permutation_parity(cp[None])[0] != permutation_parity(ep[None])[0]:
+        raise QsolveError(f"impossible {domain}: two pieces are swapped (permutation parity)")
+
+
+class Cube3(Domain):
+    """The 3x3x3 Rubik's cube with the 12 quarter turns ``U U' R R' F F' D D' L L' B B'``."""
+
+    name = "cube3"
+    num_values = 6
+
+    def __init__(self) -> None:
+        self.action_names = list(CUBE3_MOVES)
+        self.perms = _move_perms(CUBE3_MOVES)  # [A, 54]
+        self.action_costs = np.ones(len(self.action_names))
+        self.goal = GOAL3.copy()
+
+    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(states, self.perms[actions], axis=1)
+
+    def parse_state(self, text: str) -> np.ndarray:
+        state = _parse_colours(text, 54, self.name)
+        if np.any(state[4::9] != np.arange(6)):
+            raise QsolveError("the centres of a cube3 state must read U R F D L B (letter = colour of that face's centre)")
+        _check_cubies(state, self.name, CORNER_FACELETS)
+        return state
+
+    def format_state(self, state: np.ndarray) -> str:
+        return "".join(FACES[int(c)] for c in state)
+
+
+class Cube3Meta(Cube3):
+    """cube3 plus all 1872 sequences of 2 and 3 quarter turns as meta-actions (1884 actions).
+
+    A meta-action costs its number of quarter turns.  Scrambles and reported moves use the quarter
+    turns; ``format_moves`` writes meta-actions as ``[U R' F]``.
+    """
+
+    name = "cube3-meta"
+
+    def __init__(self) -> None:
+        super().__init__()
+        base = self.perms
+        self.sequences: list[tuple[int, ...]] = [(a,) for a in range(12)]
+        for length in (2, 3):
+            self.sequences += list(itertools.product(range(12), repeat=length))
+        perms = []
+        for seq in self.sequences:
+            p = np.arange(54)
+            for a in seq:
+                p = p[base[a]]
+            perms.append(p)
+        self.perms = np.array(perms, dtype=np.int64)
+        self.action_costs = np.array([len(s) for s in self.sequences], dtype=np.float64)
+        self.action_names = [
+            CUBE3_MOVES[s[0]] if len(s) == 1 else "[" + " ".join(CUBE3_MOVES[a] for a in s) + "]"
+            for s in self.sequences
+        ]
+
+    def parse_moves(self, text: str) -> list[int]:
+        return Cube3().parse_moves(text)
+
+    def base_moves(self, actions: list[int] | np.ndarray) -> list[str]:
+        return [CUBE3_MOVES[a] for i in actions for a in self.sequences[int(i)]]
+
+
+# The 2x2x2 cube: the corner facelets 1, 3, 7, 9 of each face of the 3x3 string, DLB corner fixed.
+CUBE2_FACELETS = np.array([f * 9 + i for f in range(6) for i in (0, 2, 6, 8)])
+_TO_CUBE2 = {int(f): i for i, f in enumerate(CUBE2_FACELETS)}
+CUBE2_CORNER_FACELETS = np.vectorize(_TO_CUBE2.__getitem__)(CORNER_FACELETS)
+CUBE2_MOVES = ["U", "U'", "R", "R'", "F", "F'"]
+# DLB, the fixed corner: D7 L7 B9 in the 3x3 numbering.
+_DBL = CUBE2_CORNER_FACELETS[6]
+
+
+class Cube2(Domain):
+    """The 2x2x2 cube with the 6 quarter turns ``U U' R R' F F'`` (DLB corner fixed; 3,674,160 states)."""
+
+    name = "cube2"
+    num_values = 6
+
+    def __init__(self) -> None:
+        self.action_names = list(CUBE2_MOVES)
+        full = _move_perms(CUBE2_MOVES)  # [6, 54]: corner facelets map to corner facelets
+        self.perms = np.vectorize(_TO_CUBE2.__getitem__)(full[:, CUBE2_FACELETS])
+        self.action_costs = np.ones(6)
+        self.goal = GOAL3[CUBE2_FACELETS].copy()
+
+    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(states, self.perms[actions], axis=1)
+
+    def parse_state(self, text: str) -> np.ndarray:
+        state = _parse_colours(text, 24, self.name)
+        _check_cubies_2(state)
+        if np.any(state[_DBL] != self.goal[_DBL]):
+            raise QsolveError("a cube2 state keeps the DLB corner fixed: D7, L7, B9 must read D, L, B")
+        return state
+
+    def format_state(self, state: np.ndarray) -> str:
+        return "".join(FACES[int(c)] for c in state)
+
+    def index(self, states: np.ndarray) -> np.ndarray:
+        """A perfect hash of ``[N, 24]`` states onto ``[0, 3674160)``: corner permutation and twist."""
+        parts = cubies(states, CUBE2_CORNER_FACELETS)
+        perm, ori = parts["corner_perm"][:, :6], parts["corner_ori"][:, :6]
+        # Lehmer rank of the first 7 corners (the DBL corner, number 6, never moves; the 7th
+        # corner in the list, DRB, is determined by the rest).
+        corners = np.concatenate([perm, parts["corner_perm"][:, 7:8]], axis=1)  # [N, 7]
+        corners = np.where(corners == 7, 6, corners)
+        rank = np.zeros(states.shape[0], dtype=np.int64)
+        for i in range(7):
+            smaller = np.sum(corners[:, i + 1 :] < corners[:, i : i + 1], axis=1)
+            rank = rank * (7 - i) + smaller
+        twist = np.zeros(states.shape[0], dtype=np.int64)
+        for i in range(6):
+            twist = twist * 3 + ori[:, i]
+        return rank * 729 + twist
+
+    num_states = 3674160
+
+
+def _check_cubies_2(state: np.ndarray) -> None:
+    _check_cubies(state, "cube2", CUBE2_CORNER_FACELETS)

@@ -1,0 +1,105 @@
+"""The n x n sliding-tile puzzle (puzzle8, puzzle15, puzzle24) as a batched domain."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qsolve.domains.base import Domain
+from qsolve.errors import QsolveError
+
+
+class SlidingPuzzle(Domain):
+    """Tiles ``1 .. n*n-1`` and a blank (0) on an n x n board, stored row-major.
+
+    Moves are named by the direction the tile moves into the blank: ``U`` slides the tile below
+    the blank up (the blank moves down), ``D`` the tile above down, ``L`` the tile on the right
+    to the left, ``R`` the tile on the left to the right.  The goal is ``1 2 ... n*n-1 0``.
+    """
+
+    def __init__(self, size: int) -> None:
+        # The tiles are stored as uint8, so boards beyond 16 x 16 would overflow.
+        if not 2 <= size <= 16:
+            raise QsolveError(f"sliding puzzle size must be between 2 and 16, got {size}")
+        self.size = size
+        d = size * size
+        self.name = f"puzzle{d - 1}"
+        self.action_names = ["U", "D", "L", "R"]
+        self.action_costs = np.ones(4, dtype=np.float64)
+        self.goal = np.concatenate([np.arange(1, d), [0]]).astype(self.dtype)
+        self.num_values = d
+        # Blank displacement of each action: U moves the blank one row down, and so on.
+        drow = np.array([1, -1, 0, 0])
+        dcol = np.array([0, 0, 1, -1])
+        pos = np.arange(d)
+        rows, cols = pos // size, pos % size
+        new_rows = rows[:, None] + drow[None, :]
+        new_cols = cols[:, None] + dcol[None, :]
+        # [D, A] per blank position: which moves stay on the board, and where the blank goes
+        # (itself when the move is not applicable, so the swap in `step` is a no-op).
+        self._applicable = (new_rows >= 0) & (new_rows < size) & (new_cols >= 0) & (new_cols < size)
+        self._targets = np.where(self._applicable, new_rows * size + new_cols, pos[:, None])
+        self._pairs = np.triu_indices(d, k=1)  # (i, j) index pairs with i < j, for inversions
+
+    def _blanks(self, states: np.ndarray) -> np.ndarray:
+        """``[N]`` int: the index of the blank in each state."""
+        return np.argmax(states == 0, axis=1)
+
+    def applicable(self, states: np.ndarray) -> np.ndarray:
+        """``[N, 4]`` bool: the moves whose tile lies on the board."""
+        return self._applicable[self._blanks(states)]
+
+    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """Slide the tile ``actions[i]`` names into the blank of ``states[i]``."""
+        rows = np.arange(states.shape[0])
+        blanks = self._blanks(states)
+        targets = self._targets[blanks, np.asarray(actions, dtype=np.int64)]
+        out = states.copy()
+        out[rows, blanks] = states[rows, targets]
+        out[rows, targets] = 0
+        return out
+
+    def solvable(self, states: np.ndarray) -> np.ndarray:
+        """``[N]`` bool: which permutations can reach the goal (the parity invariant holds)."""
+        i, j = self._pairs
+        a, b = states[:, i], states[:, j]
+        inversions = np.sum((a > b) & (b != 0), axis=1)
+        if self.size % 2 == 1:
+            # A vertical move jumps the tile over n-1 others, an even number: parity is fixed.
+            return inversions % 2 == 0
+        # For even n each vertical move flips the inversion parity and changes the blank row.
+        blank_rows = self._blanks(states) // self.size
+        return (inversions + blank_rows) % 2 == (self.size - 1) % 2
+
+    def parse_state(self, text: str) -> np.ndarray:
+        """The ``[D]`` state written as space-separated tiles, 0 for the blank."""
+        d = self.state_dim
+        tokens = text.replace(",", " ").split()
+        if len(tokens) != d:
+            raise QsolveError(f"{self.name} needs {d} tiles (0 for the blank), got {len(tokens)}")
+        tiles: list[int] = []
+        for token in tokens:
+            try:
+                tiles.append(int(token))
+            except ValueError:
+                raise QsolveError(f"{self.name} tile {token!r} is not an integer") from None
+        out_of_range = [t for t in tiles if not 0 <= t < d]
+        if out_of_range:
+            raise QsolveError(f"{self.name} tile {out_of_range[0]} is out of range 0..{d - 1}")
+        counts = np.bincount(tiles, minlength=d)
+        if np.any(counts != 1):
+            repeated = " ".join(str(t) for t in np.flatnonzero(counts > 1))
+            missing = " ".join(str(t) for t in np.flatnonzero(counts == 0))
+            raise QsolveError(
+                f"{self.name} tiles must be 0..{d - 1} once each: repeated {repeated}, "
+                f"missing {missing}"
+            )
+        state: np.ndarray = np.array(tiles, dtype=self.dtype)
+        if not self.solvable(state[None, :])[0]:
+            raise QsolveError(
+                f"{self.name} state {text.strip()!r} is unsolvable (wrong permutation parity)"
+            )
+        return state
+
+    def format_state(self, state: np.ndarray) -> str:
+        """The tiles of one ``[D]`` state, space separated."""
+        return " ".join(str(int(t)) for t in state)

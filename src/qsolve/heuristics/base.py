@@ -1,0 +1,39 @@
+"""The heuristic interface shared by Q* and A*: anything that maps a batch of states to Q-values.
+
+``q_values(states)`` returns ``[N, A]`` estimates of c(s, a) + h(child) for every action, ``inf`` for
+inapplicable actions.  ``values(states)`` returns ``[N]`` cost-to-go estimates h(s).  A Q heuristic
+(a Q network) computes ``values`` as ``min_a Q(s, a)``; a state-value heuristic (Manhattan distance,
+an exact table, a V network) computes ``q_values`` by expanding the children.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qsolve.domains.base import Domain
+
+
+class Heuristic:
+    """Base class: subclasses implement ``q_values`` (a Q heuristic) or ``values`` (a state heuristic)."""
+
+    name: str = "heuristic"
+
+    def __init__(self, domain: Domain) -> None:
+        self.domain = domain
+
+    def q_values(self, states: np.ndarray) -> np.ndarray:
+        """``[N, A]`` float: transition cost plus cost-to-go of the child, ``inf`` where inapplicable."""
+        children, mask = self.domain.expand(states)
+        n, a, d = children.shape
+        h = self.values(children.reshape(n * a, d)).reshape(n, a)
+        q = self.domain.action_costs[None, :] + h
+        return np.where(mask, q, np.inf)
+
+    def values(self, states: np.ndarray) -> np.ndarray:
+        """``[N]`` float: estimated cost-to-go of each state (0 at the goal)."""
+        q = self.q_values(states)
+        h = np.min(q, axis=1)
+        return np.where(self.domain.is_goal(states), 0.0, h)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} for {self.domain.name}>"

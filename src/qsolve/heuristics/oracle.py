@@ -1,0 +1,90 @@
+"""The exact cost-to-go, from a breadth-first search over every state (puzzle8 and cube2).
+
+The table is computed once and cached on disk (``$QSOLVE_CACHE`` or ``~/.cache/qsolve``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from qsolve.domains.base import Domain
+from qsolve.domains.cube import Cube2
+from qsolve.domains.sliding import SlidingPuzzle
+from qsolve.errors import QsolveError
+from qsolve.heuristics.base import Heuristic
+
+
+def permutation_rank(perms: np.ndarray) -> np.ndarray:
+    """Lehmer rank of each row of ``[N, k]`` permutations of 0..k-1, in [0, k!)."""
+    n, k = perms.shape
+    rank = np.zeros(n, dtype=np.int64)
+    for i in range(k):
+        smaller = np.sum(perms[:, i + 1 :] < perms[:, i : i + 1], axis=1)
+        rank = rank * (k - i) + smaller
+    return rank
+
+
+def state_index(domain: Domain, states: np.ndarray) -> np.ndarray:
+    """A perfect hash of the domain's states, for the domains that have a distance table."""
+    if isinstance(domain, Cube2):
+        return domain.index(states)
+    return permutation_rank(states.astype(np.int64))
+
+
+def table_size(domain: Domain) -> int:
+    if isinstance(domain, Cube2):
+        return Cube2.num_states
+    return int(np.prod(np.arange(1, domain.state_dim + 1)))
+
+
+def breadth_first_distances(domain: Domain) -> np.ndarray:
+    """Distance from the goal of every state, by index (-1 for unreachable), as int8.
+
+    Uses that every domain with a table has unit costs and reversible moves, so the distance to
+    the goal equals the distance from it.
+    """
+    dist = np.full(table_size(domain), -1, dtype=np.int8)
+    frontier = domain.goal[None, :].copy()
+    dist[state_index(domain, frontier)] = 0
+    depth = 0
+    while len(frontier):
+        depth += 1
+        children, mask = domain.expand(frontier)
+        children = children[mask]
+        index = state_index(domain, children)
+        fresh = dist[index] == -1
+        index, first = np.unique(index[fresh], return_index=True)
+        dist[index] = depth
+        frontier = children[fresh][first]
+    return dist
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("QSOLVE_CACHE", Path.home() / ".cache" / "qsolve"))
+
+
+class Oracle(Heuristic):
+    """h*(s), the exact cost-to-go, looked up in a breadth-first distance table."""
+
+    name = "oracle"
+    domains = ("puzzle8", "cube2")
+
+    def __init__(self, domain: Domain) -> None:
+        super().__init__(domain)
+        if domain.name not in self.domains or not isinstance(domain, SlidingPuzzle | Cube2):
+            raise QsolveError(f"the oracle heuristic exists only for {' and '.join(self.domains)}, not {domain.name}")
+        path = cache_dir() / f"oracle-{domain.name}.npy"
+        try:
+            self.table = np.load(path)
+        except (OSError, ValueError):
+            self.table = breadth_first_distances(domain)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(tmp, self.table)
+            os.replace(tmp, path)
+
+    def values(self, states: np.ndarray) -> np.ndarray:
+        return self.table[state_index(self.domain, states)].astype(np.float64)

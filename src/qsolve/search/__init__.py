@@ -1,0 +1,7 @@
+"""Search: Q* over (node, action) pairs and the batch weighted A* baseline."""
+
+from qsolve.search.astar import astar_search
+from qsolve.search.common import Limits, SearchResult
+from qsolve.search.qstar import qstar_search
+
+__all__ = ["Limits", "SearchResult", "astar_search", "qstar_search"]

@@ -1,0 +1,99 @@
+"""Batch weighted A* search, the DeepCubeA baseline.
+
+The open list holds nodes with priority f = weight * g + h.  Each iteration pops the
+``batch_size`` best nodes, generates all their applicable children and evaluates h on all of the
+new children in one call.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+
+import numpy as np
+
+from qsolve.domains.base import Domain
+from qsolve.heuristics.base import Heuristic
+from qsolve.search.common import Incumbent, Limits, NodeStore, SearchResult
+from qsolve.search.qstar import _result
+
+
+def astar_search(
+    domain: Domain,
+    heuristic: Heuristic,
+    start: np.ndarray,
+    batch_size: int = 1,
+    weight: float = 1.0,
+    optimal: bool = False,
+    limits: Limits | None = None,
+) -> SearchResult:
+    """Solve ``start`` ([D]) with batch weighted A*; ``optimal`` as in ``qstar_search``."""
+    limits = limits or Limits()
+    started = time.perf_counter()
+    store = NodeStore(start)
+    incumbent = Incumbent()
+    incumbent.offer(store, np.array([0]), domain.is_goal(start[None, :]))
+    g = store.g
+    h: list[float] = []
+    # A node's entry is live while its generation is unchanged; expanding or reopening it bumps it.
+    generation: list[int] = [0]
+    heap: list[tuple[float, int, int]] = []
+    heuristic_inputs = 0
+
+    def evaluate(nodes: np.ndarray) -> None:
+        nonlocal heuristic_inputs
+        h.extend([0.0] * (store.size - len(h)))
+        if len(nodes):
+            values = heuristic.values(store.states[nodes])
+            heuristic_inputs += len(nodes)
+            for node, value in zip(nodes.tolist(), values.tolist(), strict=True):
+                h[node] = value
+
+    def push(nodes: np.ndarray) -> None:
+        for node in nodes.tolist():
+            heapq.heappush(heap, (weight * g[node] + h[node], node, generation[node]))
+
+    nodes_generated, iterations = 1, 0
+    reason = None
+    if not incumbent.found:
+        evaluate(np.array([0]))
+        push(np.array([0]))
+    while heap and not (incumbent.found and not optimal):
+        reason = limits.exceeded(iterations, nodes_generated, started)
+        if reason:
+            break
+        parents: list[int] = []
+        while len(parents) < batch_size and heap:
+            f, node, gen = heapq.heappop(heap)
+            if gen != generation[node]:
+                continue
+            if f >= incumbent.cost:
+                heap.clear()
+                break
+            generation[node] += 1  # closed until reopened
+            parents.append(node)
+        if not parents:
+            break
+        iterations += 1
+        parent_ids = np.array(parents, dtype=np.int64)
+        children, mask = domain.expand(store.states[parent_ids])  # [P, A, D], [P, A]
+        rows, actions = np.nonzero(mask)
+        children = children[rows, actions]
+        parent_of = parent_ids[rows]
+        path_costs = np.array([g[p] for p in parents])[rows] + domain.action_costs[actions]
+        nodes_generated += len(children)
+        ids, new, reopened = store.insert(children, parent_of, actions, path_costs)
+        is_goal = domain.is_goal(children)
+        incumbent.offer(store, ids, is_goal)
+        generation.extend([0] * len(new))
+        for node in reopened.tolist():
+            generation[node] += 1
+        goal_ids = ids[is_goal & (ids >= 0)]
+        if len(goal_ids):
+            new = new[~np.isin(new, goal_ids)]
+            reopened = reopened[~np.isin(reopened, goal_ids)]
+        evaluate(new)
+        push(new)
+        push(reopened)
+    stop = reason or ("solved" if incumbent.found else "exhausted")
+    return _result(domain, store, incumbent, nodes_generated, iterations, started, heuristic_inputs, stop)

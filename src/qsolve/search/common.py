@@ -1,0 +1,160 @@
+"""What Q* and A* share: the node store with duplicate detection, limits, and the result record."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class SearchResult:
+    """The outcome of one search: the solution (if any) and what it cost to find."""
+
+    solved: bool
+    actions: list[int]  # action indices in the searched domain
+    moves: list[str]  # move names in the base domain's notation (meta-actions expanded)
+    cost: float  # path cost of the solution (nan when unsolved)
+    nodes_generated: int
+    iterations: int
+    seconds: float
+    heuristic_inputs: int  # states given to the heuristic
+    stop_reason: str = "solved"  # solved | exhausted | max_iterations | max_nodes | time_limit
+    meta_moves: list[str] = field(default_factory=list)  # the domain's own action names
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "solved": self.solved,
+            "moves": self.moves,
+            "cost": self.cost if self.solved else None,
+            "nodes_generated": self.nodes_generated,
+            "iterations": self.iterations,
+            "seconds": round(self.seconds, 6),
+            "heuristic_inputs": self.heuristic_inputs,
+            "stop_reason": self.stop_reason,
+        }
+        if self.meta_moves != self.moves:
+            out["actions"] = self.meta_moves
+        return out
+
+
+@dataclass
+class Limits:
+    """Budgets per instance; ``None`` means unlimited."""
+
+    max_iterations: int | None = None
+    max_nodes: int | None = None
+    time_limit: float | None = None
+
+    def exceeded(self, iterations: int, nodes: int, started: float) -> str | None:
+        if self.max_iterations is not None and iterations >= self.max_iterations:
+            return "max_iterations"
+        if self.max_nodes is not None and nodes >= self.max_nodes:
+            return "max_nodes"
+        if self.time_limit is not None and time.perf_counter() - started >= self.time_limit:
+            return "time_limit"
+        return None
+
+
+def grow(array: np.ndarray, size: int) -> np.ndarray:
+    """``array`` with room for at least ``size`` rows (capacity doubles)."""
+    if size <= array.shape[0]:
+        return array
+    bigger = np.empty((max(size, 2 * array.shape[0]), *array.shape[1:]), dtype=array.dtype)
+    bigger[: array.shape[0]] = array
+    return bigger
+
+
+class NodeStore:
+    """Search nodes in growable arrays, indexed by state for exact duplicate detection.
+
+    A node keeps its state, its parent node, the action that reached it and its path cost g.
+    Path costs live in a Python list because the open list reads them one at a time.
+    """
+
+    def __init__(self, start: np.ndarray) -> None:
+        self.dim = start.shape[0]
+        self.states = np.empty((1024, self.dim), dtype=start.dtype)
+        self.parent = np.empty(1024, dtype=np.int64)
+        self.action = np.empty(1024, dtype=np.int64)
+        self.g: list[float] = []
+        self.index: dict[bytes, int] = {}
+        self.size = 0
+        self.insert(start[None, :], np.array([-1]), np.array([-1]), np.array([0.0]))
+
+    def insert(
+        self, states: np.ndarray, parents: np.ndarray, actions: np.ndarray, path_costs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Add ``[N, D]`` children, dropping those already reached at a lower or equal path cost.
+
+        Returns per row the node id (``-1`` when dropped), and the ids of the new nodes and of the
+        existing nodes whose path cost went down (reopened), each in order of first appearance.
+        """
+        buf = np.ascontiguousarray(states).tobytes()
+        d = states.shape[1] * states.itemsize
+        costs = path_costs.tolist()
+        index, g = self.index, self.g
+        ids = [-1] * len(costs)
+        new_rows: list[int] = []
+        updates: list[tuple[int, int]] = []
+        base = self.size
+        for i, cost in enumerate(costs):
+            key = buf[i * d : (i + 1) * d]
+            node = index.get(key)
+            if node is None:
+                node = base + len(new_rows)
+                index[key] = node
+                new_rows.append(i)
+                g.append(cost)
+                ids[i] = node
+            elif cost < g[node]:
+                g[node] = cost
+                updates.append((node, i))
+                ids[i] = node
+        n_new = len(new_rows)
+        end = base + n_new
+        self.states = grow(self.states, end)
+        self.parent = grow(self.parent, end)
+        self.action = grow(self.action, end)
+        rows = np.array(new_rows, dtype=np.int64)
+        self.states[base:end] = states[rows]
+        self.parent[base:end] = parents[rows]
+        self.action[base:end] = actions[rows]
+        reopened: dict[int, None] = {}
+        for node, i in updates:
+            self.parent[node] = parents[i]
+            self.action[node] = actions[i]
+            if node < base:
+                reopened[node] = None
+        self.size = end
+        return (
+            np.array(ids, dtype=np.int64),
+            np.arange(base, end, dtype=np.int64),
+            np.array(list(reopened), dtype=np.int64),
+        )
+
+    def path(self, node: int) -> list[int]:
+        """The actions from the start to ``node``."""
+        actions = []
+        while self.parent[node] >= 0:
+            actions.append(int(self.action[node]))
+            node = int(self.parent[node])
+        return actions[::-1]
+
+
+class Incumbent:
+    """The cheapest goal node generated so far."""
+
+    def __init__(self) -> None:
+        self.cost = float("inf")
+        self.node = -1
+
+    def offer(self, store: NodeStore, ids: np.ndarray, is_goal: np.ndarray) -> None:
+        for node in ids[is_goal & (ids >= 0)].tolist():
+            if store.g[node] < self.cost:
+                self.cost, self.node = store.g[node], node
+
+    @property
+    def found(self) -> bool:
+        return self.node >= 0
