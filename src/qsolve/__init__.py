@@ -1,0 +1,25 @@
+"""qsolve: learn heuristic functions with deep Q-networks and solve pathfinding problems with Q* search."""
+
+from qsolve.api import ALGORITHMS, load_heuristic, shipped_model, solve
+from qsolve.domains import DOMAINS, Domain, get_domain
+from qsolve.errors import QsolveError
+from qsolve.heuristics import Heuristic
+from qsolve.search import Limits, SearchResult
+
+domain = get_domain
+
+__all__ = [
+    "ALGORITHMS",
+    "DOMAINS",
+    "Domain",
+    "Heuristic",
+    "Limits",
+    "QsolveError",
+    "SearchResult",
+    "domain",
+    "get_domain",
+    "load_heuristic",
+    "shipped_model",
+    "solve",
+]
+__version__ = "0.1.0"

@@ -2,7 +2,7 @@
 
 The open list holds nodes with priority f = weight * g + h.  Each iteration pops the
 ``batch_size`` best nodes, generates all their applicable children and evaluates h on all of the
-new children in one call.
+new children in one call.  Ties in f go to the newest node.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def astar_search(
 
     def push(nodes: np.ndarray) -> None:
         for node in nodes.tolist():
-            heapq.heappush(heap, (weight * g[node] + h[node], node, generation[node]))
+            heapq.heappush(heap, (weight * g[node] + h[node], -node, generation[node]))
 
     nodes_generated, iterations = 1, 0
     reason = None
@@ -64,7 +64,8 @@ def astar_search(
             break
         parents: list[int] = []
         while len(parents) < batch_size and heap:
-            f, node, gen = heapq.heappop(heap)
+            f, negative_node, gen = heapq.heappop(heap)
+            node = -negative_node
             if gen != generation[node]:
                 continue
             if f >= incumbent.cost:

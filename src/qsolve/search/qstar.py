@@ -118,11 +118,11 @@ def qstar_search(
             if lazy:
                 if ranks.finite[node]:
                     _, q = ranks.get(node, 0)
-                    heapq.heappush(heap, (weight * g[node] + q, node, 0, generation[node]))
+                    heapq.heappush(heap, (weight * g[node] + q, -node, 0, generation[node]))
             else:
                 for rank in range(ranks.finite[node]):
                     _, q = ranks.get(node, rank)
-                    heapq.heappush(heap, (weight * g[node] + q, node, rank, generation[node]))
+                    heapq.heappush(heap, (weight * g[node] + q, -node, rank, generation[node]))
 
     nodes_generated, iterations = 1, 0
     reason = None
@@ -136,7 +136,8 @@ def qstar_search(
         parents: list[int] = []
         actions: list[int] = []
         while len(parents) < batch_size and heap:
-            f, node, rank, gen = heap[0]
+            f, negative_node, rank, gen = heap[0]
+            node = -negative_node
             if gen != generation[node]:
                 heapq.heappop(heap)
                 continue
@@ -148,7 +149,7 @@ def qstar_search(
             actions.append(action)
             if lazy and rank + 1 < ranks.finite[node]:
                 _, q = ranks.get(node, rank + 1)
-                heapq.heapreplace(heap, (weight * g[node] + q, node, rank + 1, gen))
+                heapq.heapreplace(heap, (weight * g[node] + q, negative_node, rank + 1, gen))
             else:
                 heapq.heappop(heap)
         if not parents:

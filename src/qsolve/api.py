@@ -1,0 +1,101 @@
+"""The public API: pick a domain, pick a heuristic, solve states.  The CLI is a thin layer over this."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qsolve.domains import DOMAINS, Domain, get_domain
+from qsolve.errors import QsolveError
+from qsolve.heuristics import CLASSICAL, Heuristic, get_heuristic
+from qsolve.search import Limits, SearchResult, astar_search, qstar_search
+
+ALGORITHMS = ("qstar", "astar")
+MODELS_DIR = Path(__file__).parent / "models"
+
+
+def shipped_model(domain: Domain) -> Path | None:
+    """The folder of the model shipped for ``domain``, if there is one."""
+    path = MODELS_DIR / domain.name
+    return path if (path / "config.json").is_file() else None
+
+
+def default_heuristic_name(domain: Domain) -> str:
+    """The shipped model of the domain, else the best classical heuristic it has."""
+    model = shipped_model(domain)
+    if model is not None:
+        return str(model)
+    return "manhattan" if domain.name.startswith("puzzle") else "zero"
+
+
+def load_heuristic(
+    spec: str | Path | Heuristic | None,
+    domain: Domain | str,
+    device: str = "auto",
+    heuristic_batch: int = 100_000,
+) -> Heuristic:
+    """A heuristic for ``domain``: a classical name, a trained model folder, or ``None`` (default)."""
+    domain = get_domain(domain) if isinstance(domain, str) else domain
+    if isinstance(spec, Heuristic):
+        if spec.domain.name != domain.name:
+            raise QsolveError(f"the heuristic is for {spec.domain.name}, not {domain.name}")
+        return spec
+    spec = default_heuristic_name(domain) if spec is None else str(spec)
+    if spec in CLASSICAL:
+        return get_heuristic(spec, domain)
+    if not Path(spec).exists():
+        raise QsolveError(
+            f"unknown heuristic {spec!r}: not one of {', '.join(CLASSICAL)} and no such model folder"
+        )
+    from qsolve.networks import load_heuristic as load_network  # torch loads only when needed
+
+    return load_network(spec, domain, device=device, heuristic_batch=heuristic_batch)
+
+
+def as_states(domain: Domain, states: np.ndarray | Sequence[str] | str) -> np.ndarray:
+    """``[N, D]`` states from an array (one state or many) or from state texts."""
+    if isinstance(states, str):
+        states = [states]
+    if not isinstance(states, np.ndarray):
+        return np.stack([domain.parse_state(text) for text in states]) if len(states) else np.empty((0, domain.state_dim), domain.dtype)
+    states = np.atleast_2d(states)
+    if states.shape[1] != domain.state_dim:
+        raise QsolveError(f"{domain.name} states have {domain.state_dim} entries, got {states.shape[1]}")
+    return states.astype(domain.dtype)
+
+
+def solve(
+    domain: Domain | str,
+    states: np.ndarray | Sequence[str] | str,
+    heuristic: str | Path | Heuristic | None = None,
+    algorithm: str = "qstar",
+    batch_size: int = 1,
+    weight: float = 1.0,
+    optimal: bool = False,
+    time_limit: float | None = None,
+    max_nodes: int | None = None,
+    max_iterations: int | None = None,
+    device: str = "auto",
+    heuristic_batch: int = 100_000,
+) -> list[SearchResult]:
+    """Solve each start state with Q* (or A*) and return one ``SearchResult`` per state."""
+    domain = get_domain(domain) if isinstance(domain, str) else domain
+    if algorithm not in ALGORITHMS:
+        raise QsolveError(f"unknown algorithm {algorithm!r} (choose from {', '.join(ALGORITHMS)})")
+    if batch_size < 1:
+        raise QsolveError(f"the batch size must be at least 1, got {batch_size}")
+    if not 0.0 <= weight <= 1.0:
+        raise QsolveError(f"the weight must lie in [0, 1], got {weight}")
+    starts = as_states(domain, states)
+    h = load_heuristic(heuristic, domain, device=device, heuristic_batch=heuristic_batch)
+    limits = Limits(max_iterations=max_iterations, max_nodes=max_nodes, time_limit=time_limit)
+    search = qstar_search if algorithm == "qstar" else astar_search
+    return [
+        search(domain, h, start, batch_size=batch_size, weight=weight, optimal=optimal, limits=limits)
+        for start in starts
+    ]
+
+
+__all__ = ["ALGORITHMS", "DOMAINS", "load_heuristic", "get_domain", "shipped_model", "solve"]

@@ -1,0 +1,218 @@
+"""The ``qsolve`` command line: a thin layer over the public API in ``qsolve.api``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from qsolve import api
+from qsolve.domains import DOMAINS, Domain, get_domain
+from qsolve.errors import QsolveError
+from qsolve.search import SearchResult
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def _weight(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"the weight must lie in [0, 1], got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qsolve", description="Learn heuristics with deep Q-networks and solve puzzles with Q* search."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("domains", help="list the domains and their action counts")
+
+    solve = commands.add_parser("solve", help="solve puzzle states with Q* or A* search")
+    solve.add_argument("domain", help=f"one of: {', '.join(DOMAINS)}")
+    source = solve.add_mutually_exclusive_group(required=True)
+    source.add_argument("--state", help="a state in the domain's text form")
+    source.add_argument("--scramble", help="moves applied to the goal, e.g. \"R U R' U'\"")
+    source.add_argument("--random-walk", type=_non_negative_int, metavar="K", help="K random moves from the goal")
+    source.add_argument("--file", type=Path, help="one state a line; fields after the state are ignored")
+    solve.add_argument("--count", type=_positive_int, default=1, help="instances for --random-walk (default 1)")
+    solve.add_argument("--seed", type=int, default=0, help="random seed for --random-walk (default 0)")
+    solve.add_argument("--heuristic", help="zero, manhattan, oracle or a model folder (default: shipped model)")
+    solve.add_argument("--algorithm", choices=api.ALGORITHMS, default="qstar", help="search algorithm (default qstar)")
+    solve.add_argument("--batch-size", type=_positive_int, default=1, help="pairs (Q*) or nodes (A*) per iteration")
+    solve.add_argument("--weight", type=_weight, default=1.0, help="weight λ on the path cost, in [0, 1] (default 1)")
+    solve.add_argument("--time-limit", type=_seconds, default=60.0, help="seconds per instance (default 60)")
+    solve.add_argument("--max-nodes", type=_positive_int, help="nodes generated per instance")
+    solve.add_argument("--optimal", action="store_true", help="search on until the solution is provably shortest")
+    solve.add_argument("--device", default="auto", help="device for a network heuristic: auto, cpu or cuda")
+    solve.add_argument("--heuristic-batch", type=_positive_int, default=100_000, help="most states per network call")
+    solve.add_argument("--json", action="store_true", help="one JSON object per instance, one per line")
+
+    try:
+        from qsolve import cli_train
+    except ImportError:  # training needs torch; solving with classical heuristics does not
+        pass
+    else:
+        cli_train.add_parser(commands)
+    return parser
+
+
+def _read_file(domain: Domain, path: Path) -> Iterator[tuple[int, np.ndarray | QsolveError]]:
+    """(line number, state or the error for that line) for each non-empty line of ``path``."""
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise QsolveError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+    for number, line in enumerate(lines, start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        # Cube and lights-out states are one field; sliding-puzzle states are state_dim fields.
+        width = domain.state_dim if domain.name.startswith("puzzle") else 1
+        try:
+            yield number, domain.parse_state(" ".join(fields[:width]))
+        except QsolveError as error:
+            yield number, QsolveError(f"{path}:{number}: {error}")
+
+
+def _starts(args: argparse.Namespace, domain: Domain) -> Iterator[tuple[str, np.ndarray | QsolveError]]:
+    if args.state is not None:
+        yield "state", domain.parse_state(args.state)
+    elif args.scramble is not None:
+        yield "scramble", domain.apply_moves(domain.goal, domain.parse_moves(args.scramble))
+    elif args.random_walk is not None:
+        rng = np.random.default_rng(args.seed)
+        for state in domain.random_walk(np.full(args.count, args.random_walk), rng):
+            yield f"random walk {args.random_walk}", state
+    else:
+        for number, item in _read_file(domain, args.file):
+            yield f"line {number}", item
+
+
+def _print_result(domain: Domain, start: np.ndarray, label: str, result: SearchResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{domain.name}[/bold] {label}: {domain.format_state(start)}")
+    if result.solved:
+        console.print(f"solution ({len(result.moves)} moves): {' '.join(result.moves) or '(already solved)'}")
+        if result.meta_moves != result.moves:
+            console.print(f"as {domain.name} actions: {' '.join(result.meta_moves)}")
+    else:
+        console.print(f"[red]not solved[/red] ({result.stop_reason.replace('_', ' ')})")
+    table = Table(show_header=True)
+    for column in ("solved", "cost", "nodes generated", "iterations", "seconds", "nodes/s", "heuristic inputs"):
+        table.add_column(column, justify="right")
+    rate = result.nodes_generated / result.seconds if result.seconds > 0 else float("nan")
+    table.add_row(
+        "yes" if result.solved else "no",
+        f"{result.cost:g}" if result.solved else "-",
+        f"{result.nodes_generated:,}",
+        f"{result.iterations:,}",
+        f"{result.seconds:.3f}",
+        f"{rate:,.0f}",
+        f"{result.heuristic_inputs:,}",
+    )
+    console.print(table)
+
+
+def _solve(args: argparse.Namespace) -> int:
+    domain = get_domain(args.domain)
+    heuristic = api.load_heuristic(args.heuristic, domain, device=args.device, heuristic_batch=args.heuristic_batch)
+    starts = list(_starts(args, domain))
+    bad = [item for _, item in starts if isinstance(item, QsolveError)]
+    if bad and not args.json:
+        raise bad[0]
+    for label, item in starts:
+        if isinstance(item, QsolveError):
+            print(f"qsolve: error: {item}", file=sys.stderr)
+            print(json.dumps({"error": str(item), "source": label}), flush=True)
+            continue
+        [result] = api.solve(
+            domain,
+            item,
+            heuristic=heuristic,
+            algorithm=args.algorithm,
+            batch_size=args.batch_size,
+            weight=args.weight,
+            optimal=args.optimal,
+            time_limit=args.time_limit,
+            max_nodes=args.max_nodes,
+        )
+        if args.json:
+            print(json.dumps(result.to_dict()), flush=True)
+        else:
+            _print_result(domain, item, label, result)
+    return 2 if bad else 0
+
+
+def _domains() -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("domain", "actions", "state entries")
+    for name in DOMAINS:
+        domain = get_domain(name)
+        table.add_row(name, str(domain.num_actions), str(domain.state_dim))
+    Console().print(table)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "domains":
+            return _domains()
+        if args.command == "solve":
+            return _solve(args)
+        from qsolve import cli_train
+
+        return cli_train.run(args)
+    except QsolveError as error:
+        print(f"qsolve: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qsolve: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

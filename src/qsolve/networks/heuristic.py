@@ -1,0 +1,130 @@
+"""A trained network as a heuristic, and loading one from a model folder.
+
+A model folder holds ``model.safetensors`` (the weights, half precision) and ``config.json``
+(the domain, the network's kind and architecture, and the training options).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from qsolve.domains.base import Domain
+from qsolve.errors import QsolveError
+from qsolve.heuristics.base import Heuristic
+from qsolve.networks.resnet import Architecture, ResidualMLP
+
+MODEL_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+FORMAT = "qsolve-model/1"
+KINDS = ("q", "v")
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when there is one, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cpu", "cuda"):
+        raise QsolveError(f"unknown device {name!r} (choose from auto, cpu, cuda)")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise QsolveError("--device cuda was asked for, but torch sees no CUDA device")
+    return torch.device(name)
+
+
+class NetworkHeuristic(Heuristic):
+    """A Q network (``kind="q"``: Q-values for all actions in one pass) or a V network (``"v"``)."""
+
+    def __init__(
+        self,
+        domain: Domain,
+        model: ResidualMLP,
+        kind: str = "q",
+        device: str | torch.device = "auto",
+        heuristic_batch: int = 100_000,
+        name: str = "network",
+    ) -> None:
+        super().__init__(domain)
+        expected = domain.num_actions if kind == "q" else 1
+        if model.arch.input_dim != domain.encoding_dim or model.arch.output_dim != expected:
+            raise QsolveError(f"the network's shape does not fit {domain.name} (kind {kind})")
+        self.device = resolve_device(device) if isinstance(device, str) else device
+        self.model = model.to(self.device)
+        self.kind = kind
+        self.heuristic_batch = max(1, int(heuristic_batch))
+        self.name = name
+
+    def _forward(self, states: np.ndarray) -> np.ndarray:
+        """The raw network output ``[N, output_dim]`` float32, in chunks of ``heuristic_batch``."""
+        out = np.empty((states.shape[0], self.model.arch.output_dim), dtype=np.float32)
+        with torch.inference_mode():
+            for lo in range(0, states.shape[0], self.heuristic_batch):
+                chunk = states[lo : lo + self.heuristic_batch]
+                x = torch.from_numpy(self.domain.encode(chunk)).to(self.device)
+                out[lo : lo + len(chunk)] = self.model(x).float().cpu().numpy()
+        return out
+
+    def q_values(self, states: np.ndarray) -> np.ndarray:
+        if self.kind == "v":
+            return super().q_values(states)
+        q = self._forward(states)
+        return np.where(self.domain.applicable(states), q, np.float32(np.inf))
+
+    def values(self, states: np.ndarray) -> np.ndarray:
+        if self.kind == "q":
+            return super().values(states)
+        h = self._forward(states)[:, 0]
+        return np.where(self.domain.is_goal(states), np.float32(0.0), h)
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """The config.json of the model folder ``path``; QsolveError if it is missing or unreadable."""
+    folder = Path(path)
+    file = folder / CONFIG_FILE
+    if not folder.is_dir():
+        raise QsolveError(f"no model folder at {folder}")
+    if not file.is_file() or not (folder / MODEL_FILE).is_file():
+        raise QsolveError(f"{folder} is not a model folder: {MODEL_FILE} and {CONFIG_FILE} expected")
+    try:
+        config = json.loads(file.read_text())
+        Architecture(**config["architecture"])
+        if config["kind"] not in KINDS or not isinstance(config["domain"], str):
+            raise ValueError(config["kind"])
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        raise QsolveError(f"{file} is corrupted or not a qsolve model config ({error})") from None
+    return dict(config)
+
+
+def load_model(path: str | Path, domain: Domain) -> tuple[ResidualMLP, dict[str, Any]]:
+    """The float32 network and config stored in the model folder ``path``, checked against ``domain``."""
+    from safetensors.torch import load_file
+
+    config = read_config(path)
+    if config["domain"] != domain.name:
+        raise QsolveError(f"model in {path} was trained for {config['domain']}, not {domain.name}")
+    model = ResidualMLP(Architecture(**config["architecture"]))
+    file = Path(path) / MODEL_FILE
+    try:
+        weights = load_file(str(file))
+        model.load_state_dict({k: v.float() for k, v in weights.items()})
+    except Exception as error:  # safetensors raises several types for damaged files
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise QsolveError(f"{file} is corrupted or does not match its config.json ({message})") from None
+    model.eval()
+    return model, config
+
+
+def load_heuristic(
+    path: str | Path,
+    domain: Domain,
+    device: str = "auto",
+    heuristic_batch: int = 100_000,
+) -> NetworkHeuristic:
+    """The trained network in the model folder ``path`` as a heuristic for ``domain``."""
+    model, config = load_model(path, domain)
+    return NetworkHeuristic(
+        domain, model, config["kind"], device, heuristic_batch, name=f"network:{Path(path).name}"
+    )

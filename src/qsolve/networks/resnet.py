@@ -1,0 +1,78 @@
+"""The residual MLP of DeepCubeA: one-hot state -> two fully connected layers -> residual blocks.
+
+A Q network has one output per action (the cost-to-go after taking it), a V network one output.
+Layers are normalised with layer norm rather than DeepCubeA's batch norm: layer norm keeps no
+running statistics, so the network computes the same function in training and in search, whatever
+the batch size (search often evaluates one state at a time).  The output goes through softplus,
+so every estimate is a non-negative cost-to-go.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+# (width1, width2, blocks) per domain; cube3 is DeepCubeA's size.
+DEFAULT_SIZES: dict[str, tuple[int, int, int]] = {
+    "cube3": (5000, 1000, 4),
+    "cube3-meta": (5000, 1000, 4),
+    "cube2": (1000, 500, 2),
+    "puzzle8": (500, 250, 2),
+    "puzzle15": (1000, 500, 4),
+    "puzzle24": (2000, 1000, 4),
+    "lightsout5": (500, 250, 2),
+    "lightsout7": (1000, 500, 2),
+}
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Everything needed to rebuild a network: stored in a model's config.json."""
+
+    input_dim: int
+    output_dim: int  # number of actions for a Q network, 1 for a V network
+    width1: int
+    width2: int
+    blocks: int
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class ResidualBlock(nn.Module):
+    """x -> relu(x + LN(W2 relu(LN(W1 x)))), as in DeepCubeA."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(width, width)
+        self.norm1 = nn.LayerNorm(width)
+        self.fc2 = nn.Linear(width, width)
+        self.norm2 = nn.LayerNorm(width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.norm1(self.fc1(x)))
+        return F.relu(x + self.norm2(self.fc2(h)))
+
+
+class ResidualMLP(nn.Module):
+    """``[N, input_dim]`` one-hot states -> ``[N, output_dim]`` non-negative cost-to-go estimates."""
+
+    def __init__(self, arch: Architecture) -> None:
+        super().__init__()
+        self.arch = arch
+        self.fc1 = nn.Linear(arch.input_dim, arch.width1)
+        self.norm1 = nn.LayerNorm(arch.width1)
+        self.fc2 = nn.Linear(arch.width1, arch.width2)
+        self.norm2 = nn.LayerNorm(arch.width2)
+        self.blocks = nn.ModuleList(ResidualBlock(arch.width2) for _ in range(arch.blocks))
+        self.head = nn.Linear(arch.width2, arch.output_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.norm1(self.fc1(x)))
+        h = F.relu(self.norm2(self.fc2(h)))
+        for block in self.blocks:
+            h = block(h)
+        return F.softplus(self.head(h))

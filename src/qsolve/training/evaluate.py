@@ -1,0 +1,126 @@
+"""Evaluation during training: solve rates on held-out random walks, metrics.csv and training.png.
+
+Two measures per walk depth: the greedy solve rate (from each state, follow argmin_a Q(s, a) for
+at most ``2 * depth + 10`` moves) and the Q* solve rate within a small node budget.  The held-out
+states come from a fixed seed, so runs with different training seeds are compared on the same
+states.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from qsolve.domains.base import Domain
+from qsolve.heuristics.base import Heuristic
+from qsolve.search import Limits, qstar_search
+
+EVAL_SEED = 987_654_321
+GREEDY_STATES = 100  # per depth
+QSTAR_STATES = 10  # per depth
+QSTAR_NODES = 2_000  # node budget per Q* search
+QSTAR_BATCH = 10
+
+
+def eval_depths(scramble_max: int, count: int = 5) -> list[int]:
+    """``count`` walk depths spread over [1, scramble_max]."""
+    return sorted({int(d) for d in np.linspace(1, max(1, scramble_max), count).round()})
+
+
+def greedy_solved(domain: Domain, heuristic: Heuristic, states: np.ndarray, max_moves: int) -> np.ndarray:
+    """``[N]`` bool: which states reach the goal by following argmin Q within ``max_moves``."""
+    states = states.copy()
+    solved = domain.is_goal(states)
+    for _ in range(max_moves):
+        active = np.flatnonzero(~solved)
+        if len(active) == 0:
+            break
+        actions = np.argmin(heuristic.q_values(states[active]), axis=1)
+        states[active] = domain.step(states[active], actions)
+        solved[active] = domain.is_goal(states[active])
+    return solved
+
+
+class Evaluator:
+    """Held-out random walks of several depths, and the solve rates of a heuristic on them."""
+
+    def __init__(self, domain: Domain, scramble_max: int) -> None:
+        self.domain = domain
+        self.depths = eval_depths(scramble_max)
+        rng = np.random.default_rng(EVAL_SEED)
+        self.starts = {d: domain.random_walk(np.full(GREEDY_STATES, d), rng) for d in self.depths}
+
+    @property
+    def columns(self) -> list[str]:
+        return [f"greedy@{d}" for d in self.depths] + [f"qstar@{d}" for d in self.depths]
+
+    def __call__(self, heuristic: Heuristic) -> dict[str, float]:
+        """Solve rates in [0, 1], keyed ``greedy@DEPTH`` and ``qstar@DEPTH``."""
+        rates: dict[str, float] = {}
+        limits = Limits(max_nodes=QSTAR_NODES)
+        for d, states in self.starts.items():
+            rates[f"greedy@{d}"] = float(greedy_solved(self.domain, heuristic, states, 2 * d + 10).mean())
+        for d, states in self.starts.items():
+            results = [
+                qstar_search(self.domain, heuristic, s, batch_size=QSTAR_BATCH, limits=limits)
+                for s in states[:QSTAR_STATES]
+            ]
+            rates[f"qstar@{d}"] = float(np.mean([r.solved for r in results]))
+        return rates
+
+
+METRIC_COLUMNS = ["step", "seconds", "loss", "examples_per_s", "target_updates"]
+
+
+def append_metrics(path: Path, row: dict[str, float], columns: list[str]) -> None:
+    """Add one row to metrics.csv, writing the header first if the file is new."""
+    new = not path.exists()
+    with open(path, "a", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=columns)
+        if new:
+            writer.writeheader()
+        writer.writerow({k: row.get(k, "") for k in columns})
+
+
+def truncate_metrics(path: Path, step: int) -> None:
+    """Drop rows after ``step`` (written after the checkpoint a resumed run starts from)."""
+    if not path.exists():
+        return
+    with open(path, newline="") as file:
+        rows = list(csv.reader(file))
+    if not rows:
+        return
+    kept = [rows[0]] + [r for r in rows[1:] if r and int(float(r[0])) <= step]
+    with open(path, "w", newline="") as file:
+        csv.writer(file).writerows(kept)
+
+
+def plot_metrics(csv_path: Path, png_path: Path) -> None:
+    """training.png: the loss (log scale) and the solve rates against the training step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(csv_path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    if not rows:
+        return
+    steps = [float(r["step"]) for r in rows]
+    fig, (ax_loss, ax_rate) = plt.subplots(1, 2, figsize=(11, 4))
+    ax_loss.plot(steps, [float(r["loss"]) for r in rows])
+    ax_loss.set(xlabel="step", ylabel="loss", yscale="log", title="training loss")
+    for key in rows[0]:
+        if "@" in key:
+            style = "-" if key.startswith("qstar") else "--"
+            values = [float(r[key]) if r[key] else np.nan for r in rows]
+            ax_rate.plot(steps, values, style, label=key)
+    ax_rate.set(xlabel="step", ylabel="solve rate", ylim=(-0.02, 1.02), title="held-out random walks")
+    ax_rate.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    tmp = png_path.with_name(f".{png_path.name}.tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    tmp.replace(png_path)
