@@ -41,7 +41,9 @@ def test_known_patterns(moves, expected):
 
 def test_superflip():
     # The 20-move superflip (half-turn metric): every edge flipped in place, all else solved.
-    state = CUBE3.apply_moves(CUBE3.goal, CUBE3.parse_moves("U R2 F B R B2 R U2 L B2 R U' D' R2 F R' L B2 U2 F2"))
+    state = CUBE3.apply_moves(
+        CUBE3.goal, CUBE3.parse_moves("U R2 F B R B2 R U2 L B2 R U' D' R2 F R' L B2 U2 F2")
+    )
     expected = CUBE3.goal.copy()
     for a, b in EDGE_FACELETS:
         expected[a], expected[b] = CUBE3.goal[b], CUBE3.goal[a]

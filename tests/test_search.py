@@ -89,7 +89,9 @@ def test_optimal_mode_with_large_batches_still_finds_the_optimum(puzzle8_oracle)
         ("lightsout5", "zero", 32, 1.0, 7),
     ],
 )
-def test_lazy_action_ordering_pops_the_same_pairs(domain_name, heuristic_name, batch_size, weight, top_k):
+def test_lazy_action_ordering_pops_the_same_pairs(
+    domain_name, heuristic_name, batch_size, weight, top_k
+):
     domain = get_domain(domain_name)
     heuristic = get_heuristic(heuristic_name, domain)
     for start in random_states(domain, 4, seed=11, low=4, high=9):
@@ -98,7 +100,17 @@ def test_lazy_action_ordering_pops_the_same_pairs(domain_name, heuristic_name, b
         for lazy in (True, False):
             trace: list[tuple[int, int]] = []
             results.append(
-                qstar_search(domain, heuristic, start, batch_size, weight, optimal=True, lazy=lazy, top_k=top_k, trace=trace)
+                qstar_search(
+                    domain,
+                    heuristic,
+                    start,
+                    batch_size,
+                    weight,
+                    optimal=True,
+                    lazy=lazy,
+                    top_k=top_k,
+                    trace=trace,
+                )
             )
             traces.append(trace)
         assert traces[0] == traces[1]
@@ -128,7 +140,13 @@ def test_uniform_cost_search_matches_lights_out_optimum():
 
 def test_limits_stop_the_search_unsolved():
     start = random_states(get_domain("cube3"), 1, seed=1, low=20, high=21)[0]
-    result = qstar_search(get_domain("cube3"), get_heuristic("zero", get_domain("cube3")), start, batch_size=10, limits=Limits(max_nodes=500))
+    result = qstar_search(
+        get_domain("cube3"),
+        get_heuristic("zero", get_domain("cube3")),
+        start,
+        batch_size=10,
+        limits=Limits(max_nodes=500),
+    )
     assert not result.solved and result.stop_reason == "max_nodes" and np.isnan(result.cost)
     assert 500 <= result.nodes_generated < 520
 
@@ -140,5 +158,7 @@ def test_goal_start_costs_nothing():
 
 def test_many_start_states_give_one_result_each(puzzle8_oracle):
     starts = random_states(PUZZLE8, 5, seed=3)
-    results = qsolve.solve("puzzle8", [PUZZLE8.format_state(s) for s in starts], heuristic=puzzle8_oracle)
+    results = qsolve.solve(
+        "puzzle8", [PUZZLE8.format_state(s) for s in starts], heuristic=puzzle8_oracle
+    )
     assert [r.cost for r in results] == puzzle8_oracle.values(starts).tolist()

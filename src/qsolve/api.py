@@ -59,10 +59,16 @@ def as_states(domain: Domain, states: np.ndarray | Sequence[str] | str) -> np.nd
     if isinstance(states, str):
         states = [states]
     if not isinstance(states, np.ndarray):
-        return np.stack([domain.parse_state(text) for text in states]) if len(states) else np.empty((0, domain.state_dim), domain.dtype)
+        return (
+            np.stack([domain.parse_state(text) for text in states])
+            if len(states)
+            else np.empty((0, domain.state_dim), domain.dtype)
+        )
     states = np.atleast_2d(states)
     if states.shape[1] != domain.state_dim:
-        raise QsolveError(f"{domain.name} states have {domain.state_dim} entries, got {states.shape[1]}")
+        raise QsolveError(
+            f"{domain.name} states have {domain.state_dim} entries, got {states.shape[1]}"
+        )
     return states.astype(domain.dtype)
 
 
@@ -93,9 +99,11 @@ def solve(
     limits = Limits(max_iterations=max_iterations, max_nodes=max_nodes, time_limit=time_limit)
     search = qstar_search if algorithm == "qstar" else astar_search
     return [
-        search(domain, h, start, batch_size=batch_size, weight=weight, optimal=optimal, limits=limits)
+        search(
+            domain, h, start, batch_size=batch_size, weight=weight, optimal=optimal, limits=limits
+        )
         for start in starts
     ]
 
 
-__all__ = ["ALGORITHMS", "DOMAINS", "load_heuristic", "get_domain", "shipped_model", "solve"]
+__all__ = ["ALGORITHMS", "DOMAINS", "get_domain", "load_heuristic", "shipped_model", "solve"]

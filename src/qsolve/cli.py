@@ -59,7 +59,8 @@ def _seconds(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="qsolve", description="Learn heuristics with deep Q-networks and solve puzzles with Q* search."
+        prog="qsolve",
+        description="Learn heuristics with deep Q-networks and solve puzzles with Q* search.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -70,20 +71,55 @@ def build_parser() -> argparse.ArgumentParser:
     source = solve.add_mutually_exclusive_group(required=True)
     source.add_argument("--state", help="a state in the domain's text form")
     source.add_argument("--scramble", help="moves applied to the goal, e.g. \"R U R' U'\"")
-    source.add_argument("--random-walk", type=_non_negative_int, metavar="K", help="K random moves from the goal")
-    source.add_argument("--file", type=Path, help="one state a line; fields after the state are ignored")
-    solve.add_argument("--count", type=_positive_int, default=1, help="instances for --random-walk (default 1)")
-    solve.add_argument("--seed", type=int, default=0, help="random seed for --random-walk (default 0)")
-    solve.add_argument("--heuristic", help="zero, manhattan, oracle or a model folder (default: shipped model)")
-    solve.add_argument("--algorithm", choices=api.ALGORITHMS, default="qstar", help="search algorithm (default qstar)")
-    solve.add_argument("--batch-size", type=_positive_int, default=1, help="pairs (Q*) or nodes (A*) per iteration")
-    solve.add_argument("--weight", type=_weight, default=1.0, help="weight λ on the path cost, in [0, 1] (default 1)")
-    solve.add_argument("--time-limit", type=_seconds, default=60.0, help="seconds per instance (default 60)")
+    source.add_argument(
+        "--random-walk", type=_non_negative_int, metavar="K", help="K random moves from the goal"
+    )
+    source.add_argument(
+        "--file", type=Path, help="one state a line; fields after the state are ignored"
+    )
+    solve.add_argument(
+        "--count", type=_positive_int, default=1, help="instances for --random-walk (default 1)"
+    )
+    solve.add_argument(
+        "--seed", type=int, default=0, help="random seed for --random-walk (default 0)"
+    )
+    solve.add_argument(
+        "--heuristic", help="zero, manhattan, oracle or a model folder (default: shipped model)"
+    )
+    solve.add_argument(
+        "--algorithm",
+        choices=api.ALGORITHMS,
+        default="qstar",
+        help="search algorithm (default qstar)",
+    )
+    solve.add_argument(
+        "--batch-size", type=_positive_int, default=1, help="pairs (Q*) or nodes (A*) per iteration"
+    )
+    solve.add_argument(
+        "--weight",
+        type=_weight,
+        default=1.0,
+        help="weight λ on the path cost, in [0, 1] (default 1)",
+    )
+    solve.add_argument(
+        "--time-limit", type=_seconds, default=60.0, help="seconds per instance (default 60)"
+    )
     solve.add_argument("--max-nodes", type=_positive_int, help="nodes generated per instance")
-    solve.add_argument("--optimal", action="store_true", help="search on until the solution is provably shortest")
-    solve.add_argument("--device", default="auto", help="device for a network heuristic: auto, cpu or cuda")
-    solve.add_argument("--heuristic-batch", type=_positive_int, default=100_000, help="most states per network call")
-    solve.add_argument("--json", action="store_true", help="one JSON object per instance, one per line")
+    solve.add_argument(
+        "--optimal", action="store_true", help="search on until the solution is provably shortest"
+    )
+    solve.add_argument(
+        "--device", default="auto", help="device for a network heuristic: auto, cpu or cuda"
+    )
+    solve.add_argument(
+        "--heuristic-batch",
+        type=_positive_int,
+        default=100_000,
+        help="most states per network call",
+    )
+    solve.add_argument(
+        "--json", action="store_true", help="one JSON object per instance, one per line"
+    )
 
     try:
         from qsolve import cli_train
@@ -99,7 +135,9 @@ def _read_file(domain: Domain, path: Path) -> Iterator[tuple[int, np.ndarray | Q
     try:
         lines = path.read_text().splitlines()
     except (OSError, UnicodeDecodeError) as error:
-        raise QsolveError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+        raise QsolveError(
+            f"cannot read {path}: {getattr(error, 'strerror', None) or error}"
+        ) from None
     for number, line in enumerate(lines, start=1):
         fields = line.split()
         if not fields:
@@ -112,7 +150,9 @@ def _read_file(domain: Domain, path: Path) -> Iterator[tuple[int, np.ndarray | Q
             yield number, QsolveError(f"{path}:{number}: {error}")
 
 
-def _starts(args: argparse.Namespace, domain: Domain) -> Iterator[tuple[str, np.ndarray | QsolveError]]:
+def _starts(
+    args: argparse.Namespace, domain: Domain
+) -> Iterator[tuple[str, np.ndarray | QsolveError]]:
     if args.state is not None:
         yield "state", domain.parse_state(args.state)
     elif args.scramble is not None:
@@ -133,13 +173,23 @@ def _print_result(domain: Domain, start: np.ndarray, label: str, result: SearchR
     console = Console()
     console.print(f"[bold]{domain.name}[/bold] {label}: {domain.format_state(start)}")
     if result.solved:
-        console.print(f"solution ({len(result.moves)} moves): {' '.join(result.moves) or '(already solved)'}")
+        console.print(
+            f"solution ({len(result.moves)} moves): {' '.join(result.moves) or '(already solved)'}"
+        )
         if result.meta_moves != result.moves:
             console.print(f"as {domain.name} actions: {' '.join(result.meta_moves)}")
     else:
         console.print(f"[red]not solved[/red] ({result.stop_reason.replace('_', ' ')})")
     table = Table(show_header=True)
-    for column in ("solved", "cost", "nodes generated", "iterations", "seconds", "nodes/s", "heuristic inputs"):
+    for column in (
+        "solved",
+        "cost",
+        "nodes",
+        "iterations",
+        "seconds",
+        "nodes/s",
+        "heuristic inputs",
+    ):
         table.add_column(column, justify="right")
     rate = result.nodes_generated / result.seconds if result.seconds > 0 else float("nan")
     table.add_row(
@@ -156,7 +206,9 @@ def _print_result(domain: Domain, start: np.ndarray, label: str, result: SearchR
 
 def _solve(args: argparse.Namespace) -> int:
     domain = get_domain(args.domain)
-    heuristic = api.load_heuristic(args.heuristic, domain, device=args.device, heuristic_batch=args.heuristic_batch)
+    heuristic = api.load_heuristic(
+        args.heuristic, domain, device=args.device, heuristic_batch=args.heuristic_batch
+    )
     starts = list(_starts(args, domain))
     bad = [item for _, item in starts if isinstance(item, QsolveError)]
     if bad and not args.json:

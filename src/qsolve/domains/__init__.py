@@ -32,4 +32,13 @@ def get_domain(name: str) -> Domain:
     return _CACHE[name]
 
 
-__all__ = ["DOMAINS", "Cube2", "Cube3", "Cube3Meta", "Domain", "LightsOut", "SlidingPuzzle", "get_domain"]
+__all__ = [
+    "DOMAINS",
+    "Cube2",
+    "Cube3",
+    "Cube3Meta",
+    "Domain",
+    "LightsOut",
+    "SlidingPuzzle",
+    "get_domain",
+]

@@ -89,7 +89,9 @@ class Domain:
             elif token.endswith("2") and token[:-1] in index:
                 actions.extend([index[token[:-1]]] * 2)
             else:
-                raise QsolveError(f"unknown move {token!r} for {self.name} (moves: {' '.join(self.action_names[:24])})")
+                raise QsolveError(
+                    f"unknown move {token!r} for {self.name} (moves: {' '.join(self.action_names[:24])})"
+                )
         return actions
 
     def format_moves(self, actions: list[int] | np.ndarray) -> list[str]:

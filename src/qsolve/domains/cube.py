@@ -18,7 +18,14 @@ FACES = "URFDLB"
 
 # Each face's outward normal, and how its 3x3 grid (row r, column c) maps to 3D positions, in
 # doubled coordinates: cubie positions in {-2, 0, 2}, stickers one unit further out (±3).
-_NORMALS = {"U": (0, 1, 0), "R": (1, 0, 0), "F": (0, 0, 1), "D": (0, -1, 0), "L": (-1, 0, 0), "B": (0, 0, -1)}
+_NORMALS = {
+    "U": (0, 1, 0),
+    "R": (1, 0, 0),
+    "F": (0, 0, 1),
+    "D": (0, -1, 0),
+    "L": (-1, 0, 0),
+    "B": (0, 0, -1),
+}
 
 
 def _sticker_position(face: str, r: int, c: int) -> tuple[int, int, int]:
@@ -47,7 +54,8 @@ def _quarter_turn(face: str) -> np.ndarray:
             continue
         # A clockwise turn seen from outside is a rotation by -90 degrees about the normal.
         rotated = -np.cross(n, v) + n * (n @ v)
-        perm[_INDEX[tuple(int(x) for x in rotated)]] = src
+        x, y, z = (int(c) for c in rotated)
+        perm[_INDEX[(x, y, z)]] = src
     return perm
 
 
@@ -79,13 +87,17 @@ def _f(name: str) -> int:
 CORNER_FACELETS = np.array(
     [
         [_f(x) for x in c.split()]
-        for c in "U9 R1 F3|U7 F1 L3|U1 L1 B3|U3 B1 R3|D3 F9 R7|D1 L9 F7|D7 B9 L7|D9 R9 B7".split("|")
+        for c in "U9 R1 F3|U7 F1 L3|U1 L1 B3|U3 B1 R3|D3 F9 R7|D1 L9 F7|D7 B9 L7|D9 R9 B7".split(
+            "|"
+        )
     ]
 )
 EDGE_FACELETS = np.array(
     [
         [_f(x) for x in e.split()]
-        for e in "U6 R2|U8 F2|U4 L2|U2 B2|D6 R8|D2 F8|D4 L8|D8 B8|F6 R4|F4 L6|B6 L4|B4 R6".split("|")
+        for e in "U6 R2|U8 F2|U4 L2|U2 B2|D6 R8|D2 F8|D4 L8|D8 B8|F6 R4|F4 L6|B6 L4|B4 R6".split(
+            "|"
+        )
     ]
 )
 GOAL3 = np.repeat(np.arange(6, dtype=np.uint8), 9)
@@ -105,7 +117,9 @@ _CORNER_BY_MASK = _cubie_lookup(CORNER_COLOURS)
 _EDGE_BY_MASK = _cubie_lookup(EDGE_COLOURS)
 
 
-def cubies(states: np.ndarray, corner_facelets: np.ndarray = CORNER_FACELETS) -> dict[str, np.ndarray]:
+def cubies(
+    states: np.ndarray, corner_facelets: np.ndarray = CORNER_FACELETS
+) -> dict[str, np.ndarray]:
     """Cubie decomposition of facelet states ``[N, 54]``: permutation and orientation arrays.
 
     Corner orientation is the index of the U/D-coloured facelet among the corner's three, edge
@@ -140,12 +154,16 @@ def _parse_colours(text: str, length: int, domain: str) -> np.ndarray:
         raise QsolveError(f"a {domain} state has {length} facelet letters, got {len(text)}")
     bad = sorted(set(text) - set(FACES))
     if bad:
-        raise QsolveError(f"unknown colour letter(s) {''.join(bad)!r} in {domain} state (use {FACES})")
+        raise QsolveError(
+            f"unknown colour letter(s) {''.join(bad)!r} in {domain} state (use {FACES})"
+        )
     state = np.array([FACES.index(ch) for ch in text], dtype=np.uint8)
     counts = np.bincount(state, minlength=6)
     if np.any(counts != length // 6):
         wrong = ", ".join(f"{FACES[i]}: {n}" for i, n in enumerate(counts) if n != length // 6)
-        raise QsolveError(f"each colour must appear {length // 6} times in a {domain} state ({wrong})")
+        raise QsolveError(
+            f"each colour must appear {length // 6} times in a {domain} state ({wrong})"
+        )
     return state
 
 
@@ -185,7 +203,9 @@ class Cube3(Domain):
     def parse_state(self, text: str) -> np.ndarray:
         state = _parse_colours(text, 54, self.name)
         if np.any(state[4::9] != np.arange(6)):
-            raise QsolveError("the centres of a cube3 state must read U R F D L B (letter = colour of that face's centre)")
+            raise QsolveError(
+                "the centres of a cube3 state must read U R F D L B (letter = colour of that face's centre)"
+            )
         _check_cubies(state, self.name, CORNER_FACELETS)
         return state
 
@@ -257,7 +277,9 @@ class Cube2(Domain):
         state = _parse_colours(text, 24, self.name)
         _check_cubies_2(state)
         if np.any(state[_DBL] != self.goal[_DBL]):
-            raise QsolveError("a cube2 state keeps the DLB corner fixed: D7, L7, B9 must read D, L, B")
+            raise QsolveError(
+                "a cube2 state keeps the DLB corner fixed: D7, L7, B9 must read D, L, B"
+            )
         return state
 
     def format_state(self, state: np.ndarray) -> str:

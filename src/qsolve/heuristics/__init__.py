@@ -15,7 +15,9 @@ CLASSICAL: dict[str, type[Heuristic]] = {"zero": Zero, "manhattan": Manhattan, "
 def get_heuristic(name: str, domain: Domain) -> Heuristic:
     """The classical heuristic called ``name`` for ``domain``."""
     if name not in CLASSICAL:
-        raise QsolveError(f"unknown heuristic {name!r} (choose from {', '.join(CLASSICAL)}, or a model folder)")
+        raise QsolveError(
+            f"unknown heuristic {name!r} (choose from {', '.join(CLASSICAL)}, or a model folder)"
+        )
     return CLASSICAL[name](domain)
 
 

@@ -13,7 +13,9 @@ class Zero(Heuristic):
     name = "zero"
 
     def q_values(self, states: np.ndarray) -> np.ndarray:
-        q = np.broadcast_to(self.domain.action_costs.astype(np.float32), (states.shape[0], self.domain.num_actions))
+        q = np.broadcast_to(
+            self.domain.action_costs.astype(np.float32), (states.shape[0], self.domain.num_actions)
+        )
         mask = self.domain.applicable(states)
         return np.where(mask, q, np.float32(np.inf))
 

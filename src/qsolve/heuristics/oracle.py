@@ -75,7 +75,9 @@ class Oracle(Heuristic):
     def __init__(self, domain: Domain) -> None:
         super().__init__(domain)
         if domain.name not in self.domains or not isinstance(domain, SlidingPuzzle | Cube2):
-            raise QsolveError(f"the oracle heuristic exists only for {' and '.join(self.domains)}, not {domain.name}")
+            raise QsolveError(
+                f"the oracle heuristic exists only for {' and '.join(self.domains)}, not {domain.name}"
+            )
         path = cache_dir() / f"oracle-{domain.name}.npy"
         try:
             self.table = np.load(path)

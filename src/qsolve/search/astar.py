@@ -97,4 +97,6 @@ def astar_search(
         push(new)
         push(reopened)
     stop = reason or ("solved" if incumbent.found else "exhausted")
-    return _result(domain, store, incumbent, nodes_generated, iterations, started, heuristic_inputs, stop)
+    return _result(
+        domain, store, incumbent, nodes_generated, iterations, started, heuristic_inputs, stop
+    )

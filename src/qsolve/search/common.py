@@ -91,16 +91,21 @@ class NodeStore:
         Returns per row the node id (``-1`` when dropped), and the ids of the new nodes and of the
         existing nodes whose path cost went down (reopened), each in order of first appearance.
         """
-        buf = np.ascontiguousarray(states).tobytes()
-        d = states.shape[1] * states.itemsize
+        # Fixed-width byte strings; numpy drops trailing zero bytes, which keeps keys unique
+        # because every state has the same length.
+        keys = (
+            np.ascontiguousarray(states)
+            .view(f"S{states.shape[1] * states.itemsize}")
+            .ravel()
+            .tolist()
+        )
         costs = path_costs.tolist()
         index, g = self.index, self.g
         ids = [-1] * len(costs)
         new_rows: list[int] = []
         updates: list[tuple[int, int]] = []
         base = self.size
-        for i, cost in enumerate(costs):
-            key = buf[i * d : (i + 1) * d]
+        for i, (key, cost) in enumerate(zip(keys, costs, strict=True)):
             node = index.get(key)
             if node is None:
                 node = base + len(new_rows)

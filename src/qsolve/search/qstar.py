@@ -18,33 +18,37 @@ from qsolve.domains.base import Domain
 from qsolve.heuristics.base import Heuristic
 from qsolve.search.common import Incumbent, Limits, NodeStore, SearchResult, grow
 
+INF = float("inf")
+
 
 def top_actions(q_values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``k`` best actions of each row of ``[N, A]`` Q-values, in rank order.
 
-    Returns actions ``[N, k]``, their Q-values ``[N, k]`` (float32) and the number of finite
-    Q-values per row.  Ranks beyond ``k`` are given by ``full_ranking``.
+    Returns actions ``[N, k]``, their Q-values ``[N, k]`` (float32), and per row how many ranks may
+    hold a finite Q-value: the finite count among the top ``k``, or ``A`` when all of them are
+    finite (ranks beyond ``k`` come from ``full_ranking``).
     """
     q = np.asarray(q_values, dtype=np.float32)
     n, a = q.shape
+    rows = np.arange(n)[:, None]
     if k >= a:
         order = np.argsort(q, axis=1, kind="stable")
     else:
-        chosen = np.argpartition(q, k - 1, axis=1)[:, :k]
-        chosen.sort(axis=1)  # ties within the top k go by action index
-        inner = np.argsort(np.take_along_axis(q, chosen, axis=1), axis=1, kind="stable")
-        order = np.take_along_axis(chosen, inner, axis=1)
-    finite = np.isfinite(q).sum(axis=1)
-    return order, np.take_along_axis(q, order, axis=1), finite
+        order = np.argpartition(q, k - 1, axis=1)[:, :k]
+        order.sort(axis=1)  # ties within the top k go by action index
+        order = order[rows, np.argsort(q[rows, order], axis=1, kind="stable")]
+    q_sorted = q[rows, order]
+    finite = np.isfinite(q_sorted).sum(axis=1)
+    return order, q_sorted, np.where(finite == order.shape[1], a, finite)
 
 
-def full_ranking(q_row: np.ndarray, top: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def full_ranking(q_row: np.ndarray, top: np.ndarray) -> tuple[list[int], list[float]]:
     """All actions of one node in rank order: its stored ``top`` actions, then the rest by Q."""
     q = np.asarray(q_row, dtype=np.float32)
     rest = np.setdiff1d(np.arange(q.shape[0]), top)  # sorted by action index
     rest = rest[np.argsort(q[rest], kind="stable")]
     order = np.concatenate([top, rest])
-    return order, q[order]
+    return order.tolist(), q[order].tolist()
 
 
 class _Ranks:
@@ -55,7 +59,7 @@ class _Ranks:
         self.actions = np.empty((1024, k), dtype=np.int32)
         self.q = np.empty((1024, k), dtype=np.float32)
         self.finite: list[int] = []
-        self.beyond: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.beyond: dict[int, tuple[list[int], list[float]]] = {}
         self.heuristic_inputs = 0
 
     def add(self, nodes: np.ndarray) -> None:
@@ -77,12 +81,16 @@ class _Ranks:
         """The action of ``node`` at ``rank`` and its Q-value."""
         if rank < self.k:
             return int(self.actions[node, rank]), float(self.q[node, rank])
+        order, q_sorted = self.ranking(node)
+        return order[rank], q_sorted[rank]
+
+    def ranking(self, node: int) -> tuple[list[int], list[float]]:
+        """All of ``node``'s actions in rank order; the heuristic is asked again for ranks past k."""
         if node not in self.beyond:
             q = self.heuristic.q_values(self.store.states[node : node + 1])[0]
             self.heuristic_inputs += 1
             self.beyond[node] = full_ranking(q, self.actions[node])
-        order, q_sorted = self.beyond[node]
-        return int(order[rank]), float(q_sorted[rank])
+        return self.beyond[node]
 
 
 def qstar_search(
@@ -114,15 +122,20 @@ def qstar_search(
     heap: list[tuple[float, int, int, int]] = []
 
     def push(nodes: np.ndarray) -> None:
+        if len(nodes) == 0:
+            return
+        if lazy:
+            live = nodes[np.isfinite(ranks.q[nodes, 0])]
+            f = weight * np.array([g[node] for node in live.tolist()]) + ranks.q[live, 0]
+            for f_node, node in zip(f.tolist(), live.tolist(), strict=True):
+                heapq.heappush(heap, (f_node, -node, 0, generation[node]))
+            return
         for node in nodes.tolist():
-            if lazy:
-                if ranks.finite[node]:
-                    _, q = ranks.get(node, 0)
-                    heapq.heappush(heap, (weight * g[node] + q, -node, 0, generation[node]))
-            else:
-                for rank in range(ranks.finite[node]):
-                    _, q = ranks.get(node, rank)
-                    heapq.heappush(heap, (weight * g[node] + q, -node, rank, generation[node]))
+            for rank in range(ranks.finite[node]):
+                _, q = ranks.get(node, rank)
+                if q == INF:
+                    break
+                heapq.heappush(heap, (weight * g[node] + q, -node, rank, generation[node]))
 
     nodes_generated, iterations = 1, 0
     reason = None
@@ -135,20 +148,34 @@ def qstar_search(
             break
         parents: list[int] = []
         actions: list[int] = []
-        while len(parents) < batch_size and heap:
+        # The hot loop reads the ranked actions through flat arrays (they may have grown).
+        k, finite = ranks.k, ranks.finite
+        action_at, q_at = ranks.actions.reshape(-1).item, ranks.q.reshape(-1).item
+        best = incumbent.cost
+        popped = 0
+        while popped < batch_size and heap:
             f, negative_node, rank, gen = heap[0]
             node = -negative_node
             if gen != generation[node]:
                 heapq.heappop(heap)
                 continue
-            if f >= incumbent.cost:
+            if f >= best:
                 heap.clear()  # no open pair can lead to a cheaper goal
                 break
-            action, _ = ranks.get(node, rank)
+            if rank + 1 < k:
+                action = action_at(node * k + rank)
+                q = q_at(node * k + rank + 1)
+            elif rank + 1 >= finite[node]:  # the node's last action with a finite Q
+                action = action_at(node * k + rank) if rank < k else ranks.ranking(node)[0][rank]
+                q = INF
+            else:
+                order, q_sorted = ranks.ranking(node)
+                action = order[rank]
+                q = q_sorted[rank + 1] if rank + 1 < finite[node] else INF
             parents.append(node)
             actions.append(action)
-            if lazy and rank + 1 < ranks.finite[node]:
-                _, q = ranks.get(node, rank + 1)
+            popped += 1
+            if lazy and q < INF:
                 heapq.heapreplace(heap, (weight * g[node] + q, negative_node, rank + 1, gen))
             else:
                 heapq.heappop(heap)
