@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qsolve.domains import DOMAINS, Domain, get_domain
+from qsolve.domains import DOMAINS, Domain, SlidingPuzzle, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import CLASSICAL, Heuristic, get_heuristic
 from qsolve.search import Limits, SearchResult, astar_search, qstar_search
@@ -27,7 +27,7 @@ def default_heuristic_name(domain: Domain) -> str:
     model = shipped_model(domain)
     if model is not None:
         return str(model)
-    return "manhattan" if domain.name.startswith("puzzle") else "zero"
+    return "manhattan" if isinstance(domain, SlidingPuzzle) else "zero"
 
 
 def load_heuristic(

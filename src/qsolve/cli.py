@@ -142,10 +142,8 @@ def _read_file(domain: Domain, path: Path) -> Iterator[tuple[int, np.ndarray | Q
         fields = line.split()
         if not fields:
             continue
-        # Cube and lights-out states are one field; sliding-puzzle states are state_dim fields.
-        width = domain.state_dim if domain.name.startswith("puzzle") else 1
         try:
-            yield number, domain.parse_state(" ".join(fields[:width]))
+            yield number, domain.parse_state(" ".join(fields[: domain.text_fields]))
         except QsolveError as error:
             yield number, QsolveError(f"{path}:{number}: {error}")
 

@@ -20,6 +20,7 @@ class Domain:
     action_costs: np.ndarray  # [A] float64, cost of each action (state independent)
     goal: np.ndarray  # [D] the goal state
     num_values: int  # each state entry lies in [0, num_values), used by the one-hot encoding
+    text_fields: int = 1  # whitespace-separated fields in a state's text form
     dtype: type = np.uint8
 
     @property

@@ -27,6 +27,7 @@ class SlidingPuzzle(Domain):
         self.action_costs = np.ones(4, dtype=np.float64)
         self.goal = np.concatenate([np.arange(1, d), [0]]).astype(self.dtype)
         self.num_values = d
+        self.text_fields = d
         # Blank displacement of each action: U moves the blank one row down, and so on.
         drow = np.array([1, -1, 0, 0])
         dcol = np.array([0, 0, 1, -1])

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Creates (or completes) the DeepXube 0.3.2 virtual environment used by the peers benchmark.
+# Idempotent: re-running it on a finished environment only checks the versions.
+# torch is installed first, pinned to 2.13.0, so that pip takes the local CPU wheel and never
+# resolves deepxube's "torch>=2.0" to a multi-gigabyte CUDA build.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="${DEEPXUBE_VENV:-$ROOT/bench-env/deepxube}"
+PYTHON="${PYTHON:-python3.11}"
+TORCH_VERSION="2.13.0"
+DEEPXUBE_VERSION="0.3.2"
+
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$VENV"
+fi
+PIP=("$VENV/bin/pip" --disable-pip-version-check -q)
+
+installed() {  # installed NAME VERSION -> 0 when NAME==VERSION (local suffix ignored) is present
+    "$VENV/bin/python" - "$1" "$2" <<'PY'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+try:
+    sys.exit(0 if version(sys.argv[1]).split("+")[0] == sys.argv[2] else 1)
+except PackageNotFoundError:
+    sys.exit(1)
+PY
+}
+
+installed torch "$TORCH_VERSION" || "${PIP[@]}" install "torch==$TORCH_VERSION"
+# The torch pin stays on the command line so the resolver may not replace it.
+installed deepxube "$DEEPXUBE_VERSION" \
+    || "${PIP[@]}" install "torch==$TORCH_VERSION" "deepxube==$DEEPXUBE_VERSION"
+
+"$VENV/bin/python" -c "import torch, deepxube; from importlib.metadata import version; \
+print('deepxube', version('deepxube'), 'torch', torch.__version__, 'cuda', torch.version.cuda)"
