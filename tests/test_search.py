@@ -164,3 +164,19 @@ def test_many_start_states_give_one_result_each(puzzle8_oracle):
         "puzzle8", [PUZZLE8.format_state(s) for s in starts], heuristic=puzzle8_oracle
     )
     assert [r.cost for r in results] == puzzle8_oracle.values(starts).tolist()
+
+
+@pytest.mark.parametrize("algorithm", ["qstar", "astar"])
+def test_lockstep_gives_the_same_result_per_instance(algorithm):
+    starts = random_states(PUZZLE8, 12, seed=12, low=10, high=40)
+    options = dict(heuristic="manhattan", algorithm=algorithm, batch_size=4, weight=0.8)
+    alone = qsolve.solve("puzzle8", starts, parallel=1, **options)
+    together = qsolve.solve("puzzle8", starts, parallel=5, **options)
+    for a, b in zip(alone, together, strict=True):
+        assert (a.actions, a.cost, a.nodes_generated, a.iterations, a.heuristic_inputs) == (
+            b.actions,
+            b.cost,
+            b.nodes_generated,
+            b.iterations,
+            b.heuristic_inputs,
+        )

@@ -10,7 +10,10 @@ import numpy as np
 from qsolve.domains import DOMAINS, Domain, SlidingPuzzle, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import CLASSICAL, Heuristic, get_heuristic
-from qsolve.search import Limits, SearchResult, astar_search, qstar_search
+from qsolve.search import Limits, SearchResult
+from qsolve.search.astar import astar_steps
+from qsolve.search.common import run_lockstep, run_search
+from qsolve.search.qstar import qstar_steps
 
 ALGORITHMS = ("qstar", "astar")
 MODELS_DIR = Path(__file__).parent / "models"
@@ -85,8 +88,14 @@ def solve(
     max_iterations: int | None = None,
     device: str = "auto",
     heuristic_batch: int = 100_000,
+    parallel: int = 1,
 ) -> list[SearchResult]:
-    """Solve each start state with Q* (or A*) and return one ``SearchResult`` per state."""
+    """Solve each start state with Q* (or A*) and return one ``SearchResult`` per state.
+
+    With ``parallel`` > 1, up to that many searches run in lockstep, so that each heuristic call
+    carries the children of all of them; every search does exactly what it would do alone, but
+    its ``seconds`` (and ``time_limit``) count the wall time it shared with the others.
+    """
     domain = get_domain(domain) if isinstance(domain, str) else domain
     if algorithm not in ALGORITHMS:
         raise QsolveError(f"unknown algorithm {algorithm!r} (choose from {', '.join(ALGORITHMS)})")
@@ -97,13 +106,18 @@ def solve(
     starts = as_states(domain, states)
     h = load_heuristic(heuristic, domain, device=device, heuristic_batch=heuristic_batch)
     limits = Limits(max_iterations=max_iterations, max_nodes=max_nodes, time_limit=time_limit)
-    search = qstar_search if algorithm == "qstar" else astar_search
-    return [
-        search(
-            domain, h, start, batch_size=batch_size, weight=weight, optimal=optimal, limits=limits
+    if parallel < 1:
+        raise QsolveError(f"parallel must be at least 1, got {parallel}")
+    if algorithm == "qstar":
+        searches = (
+            qstar_steps(domain, h, start, batch_size, weight, optimal, limits) for start in starts
         )
-        for start in starts
-    ]
-
+        evaluate = h.q_values
+    else:
+        searches = (astar_steps(domain, start, batch_size, weight, optimal, limits) for start in starts)
+        evaluate = h.values
+    if parallel == 1:
+        return [run_search(search, evaluate) for search in searches]
+    return run_lockstep(searches, evaluate, parallel)
 
 __all__ = ["ALGORITHMS", "DOMAINS", "get_domain", "load_heuristic", "shipped_model", "solve"]

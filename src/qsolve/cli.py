@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="most states per network call",
     )
     solve.add_argument(
+        "--parallel",
+        type=_positive_int,
+        default=32,
+        help="searches run in lockstep, sharing each heuristic call (default 32; 1 = one at a time)",
+    )
+    solve.add_argument(
         "--json", action="store_true", help="one JSON object per instance, one per line"
     )
 
@@ -211,14 +217,11 @@ def _solve(args: argparse.Namespace) -> int:
     bad = [item for _, item in starts if isinstance(item, QsolveError)]
     if bad and not args.json:
         raise bad[0]
-    for label, item in starts:
-        if isinstance(item, QsolveError):
-            print(f"qsolve: error: {item}", file=sys.stderr)
-            print(json.dumps({"error": str(item), "source": label}), flush=True)
-            continue
-        [result] = api.solve(
+    good = [item for _, item in starts if not isinstance(item, QsolveError)]
+    results = iter(
+        api.solve(
             domain,
-            item,
+            np.array(good).reshape(len(good), domain.state_dim),
             heuristic=heuristic,
             algorithm=args.algorithm,
             batch_size=args.batch_size,
@@ -226,7 +229,15 @@ def _solve(args: argparse.Namespace) -> int:
             optimal=args.optimal,
             time_limit=args.time_limit,
             max_nodes=args.max_nodes,
+            parallel=args.parallel,
         )
+    )
+    for label, item in starts:
+        if isinstance(item, QsolveError):
+            print(f"qsolve: error: {item}", file=sys.stderr)
+            print(json.dumps({"error": str(item), "source": label}), flush=True)
+            continue
+        result = next(results)
         if args.json:
             print(json.dumps(result.to_dict()), flush=True)
         else:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Generator
 
 import numpy as np
 
 from qsolve.domains.base import Domain
 from qsolve.heuristics.base import Heuristic
-from qsolve.search.common import Incumbent, Limits, NodeStore, SearchResult
+from qsolve.search.common import Incumbent, Limits, NodeStore, SearchResult, run_search
 from qsolve.search.qstar import _result
 
 
@@ -28,6 +29,20 @@ def astar_search(
     limits: Limits | None = None,
 ) -> SearchResult:
     """Solve ``start`` ([D]) with batch weighted A*; ``optimal`` as in ``qstar_search``."""
+    steps = astar_steps(domain, start, batch_size, weight, optimal, limits)
+    return run_search(steps, heuristic.values)
+
+
+def astar_steps(
+    domain: Domain,
+    start: np.ndarray,
+    batch_size: int = 1,
+    weight: float = 1.0,
+    optimal: bool = False,
+    limits: Limits | None = None,
+) -> Generator[np.ndarray, np.ndarray, SearchResult]:
+    """Batch weighted A* on ``start`` as a generator: it yields the ``[N, D]`` states it needs
+    cost-to-go estimates for and is sent their ``[N]`` values; it returns the ``SearchResult``."""
     limits = limits or Limits()
     started = time.perf_counter()
     store = NodeStore(start)
@@ -40,13 +55,12 @@ def astar_search(
     heap: list[tuple[float, int, int]] = []
     heuristic_inputs = 0
 
-    def evaluate(nodes: np.ndarray) -> None:
+    def record(nodes: np.ndarray, values: np.ndarray | None) -> None:
         nonlocal heuristic_inputs
         h.extend([0.0] * (store.size - len(h)))
-        if len(nodes):
-            values = heuristic.values(store.states[nodes])
+        if values is not None:
             heuristic_inputs += len(nodes)
-            for node, value in zip(nodes.tolist(), values.tolist(), strict=True):
+            for node, value in zip(nodes.tolist(), np.asarray(values).tolist(), strict=True):
                 h[node] = value
 
     def push(nodes: np.ndarray) -> None:
@@ -56,7 +70,7 @@ def astar_search(
     nodes_generated, iterations = 1, 0
     reason = None
     if not incumbent.found:
-        evaluate(np.array([0]))
+        record(np.array([0]), (yield store.states[:1]))
         push(np.array([0]))
     while heap and not (incumbent.found and not optimal):
         reason = limits.exceeded(iterations, nodes_generated, started)
@@ -93,7 +107,7 @@ def astar_search(
         if len(goal_ids):
             new = new[~np.isin(new, goal_ids)]
             reopened = reopened[~np.isin(reopened, goal_ids)]
-        evaluate(new)
+        record(new, (yield store.states[new]) if len(new) else None)
         push(new)
         push(reopened)
     stop = reason or ("solved" if incumbent.found else "exhausted")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -163,3 +164,51 @@ class Incumbent:
     @property
     def found(self) -> bool:
         return self.node >= 0
+
+
+Search = Generator[np.ndarray, np.ndarray, SearchResult]
+
+
+def run_search(search: Search, evaluate: Callable[[np.ndarray], np.ndarray]) -> SearchResult:
+    """Drive one search generator, answering each batch of states with ``evaluate``."""
+    try:
+        request = next(search)
+        while True:
+            request = search.send(evaluate(request))
+    except StopIteration as done:
+        return done.value
+
+
+def run_lockstep(
+    searches: Iterable[Search], evaluate: Callable[[np.ndarray], np.ndarray], parallel: int
+) -> list[SearchResult]:
+    """Drive many searches in lockstep, at most ``parallel`` at a time: each heuristic call
+    carries the states of every unfinished search.  Returns the results in input order."""
+    pending = iter(enumerate(searches))
+    results: dict[int, SearchResult] = {}
+    active: dict[int, tuple[Search, np.ndarray]] = {}
+
+    def advance(i: int, search: Search, answer: np.ndarray | None) -> None:
+        try:
+            request = next(search) if answer is None else search.send(answer)
+        except StopIteration as done:
+            results[i] = done.value
+        else:
+            active[i] = (search, request)
+
+    while True:
+        while len(active) < parallel:
+            item = next(pending, None)
+            if item is None:
+                break
+            advance(item[0], item[1], None)
+        if not active:
+            break
+        batch = list(active.items())
+        answers = evaluate(np.concatenate([request for _, (_, request) in batch]))
+        offset = 0
+        for i, (search, request) in batch:
+            del active[i]
+            advance(i, search, answers[offset : offset + len(request)])
+            offset += len(request)
+    return [results[i] for i in range(len(results))]

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Generator
 
 import numpy as np
 
 from qsolve.domains.base import Domain
 from qsolve.heuristics.base import Heuristic
-from qsolve.search.common import Incumbent, Limits, NodeStore, SearchResult, grow
+from qsolve.search.common import Incumbent, Limits, NodeStore, SearchResult, grow, run_search
 
 INF = float("inf")
 
@@ -62,12 +63,11 @@ class _Ranks:
         self.beyond: dict[int, tuple[list[int], list[float]]] = {}
         self.heuristic_inputs = 0
 
-    def add(self, nodes: np.ndarray) -> None:
-        """Evaluate the heuristic once on the states of new ``nodes``; other nodes get no actions."""
+    def add(self, nodes: np.ndarray, q: np.ndarray | None) -> None:
+        """Rank the actions of new ``nodes`` by their ``[len(nodes), A]`` Q-values."""
         self.finite.extend([0] * (self.store.size - len(self.finite)))
-        if len(nodes) == 0:
+        if q is None or len(nodes) == 0:
             return
-        q = self.heuristic.q_values(self.store.states[nodes])
         self.heuristic_inputs += len(nodes)
         order, q_sorted, finite = top_actions(q, self.k)
         self.actions = grow(self.actions, self.store.size)
@@ -105,7 +105,27 @@ def qstar_search(
     top_k: int = 32,
     trace: list[tuple[int, int]] | None = None,
 ) -> SearchResult:
-    """Solve ``start`` ([D]) with Q* search.
+    """Solve ``start`` ([D]) with Q* search; see ``qstar_steps`` for the arguments."""
+    steps = qstar_steps(
+        domain, heuristic, start, batch_size, weight, optimal, limits, lazy, top_k, trace
+    )
+    return run_search(steps, heuristic.q_values)
+
+
+def qstar_steps(
+    domain: Domain,
+    heuristic: Heuristic,
+    start: np.ndarray,
+    batch_size: int = 1,
+    weight: float = 1.0,
+    optimal: bool = False,
+    limits: Limits | None = None,
+    lazy: bool = True,
+    top_k: int = 32,
+    trace: list[tuple[int, int]] | None = None,
+) -> Generator[np.ndarray, np.ndarray, SearchResult]:
+    """Q* search on ``start`` ([D]) as a generator: it yields the ``[N, D]`` states it needs
+    Q-values for and is sent their ``[N, A]`` Q-values; it returns the ``SearchResult``.
 
     ``optimal`` keeps searching after a goal is found until no open pair could lead to a cheaper
     one (the guarantee for weight 1 and a Q that never overestimates); otherwise the first goal
@@ -140,7 +160,7 @@ def qstar_search(
     nodes_generated, iterations = 1, 0
     reason = None
     if not incumbent.found:
-        ranks.add(np.array([0]))
+        ranks.add(np.array([0]), (yield store.states[:1]))
         push(np.array([0]))
     while heap and not (incumbent.found and not optimal):
         reason = limits.exceeded(iterations, nodes_generated, started)
@@ -200,7 +220,7 @@ def qstar_search(
         if len(goal_ids):
             new = new[~np.isin(new, goal_ids)]
             reopened = reopened[~np.isin(reopened, goal_ids)]
-        ranks.add(new)
+        ranks.add(new, (yield store.states[new]) if len(new) else None)
         push(new)
         push(reopened)
     stop = reason or ("solved" if incumbent.found else "exhausted")
