@@ -173,3 +173,9 @@ def test_move_names():
     with pytest.raises(QsolveError, match="unknown move"):
         CUBE3.parse_moves("R Q")
     assert META.format_moves([0, 12 + 3]) == ["U", "[U R']"]
+
+
+def test_meta_random_walks_are_the_cube3_scrambles():
+    lengths = np.arange(10)
+    meta = META.random_walk(lengths, np.random.default_rng(6))
+    assert np.array_equal(meta, CUBE3.random_walk(lengths, np.random.default_rng(6)))

@@ -244,6 +244,10 @@ class Cube3Meta(Cube3):
     def parse_moves(self, text: str) -> list[int]:
         return Cube3().parse_moves(text)
 
+    def random_walk(self, lengths: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Walks of quarter turns, so that cube3 and cube3-meta get the same scrambles."""
+        return Cube3().random_walk(lengths, rng)
+
     def base_moves(self, actions: list[int] | np.ndarray) -> list[str]:
         return [CUBE3_MOVES[a] for i in actions for a in self.sequences[int(i)]]
 
