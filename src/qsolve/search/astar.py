@@ -15,7 +15,7 @@ import numpy as np
 
 from qsolve.domains.base import Domain
 from qsolve.heuristics.base import Heuristic
-from qsolve.search.common import Incumbent, Limits, NodeStore, SearchResult, run_search
+from qsolve.search.common import Clock, Incumbent, Limits, NodeStore, SearchResult, run_search
 from qsolve.search.qstar import _result
 
 
@@ -69,8 +69,12 @@ def astar_steps(
 
     nodes_generated, iterations = 1, 0
     reason = None
+    clock = Clock()
     if not incumbent.found:
-        record(np.array([0]), (yield store.states[:1]))
+        clock.lap("setup")
+        h_start = yield store.states[:1]
+        clock.lap("heuristic")
+        record(np.array([0]), h_start)
         push(np.array([0]))
     while heap and not (incumbent.found and not optimal):
         reason = limits.exceeded(iterations, nodes_generated, started)
@@ -90,6 +94,7 @@ def astar_steps(
         if not parents:
             break
         iterations += 1
+        clock.lap("open list")
         parent_ids = np.array(parents, dtype=np.int64)
         children, mask = domain.expand(store.states[parent_ids])  # [P, A, D], [P, A]
         rows, actions = np.nonzero(mask)
@@ -97,8 +102,10 @@ def astar_steps(
         parent_of = parent_ids[rows]
         path_costs = np.array([g[p] for p in parents])[rows] + domain.action_costs[actions]
         nodes_generated += len(children)
-        ids, new, reopened = store.insert(children, parent_of, actions, path_costs)
         is_goal = domain.is_goal(children)
+        clock.lap("generation")
+        ids, new, reopened = store.insert(children, parent_of, actions, path_costs)
+        clock.lap("duplicates")
         incumbent.offer(store, ids, is_goal)
         generation.extend([0] * len(new))
         for node in reopened.tolist():
@@ -107,10 +114,24 @@ def astar_steps(
         if len(goal_ids):
             new = new[~np.isin(new, goal_ids)]
             reopened = reopened[~np.isin(reopened, goal_ids)]
-        record(new, (yield store.states[new]) if len(new) else None)
+        h_new = None
+        if len(new):
+            clock.lap("open list")
+            h_new = yield store.states[new]
+            clock.lap("heuristic")
+        record(new, h_new)
         push(new)
         push(reopened)
+    clock.lap("open list")
     stop = reason or ("solved" if incumbent.found else "exhausted")
     return _result(
-        domain, store, incumbent, nodes_generated, iterations, started, heuristic_inputs, stop
+        domain,
+        store,
+        incumbent,
+        nodes_generated,
+        iterations,
+        started,
+        heuristic_inputs,
+        stop,
+        clock,
     )

@@ -23,6 +23,8 @@ class SearchResult:
     heuristic_inputs: int  # states given to the heuristic
     stop_reason: str = "solved"  # solved | exhausted | max_iterations | max_nodes | time_limit
     meta_moves: list[str] = field(default_factory=list)  # the domain's own action names
+    # Seconds by phase: heuristic, open list, ranking (Q*), duplicates, generation, setup.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -56,6 +58,19 @@ class Limits:
         if self.time_limit is not None and time.perf_counter() - started >= self.time_limit:
             return "time_limit"
         return None
+
+
+class Clock:
+    """Adds up wall time by phase: each ``lap`` charges the time since the previous lap."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self.last
+        self.last = now
 
 
 def grow(array: np.ndarray, size: int) -> np.ndarray:

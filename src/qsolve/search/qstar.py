@@ -17,7 +17,7 @@ import numpy as np
 
 from qsolve.domains.base import Domain
 from qsolve.heuristics.base import Heuristic
-from qsolve.search.common import Incumbent, Limits, NodeStore, SearchResult, grow, run_search
+from qsolve.search.common import Clock, Incumbent, Limits, NodeStore, SearchResult, grow, run_search
 
 INF = float("inf")
 
@@ -159,8 +159,12 @@ def qstar_steps(
 
     nodes_generated, iterations = 1, 0
     reason = None
+    clock = Clock()
     if not incumbent.found:
-        ranks.add(np.array([0]), (yield store.states[:1]))
+        clock.lap("setup")
+        q_start = yield store.states[:1]
+        clock.lap("heuristic")
+        ranks.add(np.array([0]), q_start)
         push(np.array([0]))
     while heap and not (incumbent.found and not optimal):
         reason = limits.exceeded(iterations, nodes_generated, started)
@@ -204,13 +208,16 @@ def qstar_steps(
         iterations += 1
         if trace is not None:
             trace.extend(zip(parents, actions, strict=True))
+        clock.lap("open list")
         parent_ids = np.array(parents, dtype=np.int64)
         action_ids = np.array(actions, dtype=np.int64)
         children = domain.step(store.states[parent_ids], action_ids)
         path_costs = np.array([g[p] for p in parents]) + domain.action_costs[action_ids]
-        nodes_generated += len(parents)
-        ids, new, reopened = store.insert(children, parent_ids, action_ids, path_costs)
         is_goal = domain.is_goal(children)
+        nodes_generated += len(parents)
+        clock.lap("generation")
+        ids, new, reopened = store.insert(children, parent_ids, action_ids, path_costs)
+        clock.lap("duplicates")
         incumbent.offer(store, ids, is_goal)
         generation.extend([0] * len(new))
         for node in reopened.tolist():
@@ -220,12 +227,27 @@ def qstar_steps(
         if len(goal_ids):
             new = new[~np.isin(new, goal_ids)]
             reopened = reopened[~np.isin(reopened, goal_ids)]
-        ranks.add(new, (yield store.states[new]) if len(new) else None)
+        q_new = None
+        if len(new):
+            clock.lap("open list")
+            q_new = yield store.states[new]
+            clock.lap("heuristic")
+        ranks.add(new, q_new)
+        clock.lap("ranking")
         push(new)
         push(reopened)
+    clock.lap("open list")
     stop = reason or ("solved" if incumbent.found else "exhausted")
     return _result(
-        domain, store, incumbent, nodes_generated, iterations, started, ranks.heuristic_inputs, stop
+        domain,
+        store,
+        incumbent,
+        nodes_generated,
+        iterations,
+        started,
+        ranks.heuristic_inputs,
+        stop,
+        clock,
     )
 
 
@@ -238,6 +260,7 @@ def _result(
     started: float,
     heuristic_inputs: int,
     stop: str,
+    clock: Clock,
 ) -> SearchResult:
     solved = incumbent.found
     actions = store.path(incumbent.node) if solved else []
@@ -252,4 +275,5 @@ def _result(
         heuristic_inputs=heuristic_inputs,
         stop_reason=stop,
         meta_moves=domain.format_moves(actions),
+        timings=clock.seconds,
     )
