@@ -127,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="one JSON object per instance, one per line"
     )
 
+    bench = commands.add_parser("bench", help="run a benchmark suite: tables, CSV and plots")
+    bench.add_argument("suite", help="quick (under 5 minutes), paper, profile or peers")
+    bench.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder")
+
     try:
         from qsolve import cli_train
     except ImportError:  # training needs torch; solving with classical heuristics does not
@@ -264,6 +268,12 @@ def main(argv: list[str] | None = None) -> int:
             return _domains()
         if args.command == "solve":
             return _solve(args)
+        if args.command == "bench":
+            from qsolve.bench import run_bench
+
+            path = run_bench(args.suite, args.out, "qsolve " + " ".join(argv or sys.argv[1:]))
+            print(f"report written to {path}")
+            return 0
         from qsolve import cli_train
 
         return cli_train.run(args)

@@ -1,0 +1,604 @@
+"""``qsolve bench``: the suites that compare Q* with A*, action spaces, lockstep solving and the
+network options, on one machine in one run.  Each suite prints rich tables and writes CSV, PNG
+plots and a markdown report under ``bench-results/``.  Everything here goes through the public API.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import os
+import platform
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qsolve.api import load_heuristic, shipped_model, solve
+from qsolve.domains import get_domain
+from qsolve.errors import QsolveError
+from qsolve.heuristics import Heuristic
+
+Row = dict[str, Any]
+
+
+@dataclass
+class Report:
+    """Tables of one suite run, kept in order, with where they came from."""
+
+    suite: str
+    command: str
+    tables: list[tuple[str, list[Row], str]] = field(default_factory=list)  # title, rows, note
+    plots: list[Path] = field(default_factory=list)
+
+    def add(self, title: str, rows: list[Row], note: str = "") -> None:
+        self.tables.append((title, rows, note))
+        _print_table(title, rows, note)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if np.isnan(value):
+            return "-"
+        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def _print_table(title: str, rows: list[Row], note: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    if not rows:
+        return
+    table = Table(title=title, caption=note or None)
+    for column in rows[0]:
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(*(_fmt(v) for v in row.values()))
+    Console(width=220).print(table)
+
+
+def _markdown(rows: list[Row]) -> str:
+    if not rows:
+        return "(no rows)\n"
+    header = list(rows[0])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_fmt(row[c]) for c in header) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: Report, out: Path) -> Path:
+    """CSV per table and one markdown file with every table, the command, machine and date."""
+    out.mkdir(parents=True, exist_ok=True)
+    parts = [
+        f"# qsolve bench {report.suite}\n",
+        f"Command: `{report.command}`  \nMachine: {machine()}  \n"
+        f"Date: {datetime.date.today().isoformat()}\n",
+    ]
+    for i, (title, rows, note) in enumerate(report.tables):
+        slug = f"{report.suite}-{i + 1}"
+        if rows:
+            with open(out / f"{slug}.csv", "w", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+        parts.append(f"## {title}\n\n{note}\n\n{_markdown(rows)}")
+    for plot in report.plots:
+        parts.append(f"![{plot.stem}]({plot.name})\n")
+    path = out / f"{report.suite}.md"
+    path.write_text("\n".join(parts))
+    return path
+
+
+# -- the measurements -----------------------------------------------------------------------
+
+
+def heuristic_for(domain_name: str, kind: str = "q") -> tuple[Heuristic, str]:
+    """The shipped model of the domain (its V model with ``kind="v"``), else a classical one."""
+    domain = get_domain(domain_name)
+    if kind == "v":
+        folder = shipped_model(domain)
+        v_folder = folder.parent / f"{domain_name}-v" if folder is not None else None
+        if v_folder is None or not (v_folder / "config.json").is_file():
+            raise QsolveError(f"no V model shipped for {domain_name}")
+        return load_heuristic(v_folder, domain), "V network"
+    h = load_heuristic(None, domain)
+    return h, ("Q network" if shipped_model(domain) is not None else h.name)
+
+
+def walks(domain_name: str, depths: list[int], per_depth: int, seed: int = 0) -> np.ndarray:
+    domain = get_domain(domain_name)
+    rng = np.random.default_rng(seed)
+    return domain.random_walk(np.repeat(depths, per_depth), rng)
+
+
+def summarize(label: Row, results: list, optimum: np.ndarray | None = None) -> Row:
+    solved = [r for r in results if r.solved]
+    row = dict(label)
+    row["instances"] = len(results)
+    row["solved %"] = 100.0 * len(solved) / max(1, len(results))
+    row["mean cost"] = float(np.mean([r.cost for r in solved])) if solved else float("nan")
+    if optimum is not None:
+        optimal = [r.solved and r.cost <= best for r, best in zip(results, optimum, strict=True)]
+        row["optimal %"] = 100.0 * sum(optimal) / max(1, len(results))
+    row["mean nodes"] = float(np.mean([r.nodes_generated for r in results]))
+    row["mean h inputs"] = float(np.mean([r.heuristic_inputs for r in results]))
+    row["mean seconds"] = float(np.mean([r.seconds for r in results]))
+    return row
+
+
+def q_vs_a(
+    domain_name: str,
+    states: np.ndarray,
+    settings: list[tuple[int, float]],
+    time_limit: float,
+    max_nodes: int,
+    with_v: bool = True,
+) -> tuple[list[Row], list[Row], dict[str, list]]:
+    """Q* against A* (h = min_a Q, and a V network where one is shipped) on the same states."""
+    q_heuristic, q_name = heuristic_for(domain_name)
+    contenders = [
+        ("Q*", "qstar", q_heuristic, q_name),
+        ("A*", "astar", q_heuristic, f"min {q_name}"),
+    ]
+    if with_v:
+        try:
+            v_heuristic, v_name = heuristic_for(domain_name, "v")
+            contenders.append(("A*", "astar", v_heuristic, v_name))
+        except QsolveError:
+            pass
+    rows, ratios, per_instance = [], [], {}
+    for batch_size, weight in settings:
+        by_algorithm = {}
+        for label, algorithm, heuristic, h_name in contenders:
+            results = solve(
+                domain_name,
+                states,
+                heuristic=heuristic,
+                algorithm=algorithm,
+                batch_size=batch_size,
+                weight=weight,
+                time_limit=time_limit,
+                max_nodes=max_nodes,
+            )
+            key = f"{label} {h_name}"
+            by_algorithm[key] = results
+            per_instance[f"{key} B={batch_size} λ={weight}"] = results
+            rows.append(
+                summarize(
+                    {
+                        "domain": domain_name,
+                        "algorithm": label,
+                        "heuristic": h_name,
+                        "B": batch_size,
+                        "λ": weight,
+                    },
+                    results,
+                )
+            )
+        q = by_algorithm[f"Q* {q_name}"]
+        for key, results in by_algorithm.items():
+            if key.startswith("Q*"):
+                continue
+            both = [(a, b) for a, b in zip(results, q, strict=True) if a.solved and b.solved]
+            ratios.append(
+                {
+                    "domain": domain_name,
+                    "B": batch_size,
+                    "λ": weight,
+                    "against": key,
+                    "both solved": len(both),
+                    "nodes A*/Q*": _ratio(
+                        [a.nodes_generated for a, _ in both], [b.nodes_generated for _, b in both]
+                    ),
+                    "seconds A*/Q*": _ratio(
+                        [a.seconds for a, _ in both], [b.seconds for _, b in both]
+                    ),
+                }
+            )
+    return rows, ratios, per_instance
+
+
+def _ratio(a: list[float], b: list[float]) -> float:
+    return float(np.sum(a) / np.sum(b)) if a and np.sum(b) > 0 else float("nan")
+
+
+def action_space(
+    depths: list[int], per_depth: int, batch_size: int, time_limit: float, max_nodes: int
+) -> list[Row]:
+    """cube3 (12 actions) against cube3-meta (1884) on the same scrambles, Q* and A*."""
+    states = walks("cube3", depths, per_depth, seed=1)
+    # Both sides get the same kind of heuristic: their own networks where both are shipped, else
+    # none (zero), which isolates what the action space costs the search itself.
+    informed = all(shipped_model(get_domain(n)) is not None for n in ("cube3", "cube3-meta"))
+    rows = []
+    for algorithm in ("qstar", "astar"):
+        results = {}
+        for name in ("cube3", "cube3-meta"):
+            heuristic, h_name = (
+                heuristic_for(name) if informed else (load_heuristic("zero", name), "zero")
+            )
+            results[name] = solve(
+                name,
+                states,
+                heuristic=heuristic,
+                algorithm=algorithm,
+                batch_size=batch_size,
+                time_limit=time_limit,
+                max_nodes=max_nodes,
+            )
+            rows.append(
+                summarize(
+                    {
+                        "algorithm": algorithm,
+                        "domain": name,
+                        "actions": get_domain(name).num_actions,
+                        "heuristic": h_name,
+                        "B": batch_size,
+                    },
+                    results[name],
+                )
+            )
+        small, big = results["cube3"], results["cube3-meta"]
+        both = [(a, b) for a, b in zip(small, big, strict=True) if a.solved and b.solved]
+        rows.append(
+            {
+                "algorithm": algorithm,
+                "domain": "meta/cube3",
+                "actions": 1884 / 12,
+                "heuristic": "ratio",
+                "B": batch_size,
+                "instances": len(both),
+                "solved %": float("nan"),
+                "mean cost": _ratio([b.cost for _, b in both], [a.cost for a, _ in both]),
+                "mean nodes": _ratio(
+                    [b.nodes_generated for _, b in both], [a.nodes_generated for a, _ in both]
+                ),
+                "mean h inputs": _ratio(
+                    [b.heuristic_inputs for _, b in both], [a.heuristic_inputs for a, _ in both]
+                ),
+                "mean seconds": _ratio([b.seconds for _, b in both], [a.seconds for a, _ in both]),
+            }
+        )
+    return rows
+
+
+def lockstep(
+    domain_name: str, states: np.ndarray, batch_size: int, weight: float, parallel: int
+) -> Row:
+    """Instances per second one at a time against lockstep, and whether results agree."""
+    heuristic, h_name = heuristic_for(domain_name)
+    timings, outcomes = {}, {}
+    for label, p in (("one at a time", 1), (f"lockstep {parallel}", parallel)):
+        started = time.perf_counter()
+        outcomes[label] = solve(
+            domain_name,
+            states,
+            heuristic=heuristic,
+            batch_size=batch_size,
+            weight=weight,
+            parallel=p,
+        )
+        timings[label] = time.perf_counter() - started
+    alone, together = outcomes.values()
+    same = all(
+        (a.actions, a.nodes_generated, a.iterations) == (b.actions, b.nodes_generated, b.iterations)
+        for a, b in zip(alone, together, strict=True)
+    )
+    (l1, t1), (l2, t2) = timings.items()
+    return {
+        "domain": domain_name,
+        "heuristic": h_name,
+        "instances": len(states),
+        "B": batch_size,
+        "λ": weight,
+        "instances/s alone": len(states) / t1,
+        f"instances/s {l2}": len(states) / t2,
+        "speed-up": t1 / t2,
+        "identical results": "yes" if same else "no",
+    }
+
+
+def phase_shares(
+    domain_name: str, algorithm: str, states: np.ndarray, batch_size: int, max_nodes: int
+) -> Row:
+    """Where a search's time goes: the heuristic (network), open list, ranking, duplicates, generation."""
+    heuristic, h_name = heuristic_for(domain_name)
+    results = solve(
+        domain_name,
+        states,
+        heuristic=heuristic,
+        algorithm=algorithm,
+        batch_size=batch_size,
+        max_nodes=max_nodes,
+    )
+    total = sum(r.seconds for r in results)
+    phases = ("heuristic", "open list", "ranking", "duplicates", "generation")
+    row: Row = {"domain": domain_name, "algorithm": algorithm, "heuristic": h_name, "B": batch_size}
+    row["nodes/s"] = sum(r.nodes_generated for r in results) / total
+    for phase in phases:
+        row[f"{phase} %"] = 100.0 * sum(r.timings.get(phase, 0.0) for r in results) / total
+    return row
+
+
+def network_options(domain_name: str, batch: int, repeats: int) -> list[Row]:
+    """States per second through the domain's network under each inference option."""
+    import torch
+
+    domain = get_domain(domain_name)
+    heuristic, _ = heuristic_for(domain_name)
+    model = getattr(heuristic, "model", None)
+    if model is None:
+        return []
+    states = walks(domain_name, [20], batch, seed=3)
+    x = torch.from_numpy(domain.encode(states))
+    reference = model(x).detach()
+    variants: dict[str, Callable[[], torch.Tensor]] = {}
+
+    def plain() -> torch.Tensor:
+        return model(x)
+
+    def no_grad() -> torch.Tensor:
+        with torch.no_grad():
+            return model(x)
+
+    def inference() -> torch.Tensor:
+        with torch.inference_mode():
+            return model(x)
+
+    def bf16() -> torch.Tensor:
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+            return model(x).float()
+
+    quantized = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+    def int8() -> torch.Tensor:
+        with torch.inference_mode():
+            return quantized(x)
+
+    variants = {
+        "autograd on": plain,
+        "no_grad": no_grad,
+        "inference_mode": inference,
+        "bf16 autocast": bf16,
+        "int8 dynamic": int8,
+    }
+    try:
+        compiled = torch.compile(model)
+        with torch.inference_mode():
+            compiled(x)  # compile outside the timing
+
+        def compiled_run() -> torch.Tensor:
+            with torch.inference_mode():
+                return compiled(x)
+
+        variants["torch.compile"] = compiled_run
+    except Exception as error:  # no compiler on this machine: say so in the table
+        variants[f"torch.compile ({type(error).__name__})"] = inference
+    rows = []
+    for name, run in variants.items():
+        run()
+        started = time.perf_counter()
+        for _ in range(repeats):
+            out = run()
+        seconds = (time.perf_counter() - started) / repeats
+        error = float((out.detach().float() - reference).abs().max())
+        agree = (
+            float((out.detach().argmin(1) == reference.argmin(1)).float().mean())
+            if out.shape[1] > 1
+            else float("nan")
+        )
+        rows.append(
+            {
+                "domain": domain_name,
+                "option": name,
+                "batch": batch,
+                "states/s": batch / seconds,
+                "max |Δ output|": error,
+                "same argmin %": 100 * agree,
+            }
+        )
+    return rows
+
+
+# -- the suites -----------------------------------------------------------------------------
+
+
+def _plot_q_vs_a(per_instance: dict[str, list], path: Path, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for key, results in per_instance.items():
+        axes[0].plot([r.nodes_generated for r in results], marker=".", linestyle="", label=key)
+        axes[1].plot([r.seconds for r in results], marker=".", linestyle="", label=key)
+    for ax, label in zip(axes, ("nodes generated", "seconds"), strict=True):
+        ax.set_yscale("log")
+        ax.set_xlabel("instance")
+        ax.set_ylabel(label)
+    axes[0].legend(fontsize=6)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _plot_action_space(rows: list[Row], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for algorithm in ("qstar", "astar"):
+        points = [r for r in rows if r["algorithm"] == algorithm and r["heuristic"] != "ratio"]
+        ax.plot(
+            [r["actions"] for r in points],
+            [r["mean seconds"] for r in points],
+            marker="o",
+            label=algorithm,
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("actions")
+    ax.set_ylabel("mean seconds per instance")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+@dataclass
+class SuiteOptions:
+    per_depth: int
+    settings: list[tuple[int, float]]
+    time_limit: float
+    max_nodes: int
+    domains: dict[str, list[int]]  # domain -> walk depths
+    cube_depths: list[int]
+    cube_batch: int
+
+
+QUICK = SuiteOptions(
+    per_depth=4,
+    settings=[(1, 1.0), (100, 0.6)],
+    time_limit=10.0,
+    max_nodes=200_000,
+    domains={"puzzle8": [10, 20], "cube2": [6, 10], "lightsout7": [8, 16], "puzzle15": [20, 40]},
+    cube_depths=[3],
+    cube_batch=100,
+)
+PAPER = SuiteOptions(
+    per_depth=10,
+    settings=[(1, 1.0), (100, 1.0), (100, 0.6), (1000, 0.6)],
+    time_limit=60.0,
+    max_nodes=2_000_000,
+    domains={
+        "puzzle8": [10, 20, 30],
+        "cube2": [6, 10, 14],
+        "lightsout7": [10, 20, 30],
+        "puzzle15": [20, 40, 60],
+        "cube3": [4, 6, 8],
+    },
+    cube_depths=[3, 4],
+    cube_batch=1000,
+)
+
+
+def suite_search(name: str, options: SuiteOptions, report: Report, out: Path) -> None:
+    all_rows, all_ratios = [], []
+    for domain_name, depths in options.domains.items():
+        states = walks(domain_name, depths, options.per_depth)
+        rows, ratios, per_instance = q_vs_a(
+            domain_name, states, options.settings, options.time_limit, options.max_nodes
+        )
+        all_rows += rows
+        all_ratios += ratios
+        report.plots.append(
+            _plot_q_vs_a(
+                per_instance,
+                out / f"{name}-{domain_name}-qstar-vs-astar.png",
+                f"{domain_name}: Q* against A*",
+            )
+        )
+    budget = f"budget per instance: {options.time_limit:g} s, {options.max_nodes:,} nodes (an instance over budget counts as unsolved)"
+    report.add(
+        "Q* against A* on random walks from the goal",
+        all_rows,
+        f"{options.per_depth} instances per walk depth ({'; '.join(f'{d}: {v}' for d, v in options.domains.items())}); {budget}",
+    )
+    report.add("A*/Q* ratios on the instances both solved", all_ratios)
+    scaling = action_space(
+        options.cube_depths,
+        options.per_depth,
+        options.cube_batch,
+        options.time_limit,
+        options.max_nodes,
+    )
+    report.add(
+        "Action-space scaling: cube3 (12 actions) against cube3-meta (1884), same scrambles",
+        scaling,
+        f"scramble depths {options.cube_depths}; the ratio rows divide cube3-meta by cube3; {budget}",
+    )
+    report.plots.append(_plot_action_space(scaling, out / f"{name}-action-space.png"))
+    rows = [
+        lockstep(d, walks(d, depths, options.per_depth, seed=5), 100, 0.6, 32)
+        for d, depths in list(options.domains.items())[:2]
+    ]
+    report.add("Many instances at once: lockstep against one at a time", rows)
+
+
+def suite_profile(report: Report, out: Path) -> None:
+    rows = [
+        phase_shares("cube3-meta", "qstar", walks("cube3", [4], 3, seed=2), 1000, 200_000),
+        phase_shares("cube3", "astar", walks("cube3", [6], 3, seed=2), 1000, 200_000),
+        phase_shares("cube3", "qstar", walks("cube3", [6], 3, seed=2), 1000, 200_000),
+        phase_shares("puzzle15", "qstar", walks("puzzle15", [40], 3, seed=2), 1000, 200_000),
+    ]
+    report.add(
+        "Where the time goes (share of search wall time)",
+        rows,
+        "with each domain's default heuristic; 3 instances each, up to 200,000 nodes",
+    )
+    options = []
+    for domain_name in ("cube3", "puzzle15", "cube2"):
+        options += network_options(domain_name, 1000, 5)
+    report.add("Network inference options on this CPU (one batch of 1000 states)", options)
+
+
+def suite_peers(report: Report, out: Path) -> None:
+    root = Path.cwd()
+    driver = root / "benchmarks" / "peers" / "deepxube_driver.py"
+    python = root / "bench-env" / "deepxube" / "bin" / "python"
+    if not driver.is_file():
+        raise QsolveError(
+            "the peers suite runs from a qsolve checkout (benchmarks/peers/ not found here)"
+        )
+    if not python.is_file():
+        subprocess.run(
+            ["bash", str(root / "benchmarks" / "peers" / "setup_deepxube.sh")], check=True
+        )
+    from qsolve.bench_peers import run_peers
+
+    run_peers(report, out, python, driver)
+
+
+SUITES = ("quick", "paper", "profile", "peers")
+
+
+def run_bench(name: str, out: str | Path = "bench-results", command: str = "") -> Path:
+    """Run the suite ``name`` and return the path of its markdown report."""
+    if name not in SUITES:
+        raise QsolveError(f"unknown benchmark suite {name!r} (choose from {', '.join(SUITES)})")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    report = Report(name, command or f"qsolve bench {name}")
+    if name == "quick":
+        suite_search(name, QUICK, report, out)
+    elif name == "paper":
+        suite_search(name, PAPER, report, out)
+    elif name == "profile":
+        suite_profile(report, out)
+    else:
+        suite_peers(report, out)
+    return write_report(report, out)

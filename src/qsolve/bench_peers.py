@@ -1,0 +1,212 @@
+"""The ``peers`` suite: qsolve and DeepXube 0.3.2 side by side on this machine, in one run.
+
+DeepXube runs in its own virtual environment through ``benchmarks/peers/deepxube_driver.py``
+(one JSON job in, one JSON line out); both tools get the same start states, the same network
+size (DeepXube's ``resnet_fc`` with hidden width H and B residual blocks; qsolve's residual MLP
+with both widths H and B blocks) and the same wall-clock training budget.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qsolve.api import load_heuristic, solve
+from qsolve.bench import Report, walks
+
+DOMAINS = {"puzzle15": [10, 20, 30], "cube3": [3, 5, 7]}
+
+
+def _driver(python: Path, driver: Path, job: dict[str, Any], timeout: float) -> dict[str, Any]:
+    completed = subprocess.run(
+        [str(python), str(driver), json.dumps(job)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if completed.returncode != 0:
+        tail = completed.stderr.strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"DeepXube driver failed: {tail[0]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def run_peers(
+    report: Report,
+    out: Path,
+    python: Path,
+    driver: Path,
+    seconds: float | None = None,
+    hidden: int | None = None,
+    blocks: int | None = None,
+) -> None:
+    """Train both tools for the same budget, then compare solve rates and search throughput."""
+    seconds = seconds or float(os.environ.get("QSOLVE_PEERS_SECONDS", 300))
+    hidden = hidden or int(os.environ.get("QSOLVE_PEERS_HIDDEN", 500))
+    blocks = blocks or int(os.environ.get("QSOLVE_PEERS_BLOCKS", 2))
+    from qsolve.training import train
+
+    training, solving, speed = [], [], []
+    for domain_name, depths in DOMAINS.items():
+        folder = out / f"peers-qsolve-{domain_name}"
+        summary = train(
+            domain_name,
+            folder,
+            progress=False,
+            minutes=seconds / 60,
+            width1=hidden,
+            width2=hidden,
+            blocks=blocks,
+            eval_every=10**9,
+            threads=os.cpu_count(),
+        )
+        dx_folder = out / f"peers-deepxube-{domain_name}"
+        if dx_folder.exists():
+            import shutil
+
+            shutil.rmtree(dx_folder)
+        dx = _driver(
+            python,
+            driver,
+            {
+                "domain": domain_name,
+                "mode": "train",
+                "hidden": hidden,
+                "blocks": blocks,
+                "seconds": seconds,
+                "out": str(dx_folder),
+                "threads": os.cpu_count(),
+            },
+            timeout=seconds * 4 + 600,
+        )
+        training.append(
+            {
+                "domain": domain_name,
+                "tool": "qsolve",
+                "H": hidden,
+                "blocks": blocks,
+                "seconds": summary.seconds,
+                "examples/s": summary.examples_per_s,
+            }
+        )
+        training.append(
+            {
+                "domain": domain_name,
+                "tool": "DeepXube 0.3.2",
+                "H": hidden,
+                "blocks": blocks,
+                "seconds": dx["seconds"],
+                "examples/s": dx["examples_per_s"],
+            }
+        )
+        training.append(
+            {
+                "domain": domain_name,
+                "tool": "qsolve / DeepXube",
+                "H": hidden,
+                "blocks": blocks,
+                "seconds": float("nan"),
+                "examples/s": summary.examples_per_s / max(dx["examples_per_s"], 1e-9),
+            }
+        )
+
+        states = walks(domain_name, depths, 5, seed=21)
+        for heuristic_label, ours, theirs in (
+            ("zero", "zero", "zero"),
+            (
+                "trained network",
+                load_heuristic(folder, domain_name, device="cpu"),
+                dx["checkpoint"],
+            ),
+        ):
+            batch_size, weight = (100, 1.0) if heuristic_label == "zero" else (100, 0.6)
+            limit = 20.0
+            results = solve(
+                domain_name,
+                states,
+                heuristic=ours,
+                batch_size=batch_size,
+                weight=weight,
+                time_limit=limit,
+                max_nodes=200_000,
+            )
+            theirs_out = _driver(
+                python,
+                driver,
+                {
+                    "domain": domain_name,
+                    "mode": "search",
+                    "hidden": hidden,
+                    "blocks": blocks,
+                    "heuristic": theirs,
+                    "states": states.tolist(),
+                    "batch_size": batch_size,
+                    "weight": weight,
+                    "seconds": limit,
+                    "max_nodes": 200_000,
+                    "stop": "first_goal",
+                    "threads": os.cpu_count(),
+                },
+                timeout=limit * len(states) * 3 + 300,
+            )
+            q_nodes = sum(r.nodes_generated for r in results)
+            q_seconds = sum(r.seconds for r in results)
+            ours_row = {
+                "domain": domain_name,
+                "heuristic": heuristic_label,
+                "tool": "qsolve",
+                "B": batch_size,
+                "λ": weight,
+                "solved %": 100 * np.mean([r.solved for r in results]),
+                "mean cost": float(np.mean([r.cost for r in results if r.solved]))
+                if any(r.solved for r in results)
+                else float("nan"),
+                "nodes": q_nodes,
+                "seconds": q_seconds,
+                "nodes/s": q_nodes / q_seconds,
+            }
+            dx_instances = theirs_out["instances"]
+            dx_costs = [r["cost"] for r in dx_instances if r["solved"] and r["cost"] is not None]
+            theirs_row = {
+                "domain": domain_name,
+                "heuristic": heuristic_label,
+                "tool": "DeepXube 0.3.2",
+                "B": batch_size,
+                "λ": weight,
+                "solved %": 100 * np.mean([r["solved"] for r in dx_instances]),
+                "mean cost": float(np.mean(dx_costs)) if dx_costs else float("nan"),
+                "nodes": theirs_out["nodes_generated"],
+                "seconds": theirs_out["seconds"],
+                "nodes/s": theirs_out["nodes_per_s"],
+            }
+            (solving if heuristic_label != "zero" else speed).extend([ours_row, theirs_row])
+            if heuristic_label == "trained network":
+                speed.extend([ours_row, theirs_row])
+            speed.append(
+                {
+                    **ours_row,
+                    "tool": "qsolve / DeepXube",
+                    "solved %": float("nan"),
+                    "mean cost": float("nan"),
+                    "nodes": float("nan"),
+                    "seconds": float("nan"),
+                    "nodes/s": ours_row["nodes/s"] / max(theirs_row["nodes/s"], 1e-9),
+                }
+            )
+    note = f"each tool trained for {seconds:g} s of wall clock on this machine, networks of hidden width {hidden} and {blocks} residual blocks"
+    report.add("Training throughput (trained state-action pairs per second)", training, note)
+    report.add(
+        "Solve rate after the same training budget, same held-out random walks",
+        solving,
+        f"5 walks per depth {DOMAINS}; Q*, first goal ends the search; 20 s and 200,000 nodes per instance",
+    )
+    report.add(
+        "Search throughput: Q* nodes generated per second, same instances, B and λ",
+        speed,
+        "zero: both with an equally cheap heuristic (Q = action cost), isolating the search machinery",
+    )
