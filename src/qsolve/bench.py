@@ -301,7 +301,7 @@ def lockstep(
         (a.actions, a.nodes_generated, a.iterations) == (b.actions, b.nodes_generated, b.iterations)
         for a, b in zip(alone, together, strict=True)
     )
-    (l1, t1), (l2, t2) = timings.items()
+    (_, t1), (l2, t2) = timings.items()
     return {
         "domain": domain_name,
         "heuristic": h_name,

@@ -51,7 +51,7 @@ def astar_steps(
     g = store.g
     h: list[float] = []
     # A node's entry is live while its generation is unchanged; expanding or reopening it bumps it.
-    generation: list[int] = [0]
+    generation = store.generation
     heap: list[tuple[float, int, int]] = []
     heuristic_inputs = 0
 
@@ -104,16 +104,10 @@ def astar_steps(
         nodes_generated += len(children)
         is_goal = domain.is_goal(children)
         clock.lap("generation")
-        ids, new, reopened = store.insert(children, parent_of, actions, path_costs)
+        new, reopened = store.add_children(
+            children, parent_of, actions, path_costs, is_goal, incumbent
+        )
         clock.lap("duplicates")
-        incumbent.offer(store, ids, is_goal)
-        generation.extend([0] * len(new))
-        for node in reopened.tolist():
-            generation[node] += 1
-        goal_ids = ids[is_goal & (ids >= 0)]
-        if len(goal_ids):
-            new = new[~np.isin(new, goal_ids)]
-            reopened = reopened[~np.isin(reopened, goal_ids)]
         h_new = None
         if len(new):
             clock.lap("open list")

@@ -86,7 +86,8 @@ class NodeStore:
     """Search nodes in growable arrays, indexed by state for exact duplicate detection.
 
     A node keeps its state, its parent node, the action that reached it and its path cost g.
-    Path costs live in a Python list because the open list reads them one at a time.
+    Path costs live in a Python list because the open list reads them one at a time.  A node's
+    generation goes up when its path cost drops, so that open-list entries made before go stale.
     """
 
     def __init__(self, start: np.ndarray) -> None:
@@ -95,6 +96,7 @@ class NodeStore:
         self.parent = np.empty(1024, dtype=np.int64)
         self.action = np.empty(1024, dtype=np.int64)
         self.g: list[float] = []
+        self.generation: list[int] = []
         self.index: dict[bytes, int] = {}
         self.size = 0
         self.insert(start[None, :], np.array([-1]), np.array([-1]), np.array([0.0]))
@@ -128,6 +130,7 @@ class NodeStore:
                 index[key] = node
                 new_rows.append(i)
                 g.append(cost)
+                self.generation.append(0)
                 ids[i] = node
             elif cost < g[node]:
                 g[node] = cost
@@ -148,12 +151,33 @@ class NodeStore:
             self.action[node] = actions[i]
             if node < base:
                 reopened[node] = None
+                self.generation[node] += 1
         self.size = end
         return (
             np.array(ids, dtype=np.int64),
             np.arange(base, end, dtype=np.int64),
             np.array(list(reopened), dtype=np.int64),
         )
+
+    def add_children(
+        self,
+        children: np.ndarray,
+        parents: np.ndarray,
+        actions: np.ndarray,
+        path_costs: np.ndarray,
+        is_goal: np.ndarray,
+        incumbent: Incumbent,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Insert generated children, offer the goals among them to ``incumbent``, and return the
+        new and the reopened nodes that are not goals (the ones to evaluate and put in the open
+        list: no path through a goal is cheaper than stopping there)."""
+        ids, new, reopened = self.insert(children, parents, actions, path_costs)
+        incumbent.offer(self, ids, is_goal)
+        goal_ids = ids[is_goal & (ids >= 0)]
+        if len(goal_ids):
+            new = new[~np.isin(new, goal_ids)]
+            reopened = reopened[~np.isin(reopened, goal_ids)]
+        return new, reopened
 
     def path(self, node: int) -> list[int]:
         """The actions from the start to ``node``."""

@@ -138,7 +138,7 @@ def qstar_steps(
     incumbent = Incumbent()
     incumbent.offer(store, np.array([0]), domain.is_goal(start[None, :]))
     g = store.g
-    generation: list[int] = [0]  # bumped when a node's path cost drops: its old pairs go stale
+    generation = store.generation  # a node's pairs go stale when its path cost drops
     heap: list[tuple[float, int, int, int]] = []
 
     def push(nodes: np.ndarray) -> None:
@@ -216,17 +216,10 @@ def qstar_steps(
         is_goal = domain.is_goal(children)
         nodes_generated += len(parents)
         clock.lap("generation")
-        ids, new, reopened = store.insert(children, parent_ids, action_ids, path_costs)
+        new, reopened = store.add_children(
+            children, parent_ids, action_ids, path_costs, is_goal, incumbent
+        )
         clock.lap("duplicates")
-        incumbent.offer(store, ids, is_goal)
-        generation.extend([0] * len(new))
-        for node in reopened.tolist():
-            generation[node] += 1
-        # Goal nodes are never expanded: no path through a goal is cheaper than stopping there.
-        goal_ids = ids[is_goal & (ids >= 0)]
-        if len(goal_ids):
-            new = new[~np.isin(new, goal_ids)]
-            reopened = reopened[~np.isin(reopened, goal_ids)]
         q_new = None
         if len(new):
             clock.lap("open list")
