@@ -1,0 +1,33 @@
+"""The benchmark suites' building blocks: ratios from the same instances, reports on disk."""
+
+import csv
+
+import numpy as np
+
+from qsolve import bench
+
+
+def test_lockstep_row_reports_identical_results():
+    states = bench.walks("puzzle8", [8, 12], 3, seed=2)
+    row = bench.lockstep("puzzle8", states, batch_size=10, weight=0.8, parallel=4)
+    assert row["instances"] == 6 and row["identical results"] == "yes"
+
+
+def test_action_space_rows_divide_meta_by_cube3():
+    rows = bench.action_space([2], per_depth=2, batch_size=50, time_limit=30, max_nodes=50_000)
+    by_key = {(r["algorithm"], r["domain"]): r for r in rows}
+    for algorithm in ("qstar", "astar"):
+        small, big = by_key[(algorithm, "cube3")], by_key[(algorithm, "cube3-meta")]
+        ratio = by_key[(algorithm, "meta/cube3")]
+        assert small["solved %"] == big["solved %"] == 100.0
+        assert np.isclose(ratio["mean nodes"], big["mean nodes"] / small["mean nodes"])
+
+
+def test_report_writes_csv_and_markdown(tmp_path):
+    report = bench.Report("unit", "qsolve bench unit")
+    report.add("a table", [{"x": 1, "y": 2.5}, {"x": 2, "y": float("nan")}], "a note")
+    path = bench.write_report(report, tmp_path)
+    text = path.read_text()
+    assert "qsolve bench unit" in text and "| x | y |" in text and "a note" in text
+    with open(tmp_path / "unit-1.csv") as handle:
+        assert list(csv.DictReader(handle)) == [{"x": "1", "y": "2.5"}, {"x": "2", "y": "nan"}]
