@@ -398,7 +398,7 @@ def network_options(domain_name: str, batch: int, repeats: int) -> list[Row]:
         for _ in range(repeats):
             out = run()
         seconds = (time.perf_counter() - started) / repeats
-        error = float((out.detach().float() - reference).abs().max())
+        deviation = float((out.detach().float() - reference).abs().max())
         agree = (
             float((out.detach().argmin(1) == reference.argmin(1)).float().mean())
             if out.shape[1] > 1
@@ -410,7 +410,7 @@ def network_options(domain_name: str, batch: int, repeats: int) -> list[Row]:
                 "option": name,
                 "batch": batch,
                 "states/s": batch / seconds,
-                "max |Δ output|": error,
+                "max |Δ output|": deviation,
                 "same argmin %": 100 * agree,
             }
         )

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from qsolve.api import load_heuristic, solve
-from qsolve.bench import Report, walks
+from qsolve.bench import Report, Row, walks
 
 DOMAINS = {"puzzle15": [10, 20, 30], "cube3": [3, 5, 7]}
 
@@ -51,7 +51,9 @@ def run_peers(
     blocks = blocks or int(os.environ.get("QSOLVE_PEERS_BLOCKS", 2))
     from qsolve.training import train
 
-    training, solving, speed = [], [], []
+    training: list[Row] = []
+    solving: list[Row] = []
+    speed: list[Row] = []
     for domain_name, depths in DOMAINS.items():
         folder = out / f"peers-qsolve-{domain_name}"
         summary = train(
