@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,11 @@ import numpy as np
 from qsolve.api import load_heuristic, solve
 from qsolve.bench import Report, Row, walks
 
-DOMAINS = {"puzzle15": [10, 20, 30], "cube3": [3, 5, 7]}
+# Held-out walk depths where networks trained for minutes on a CPU solve a fair share.
+DOMAINS = {"puzzle15": [5, 10, 15], "cube3": [2, 3, 4]}
+PER_DEPTH = 3
+TIME_LIMIT = 5.0  # seconds per instance
+MAX_NODES = 100_000
 
 
 def _driver(python: Path, driver: Path, job: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -56,6 +61,8 @@ def run_peers(
     speed: list[Row] = []
     for domain_name, depths in DOMAINS.items():
         folder = out / f"peers-qsolve-{domain_name}"
+        if folder.exists():
+            shutil.rmtree(folder)  # a fresh run for the same budget
         summary = train(
             domain_name,
             folder,
@@ -69,8 +76,6 @@ def run_peers(
         )
         dx_folder = out / f"peers-deepxube-{domain_name}"
         if dx_folder.exists():
-            import shutil
-
             shutil.rmtree(dx_folder)
         dx = _driver(
             python,
@@ -117,7 +122,7 @@ def run_peers(
             }
         )
 
-        states = walks(domain_name, depths, 5, seed=21)
+        states = walks(domain_name, depths, PER_DEPTH, seed=21)
         for heuristic_label, ours, theirs in (
             ("zero", "zero", "zero"),
             (
@@ -127,7 +132,7 @@ def run_peers(
             ),
         ):
             batch_size, weight = (100, 1.0) if heuristic_label == "zero" else (100, 0.6)
-            limit = 20.0
+            limit = TIME_LIMIT
             results = solve(
                 domain_name,
                 states,
@@ -135,7 +140,7 @@ def run_peers(
                 batch_size=batch_size,
                 weight=weight,
                 time_limit=limit,
-                max_nodes=200_000,
+                max_nodes=MAX_NODES,
             )
             theirs_out = _driver(
                 python,
@@ -150,7 +155,7 @@ def run_peers(
                     "batch_size": batch_size,
                     "weight": weight,
                     "seconds": limit,
-                    "max_nodes": 200_000,
+                    "max_nodes": MAX_NODES,
                     "stop": "first_goal",
                     "threads": os.cpu_count(),
                 },
@@ -205,7 +210,7 @@ def run_peers(
     report.add(
         "Solve rate after the same training budget, same held-out random walks",
         solving,
-        f"5 walks per depth {DOMAINS}; Q*, first goal ends the search; 20 s and 200,000 nodes per instance",
+        f"{PER_DEPTH} walks per depth {DOMAINS}; Q*, first goal ends the search; {TIME_LIMIT:g} s and {MAX_NODES:,} nodes per instance",
     )
     report.add(
         "Search throughput: Q* nodes generated per second, same instances, B and λ",
