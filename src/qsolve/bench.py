@@ -480,11 +480,16 @@ class SuiteOptions:
 
 
 QUICK = SuiteOptions(
-    per_depth=4,
+    per_depth=8,
     settings=[(1, 1.0), (100, 0.6)],
     time_limit=10.0,
     max_nodes=200_000,
-    domains={"puzzle8": [10, 20], "cube2": [6, 10], "lightsout7": [8, 16], "puzzle15": [20, 40]},
+    domains={
+        "puzzle8": [10, 20, 30],
+        "cube2": [6, 10, 14],
+        "lightsout7": [10, 20, 30],
+        "puzzle15": [20, 40],
+    },
     cube_depths=[3],
     cube_batch=100,
 )
@@ -592,6 +597,11 @@ def run_bench(name: str, out: str | Path = "bench-results", command: str = "") -
         raise QsolveError(f"unknown benchmark suite {name!r} (choose from {', '.join(SUITES)})")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    # Searches run on one core (the unit the targets are stated in); torch's default of every core
+    # stalls badly whenever the machine has other work.
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("QSOLVE_THREADS", 1)))
     report = Report(name, command or f"qsolve bench {name}")
     if name == "quick":
         suite_search(name, QUICK, report, out)
