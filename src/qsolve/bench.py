@@ -480,14 +480,14 @@ class SuiteOptions:
 
 
 QUICK = SuiteOptions(
-    per_depth=8,
+    per_depth=6,
     settings=[(1, 1.0), (100, 0.6)],
-    time_limit=10.0,
+    time_limit=5.0,
     max_nodes=200_000,
     domains={
         "puzzle8": [10, 20, 30],
         "cube2": [6, 10, 14],
-        "lightsout7": [10, 20, 30],
+        "lightsout7": [10, 20],
         "puzzle15": [20, 40],
     },
     cube_depths=[3],
