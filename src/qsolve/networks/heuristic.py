@@ -46,6 +46,7 @@ class NetworkHeuristic(Heuristic):
         device: str | torch.device = "auto",
         heuristic_batch: int = 100_000,
         name: str = "network",
+        scale: float = 1.0,
     ) -> None:
         super().__init__(domain)
         expected = domain.num_actions if kind == "q" else 1
@@ -56,6 +57,9 @@ class NetworkHeuristic(Heuristic):
         self.kind = kind
         self.heuristic_batch = max(1, int(heuristic_batch))
         self.name = name
+        # Below 1, estimates err low (towards admissible): Q* finds optimal paths more often,
+        # for more nodes; the same as weighting the path cost by 1 / scale.
+        self.scale = np.float32(scale)
 
     def _forward(self, states: np.ndarray) -> np.ndarray:
         """The raw network output ``[N, output_dim]`` float32, in chunks of ``heuristic_batch``."""
@@ -65,7 +69,7 @@ class NetworkHeuristic(Heuristic):
                 chunk = states[lo : lo + self.heuristic_batch]
                 x = torch.from_numpy(self.domain.encode(chunk)).to(self.device)
                 out[lo : lo + len(chunk)] = self.model(x).float().cpu().numpy()
-        return out
+        return out * self.scale if self.scale != 1 else out
 
     def q_values(self, states: np.ndarray) -> np.ndarray:
         if self.kind == "v":
@@ -87,7 +91,9 @@ def read_config(path: str | Path) -> dict[str, Any]:
     if not folder.is_dir():
         raise QsolveError(f"no model folder at {folder}")
     if not file.is_file() or not (folder / MODEL_FILE).is_file():
-        raise QsolveError(f"{folder} is not a model folder: {MODEL_FILE} and {CONFIG_FILE} expected")
+        raise QsolveError(
+            f"{folder} is not a model folder: {MODEL_FILE} and {CONFIG_FILE} expected"
+        )
     try:
         config = json.loads(file.read_text())
         Architecture(**config["architecture"])
@@ -99,7 +105,7 @@ def read_config(path: str | Path) -> dict[str, Any]:
 
 
 def load_model(path: str | Path, domain: Domain) -> tuple[ResidualMLP, dict[str, Any]]:
-    """The float32 network and config stored in the model folder ``path``, checked against ``domain``."""
+    """The float32 network and config in the model folder ``path``, checked against ``domain``."""
     from safetensors.torch import load_file
 
     config = read_config(path)
@@ -112,7 +118,9 @@ def load_model(path: str | Path, domain: Domain) -> tuple[ResidualMLP, dict[str,
         model.load_state_dict({k: v.float() for k, v in weights.items()})
     except Exception as error:  # safetensors raises several types for damaged files
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise QsolveError(f"{file} is corrupted or does not match its config.json ({message})") from None
+        raise QsolveError(
+            f"{file} is corrupted or does not match its config.json ({message})"
+        ) from None
     model.eval()
     return model, config
 
@@ -122,9 +130,17 @@ def load_heuristic(
     domain: Domain,
     device: str = "auto",
     heuristic_batch: int = 100_000,
+    scale: float | None = None,
 ) -> NetworkHeuristic:
-    """The trained network in the model folder ``path`` as a heuristic for ``domain``."""
+    """The trained network in the model folder ``path`` as a heuristic for ``domain``.
+
+    ``scale`` multiplies the network's estimates; by default the model's own ``scale`` in
+    config.json (1 unless set when the model was shipped).
+    """
     model, config = load_model(path, domain)
-    return NetworkHeuristic(
-        domain, model, config["kind"], device, heuristic_batch, name=f"network:{Path(path).name}"
-    )
+    if scale is None:
+        scale = float(config.get("scale", 1.0))
+    if not scale > 0:
+        raise QsolveError(f"the heuristic scale must be positive, got {scale}")
+    name = f"network:{Path(path).name}"
+    return NetworkHeuristic(domain, model, config["kind"], device, heuristic_batch, name, scale)

@@ -19,12 +19,12 @@ from torch.nn import functional as F
 DEFAULT_SIZES: dict[str, tuple[int, int, int]] = {
     "cube3": (5000, 1000, 4),
     "cube3-meta": (5000, 1000, 4),
-    "cube2": (1000, 500, 2),
+    "cube2": (600, 300, 2),
     "puzzle8": (500, 250, 2),
-    "puzzle15": (1000, 500, 4),
+    "puzzle15": (500, 250, 2),
     "puzzle24": (2000, 1000, 4),
     "lightsout5": (500, 250, 2),
-    "lightsout7": (1000, 500, 2),
+    "lightsout7": (500, 250, 2),
 }
 
 
@@ -58,7 +58,7 @@ class ResidualBlock(nn.Module):
 
 
 class ResidualMLP(nn.Module):
-    """``[N, input_dim]`` one-hot states -> ``[N, output_dim]`` non-negative cost-to-go estimates."""
+    """``[N, input_dim]`` one-hot states -> ``[N, output_dim]`` non-negative cost-to-go."""
 
     def __init__(self, arch: Architecture) -> None:
         super().__init__()

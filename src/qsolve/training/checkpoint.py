@@ -23,7 +23,7 @@ RESUME_FILE = "resume.pt"
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a reader sees either the old file or the new one, whole."""
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, whole."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as file:
@@ -45,7 +45,9 @@ def save_model(folder: Path, model: ResidualMLP, config: dict[str, Any]) -> None
     """The shippable model: half-precision weights and config.json."""
     from safetensors.torch import save
 
-    weights = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()}
+    weights = {
+        k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()
+    }
     atomic_write(folder / MODEL_FILE, save(weights, metadata={"domain": str(config["domain"])}))
     atomic_write(folder / CONFIG_FILE, (json.dumps(config, indent=2) + "\n").encode())
 
@@ -65,5 +67,7 @@ def load_resume(folder: Path) -> dict[str, Any] | None:
     try:
         state: dict[str, Any] = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for damaged files
-        raise QsolveError(f"{file} is corrupted and cannot be resumed from ({type(error).__name__})") from None
+        raise QsolveError(
+            f"{file} is corrupted and cannot be resumed from ({type(error).__name__})"
+        ) from None
     return state

@@ -72,10 +72,11 @@ class TrainConfig:
     scramble_max: int | None = None
     batch_size: int = 1000  # states per step
     lr: float = 1e-3
+    lr_decay: float = 1.0  # the learning rate at step t is lr * lr_decay**t
     kind: str = "q"  # q: a Q network (one output per action); v: a V network
     double_q: bool = False
     actions_per_state: int | None = None  # trained actions per state (None: all)
-    target_update: int = 500
+    target_update: int = 100
     loss_threshold: float | None = 0.05
     loss: str = "mse"  # mse or huber
     grad_clip: float | None = 10.0
@@ -96,8 +97,17 @@ class TrainConfig:
         if self.loss not in ("mse", "huber"):
             raise QsolveError(f"--loss must be mse or huber, not {self.loss!r}")
         if self.kind == "v" and (self.double_q or self.actions_per_state):
-            raise QsolveError("--double-q and --actions-per-state apply to Q networks only (--kind q)")
-        for name in ("steps", "scramble_max", "batch_size", "actions_per_state", "target_update", "eval_every"):
+            raise QsolveError(
+                "--double-q and --actions-per-state apply to Q networks only (--kind q)"
+            )
+        for name in (
+            "steps",
+            "scramble_max",
+            "batch_size",
+            "actions_per_state",
+            "target_update",
+            "eval_every",
+        ):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise QsolveError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
@@ -109,6 +119,8 @@ class TrainConfig:
             raise QsolveError(f"--minutes must be positive, got {self.minutes}")
         if not self.lr > 0:
             raise QsolveError(f"--lr must be positive, got {self.lr}")
+        if not 0 < self.lr_decay <= 1:
+            raise QsolveError(f"--lr-decay must lie in (0, 1], got {self.lr_decay}")
         if self.scramble_max is None:
             self.scramble_max = DEFAULT_SCRAMBLE[self.domain]
         if self.actions_per_state is None and self.kind == "q":
@@ -144,7 +156,12 @@ class Batch:
 
 
 def make_batch(
-    domain: Domain, seed: int, step: int, batch_size: int, scramble_max: int, actions_per_state: int | None
+    domain: Domain,
+    seed: int,
+    step: int,
+    batch_size: int,
+    scramble_max: int,
+    actions_per_state: int | None,
 ) -> Batch:
     """The batch of training step ``step``: a function of (seed, step) only."""
     rng = np.random.default_rng([seed, step])
@@ -198,7 +215,9 @@ class BatchSource:
             return make_batch(self.domain, *self._args(step))
         for ahead in range(step, step + 2 * self.config.workers):
             if ahead not in self.pending:
-                self.pending[ahead] = self.pool.apply_async(_worker_batch, (self.config.domain, *self._args(ahead)))
+                self.pending[ahead] = self.pool.apply_async(
+                    _worker_batch, (self.config.domain, *self._args(ahead))
+                )
         return self.pending.pop(step).get()
 
     def close(self) -> None:
@@ -215,7 +234,12 @@ def encode(domain: Domain, states: np.ndarray, device: torch.device) -> torch.Te
 
 
 def compute_targets(
-    domain: Domain, batch: Batch, online: ResidualMLP, target: ResidualMLP, config: TrainConfig, device: torch.device
+    domain: Domain,
+    batch: Batch,
+    online: ResidualMLP,
+    target: ResidualMLP,
+    config: TrainConfig,
+    device: torch.device,
 ) -> torch.Tensor:
     """The regression targets: ``[N, K]`` y(s, a) for a Q network, ``[N]`` y(s) for a V network."""
     n, k = batch.actions.shape
@@ -227,7 +251,12 @@ def compute_targets(
             mask = torch.from_numpy(batch.child_applicable).to(device)
             q_next = target(children).float().masked_fill(~mask, math.inf)  # [N*K, A]
             if config.double_q:  # the online network picks a', the target network values it
-                best = online(children).float().masked_fill(~mask, math.inf).argmin(dim=1, keepdim=True)
+                best = (
+                    online(children)
+                    .float()
+                    .masked_fill(~mask, math.inf)
+                    .argmin(dim=1, keepdim=True)
+                )
                 v_next = q_next.gather(1, best).squeeze(1)
             else:
                 v_next = q_next.min(dim=1).values
@@ -270,7 +299,9 @@ def gradient_step(
 
 def autocast(device: torch.device) -> torch.autocast:
     """bf16 autocast on CUDA; full precision on the CPU."""
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    return torch.autocast(
+        device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"
+    )
 
 
 # -- the training loop -------------------------------------------------------------------
@@ -293,14 +324,14 @@ class TrainSummary:
 class _Progress:
     step: int = 0
     since_target: int = 0
-    loss_since_target: float = 0.0
+    recent_loss: float = 0.0  # moving average of the loss since the target was last replaced
     target_updates: int = 0
     seconds: float = 0.0
     last_loss: float = math.nan
 
 
 def train(domain: str, out: str | Path, progress: bool = True, **options: Any) -> TrainSummary:
-    """Train a Q (or V) network for ``domain`` into the folder ``out``; options as in TrainConfig."""
+    """Train a Q (or V) network for ``domain`` into the folder ``out``; options: TrainConfig."""
     known = {f.name for f in fields(TrainConfig)} - {"domain", "out"}
     unknown = sorted(set(options) - known)
     if unknown:
@@ -313,7 +344,9 @@ def _set_threads(config: TrainConfig) -> None:
     torch.set_num_threads(config.threads or max(1, cores - config.workers))
 
 
-def _model_config(config: TrainConfig, arch: Architecture, state: _Progress, rates: dict[str, float]) -> dict[str, Any]:
+def _model_config(
+    config: TrainConfig, arch: Architecture, state: _Progress, rates: dict[str, float]
+) -> dict[str, Any]:
     options = {k: v for k, v in asdict(config).items() if k not in ("out", "resume")}
     return {
         "format": FORMAT,
@@ -347,7 +380,8 @@ def train_config(config: TrainConfig, progress: bool = True) -> TrainSummary:
         online.load_state_dict(saved["online"])
         optimizer.load_state_dict(saved["optimizer"])
         torch.set_rng_state(saved["torch_rng"])
-        state = _Progress(**saved["progress"])
+        known = {f.name for f in fields(_Progress)}
+        state = _Progress(**{k: v for k, v in saved["progress"].items() if k in known})
     elif config.resume and (out / "config.json").is_file():
         # Only shipped weights (no optimizer state): continue from them with a fresh optimizer.
         model, _ = load_model(out, domain)
@@ -386,18 +420,23 @@ def train_config(config: TrainConfig, progress: bool = True) -> TrainSummary:
         checkpoint.save_model(out, online, _model_config(config, arch, state, rates))
 
     split = {"data": 0.0, "targets": 0.0, "gradient": 0.0}
-    examples = 0
+    examples, busy = 0, 0.0  # this run's trained pairs and seconds spent on training steps
     started = time.perf_counter()
     deadline = started + 60 * config.minutes if config.minutes else math.inf
     source = BatchSource(config)
     display = _Display(config, state.step, progress)
     interrupted = False
+    previous = _stop_on_sigterm()
     try:
         with display:
-            while (config.steps is None or state.step < config.steps) and time.perf_counter() < deadline:
+            while (
+                config.steps is None or state.step < config.steps
+            ) and time.perf_counter() < deadline:
                 t0 = time.perf_counter()
                 batch = source.get(state.step)
                 t1 = time.perf_counter()
+                for group in optimizer.param_groups:  # a function of the step, so resumes agree
+                    group["lr"] = config.lr * config.lr_decay**state.step
                 y = compute_targets(domain, batch, online, target, config, device)
                 _sync(device)
                 t2 = time.perf_counter()
@@ -409,22 +448,25 @@ def train_config(config: TrainConfig, progress: bool = True) -> TrainSummary:
                 examples += int(batch.trained.sum()) if config.kind == "q" else len(batch.states)
                 state.step += 1
                 state.seconds += t3 - t0
+                busy += t3 - t0
                 state.last_loss = loss
 
                 # DeepCubeA's rule: a new target once the online network fits the current one.
                 state.since_target += 1
-                state.loss_since_target += loss
+                state.recent_loss = (
+                    loss if state.since_target == 1 else 0.9 * state.recent_loss + 0.1 * loss
+                )
                 fits = (
                     config.loss_threshold is not None
                     and state.since_target >= MIN_TARGET_AGE
-                    and state.loss_since_target / state.since_target < config.loss_threshold
+                    and state.recent_loss < config.loss_threshold
                 )
                 if state.since_target >= config.target_update or fits:
                     target.load_state_dict(online.state_dict())
-                    state.since_target, state.loss_since_target = 0, 0.0
+                    state.since_target, state.recent_loss = 0, 0.0
                     state.target_updates += 1
 
-                speed = examples / max(1e-9, time.perf_counter() - started)
+                speed = examples / max(1e-9, busy)
                 if state.step % config.eval_every == 0:
                     rates = evaluator(heuristic)
                     row = {
@@ -443,9 +485,12 @@ def train_config(config: TrainConfig, progress: bool = True) -> TrainSummary:
         interrupted = True
     finally:
         source.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     save()
-    elapsed = time.perf_counter() - started
-    return TrainSummary(out, state.step, state.seconds, examples / max(1e-9, elapsed), interrupted, rates, split)
+    return TrainSummary(
+        out, state.step, state.seconds, examples / max(1e-9, busy), interrupted, rates, split
+    )
 
 
 def _check_resumable(config: TrainConfig, saved: dict[str, Any], domain: Domain) -> None:
@@ -453,8 +498,22 @@ def _check_resumable(config: TrainConfig, saved: dict[str, Any], domain: Domain)
     for key in ("domain", "kind", "width1", "width2", "blocks"):
         if before[key] != getattr(config, key):
             raise QsolveError(
-                f"--resume: the checkpoint in {config.out} has {key}={before[key]}, not {getattr(config, key)}"
+                f"--resume: the checkpoint in {config.out} has {key}={before[key]}, "
+                f"not {getattr(config, key)}"
             )
+
+
+def _stop_on_sigterm() -> Any:
+    """Treat SIGTERM (``kill``, ``timeout``) like Ctrl-C, so that it too saves a checkpoint."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def _sync(device: torch.device) -> None:
@@ -471,7 +530,13 @@ class _Display:
         self.last = 0.0
         if not enabled:
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.progress = Progress(
             TextColumn(f"[bold]{config.domain}[/]"),
@@ -491,7 +556,9 @@ class _Display:
         if self.progress is not None:
             self.progress.stop()
 
-    def update(self, step: int, loss: float, speed: float, targets: int, rates: dict[str, float]) -> None:
+    def update(
+        self, step: int, loss: float, speed: float, targets: int, rates: dict[str, float]
+    ) -> None:
         now = time.perf_counter()
         if self.progress is None or now - self.last < 0.25:
             return
@@ -499,5 +566,3 @@ class _Display:
         solved = " ".join(f"{k}={v:.0%}" for k, v in rates.items() if k.startswith("qstar"))
         info = f"loss {loss:.4f}  {speed:,.0f} ex/s  targets {targets}  {solved}"
         self.progress.update(self.task, completed=step, info=info)
-
-

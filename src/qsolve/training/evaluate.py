@@ -29,7 +29,9 @@ def eval_depths(scramble_max: int, count: int = 5) -> list[int]:
     return sorted({int(d) for d in np.linspace(1, max(1, scramble_max), count).round()})
 
 
-def greedy_solved(domain: Domain, heuristic: Heuristic, states: np.ndarray, max_moves: int) -> np.ndarray:
+def greedy_solved(
+    domain: Domain, heuristic: Heuristic, states: np.ndarray, max_moves: int
+) -> np.ndarray:
     """``[N]`` bool: which states reach the goal by following argmin Q within ``max_moves``."""
     states = states.copy()
     solved = domain.is_goal(states)
@@ -61,7 +63,9 @@ class Evaluator:
         rates: dict[str, float] = {}
         limits = Limits(max_nodes=QSTAR_NODES)
         for d, states in self.starts.items():
-            rates[f"greedy@{d}"] = float(greedy_solved(self.domain, heuristic, states, 2 * d + 10).mean())
+            rates[f"greedy@{d}"] = float(
+                greedy_solved(self.domain, heuristic, states, 2 * d + 10).mean()
+            )
         for d, states in self.starts.items():
             results = [
                 qstar_search(self.domain, heuristic, s, batch_size=QSTAR_BATCH, limits=limits)
@@ -117,7 +121,9 @@ def plot_metrics(csv_path: Path, png_path: Path) -> None:
             style = "-" if key.startswith("qstar") else "--"
             values = [float(r[key]) if r[key] else np.nan for r in rows]
             ax_rate.plot(steps, values, style, label=key)
-    ax_rate.set(xlabel="step", ylabel="solve rate", ylim=(-0.02, 1.02), title="held-out random walks")
+    ax_rate.set(
+        xlabel="step", ylabel="solve rate", ylim=(-0.02, 1.02), title="held-out random walks"
+    )
     ax_rate.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     tmp = png_path.with_name(f".{png_path.name}.tmp.png")

@@ -1,0 +1,148 @@
+"""How the shipped models do on their instance sets: solve rate, optimality, effort (README table).
+
+    python benchmarks/shipped_models.py [--domains puzzle8 cube2 ...] [--model puzzle8=runs/puzzle8]
+
+puzzle8 and cube2: random states, optimum from the breadth-first oracle.  lightsout7 and puzzle15:
+the DeepCubeA test sets in ../shared/benchmarks/deepcubea (optimum on each line; first 100 states
+of puzzle15).  cube3: random walks of several depths (solve rate against depth).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+
+import qsolve
+
+DEEPCUBEA = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "deepcubea"
+
+
+@dataclass
+class Setting:
+    weight: float = 1.0
+    batch_size: int = 1
+    time_limit: float = 60.0
+    count: int = 100
+
+
+SETTINGS = {
+    "puzzle8": Setting(count=200),
+    "cube2": Setting(count=200),
+    "lightsout7": Setting(count=500),
+    "puzzle15": Setting(weight=0.8, batch_size=100, count=100),
+    "cube3": Setting(weight=0.6, batch_size=100, time_limit=60.0, count=20),
+}
+CUBE3_DEPTHS = (4, 8, 12, 16, 20, 30)
+
+
+def instances(name: str, count: int, seed: int) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
+    """(label, [N, D] states, [N] optimal costs or None) for the domain's instance set."""
+    domain = qsolve.domain(name)
+    rng = np.random.default_rng(seed)
+    if name in ("puzzle8", "cube2"):
+        # A walk of 1000 random moves is as good as a uniformly random state for these small spaces.
+        states = domain.random_walk(np.full(count, 1000), rng)
+        optimal = qsolve.load_heuristic("oracle", domain).values(states)
+        return [("random states", states, optimal)]
+    if name in ("lightsout7", "puzzle15"):
+        lines = (DEEPCUBEA / f"{name}.txt").read_text().split("\n")
+        rows = [line.split() for line in lines if line.strip()][:count]
+        width = domain.state_dim if name.startswith("puzzle") else 1
+        states = np.stack([domain.parse_state(" ".join(r[:width])) for r in rows])
+        return [(f"deepcubea/{name}.txt", states, np.array([float(r[-1]) for r in rows]))]
+    return [(f"walk {d}", domain.random_walk(np.full(count, d), rng), None) for d in CUBE3_DEPTHS]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--domains", nargs="+", default=list(SETTINGS), help="domains to measure")
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        help="DOMAIN=DIR: measure DIR instead of the shipped model",
+    )
+    parser.add_argument("--count", type=int, help="instances per set (default: per domain)")
+    parser.add_argument(
+        "--weight", type=float, help="weight λ on the path cost (default: per domain)"
+    )
+    parser.add_argument("--batch-size", type=int, help="Q* batch size (default: per domain)")
+    parser.add_argument(
+        "--time-limit", type=float, help="seconds per state (default: per domain, 60)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed for the random instances (default 0)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    models = dict(item.split("=", 1) for item in args.model)
+    table = Table(title="Shipped models, Q* search on this CPU")
+    for column in (
+        "domain",
+        "instances",
+        "n",
+        "λ",
+        "B",
+        "scale",
+        "solved",
+        "optimal",
+        "mean cost",
+        "mean optimum",
+        "nodes",
+        "s/state",
+    ):
+        table.add_column(column, justify="left" if column in ("domain", "instances") else "right")
+    for name in args.domains:
+        s = SETTINGS[name]
+        s = Setting(args.weight or s.weight, args.batch_size or s.batch_size, s.time_limit, s.count)
+        heuristic = models.get(name) or qsolve.shipped_model(qsolve.domain(name))
+        if heuristic is None:
+            table.add_row(name, "no shipped model", *[""] * 10)
+            continue
+        for label, states, optimal in instances(name, args.count or s.count, args.seed):
+            started = time.perf_counter()
+            results = qsolve.solve(
+                name,
+                states,
+                heuristic=str(heuristic),
+                weight=s.weight,
+                batch_size=s.batch_size,
+                time_limit=args.time_limit or s.time_limit,
+            )
+            seconds = (time.perf_counter() - started) / len(states)
+            solved = np.array([r.solved for r in results])
+            costs = np.array([r.cost for r in results])
+            optimal_share = (
+                "" if optimal is None else f"{np.mean(solved & (costs <= optimal + 1e-9)):.1%}"
+            )
+            table.add_row(
+                name,
+                label,
+                str(len(states)),
+                f"{s.weight:g}",
+                str(s.batch_size),
+                f"{json.loads((Path(heuristic) / 'config.json').read_text()).get('scale', 1):g}",
+                f"{solved.mean():.1%}",
+                optimal_share,
+                f"{costs[solved].mean():.2f}" if solved.any() else "-",
+                "" if optimal is None else f"{optimal.mean():.2f}",
+                f"{np.mean([r.nodes_generated for r in results]):,.0f}",
+                f"{seconds:.2f}",
+            )
+    Console(width=160).print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""Training: exact targets, resume equivalence, atomic checkpoints, Ctrl-C, a real puzzle8 run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from qsolve.cli import main
+from qsolve.domains import get_domain
+from qsolve.errors import QsolveError
+from qsolve.heuristics import get_heuristic
+from qsolve.networks import load_heuristic
+from qsolve.search import Limits, qstar_search
+from qsolve.training import TrainConfig, make_batch, train
+from qsolve.training.checkpoint import RESUME_FILE, load_resume
+from qsolve.training.dqn import compute_targets
+
+TINY = {"width1": 32, "width2": 16, "blocks": 1, "batch_size": 64, "threads": 1}
+
+
+class OracleNetwork(torch.nn.Module):
+    """A stand-in Q (or V) network: reads states back from the one-hot input, answers exactly."""
+
+    def __init__(self, domain_name: str, kind: str) -> None:
+        super().__init__()
+        self.domain = get_domain(domain_name)
+        self.oracle = get_heuristic("oracle", self.domain)
+        self.kind = kind
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        d = self.domain
+        states = x.view(len(x), d.state_dim, d.num_values).argmax(dim=2).numpy().astype(d.dtype)
+        if self.kind == "v":
+            return torch.from_numpy(self.oracle.values(states)[:, None]).float()
+        q = self.oracle.q_values(states)
+        return torch.from_numpy(np.where(np.isfinite(q), q, 1e6)).float()
+
+
+@pytest.mark.parametrize("kind", ["q", "v"])
+@pytest.mark.parametrize("double_q", [False, True])
+def test_targets_from_an_exact_network_are_exact(kind, double_q):
+    if kind == "v" and double_q:
+        pytest.skip("double Q applies to Q networks")
+    domain = get_domain("puzzle8")
+    config = TrainConfig(
+        "puzzle8", "unused", kind=kind, double_q=double_q, batch_size=300, scramble_max=40
+    )
+    batch = make_batch(
+        domain, seed=3, step=0, batch_size=300, scramble_max=40, actions_per_state=None
+    )
+    assert batch.is_goal.any()  # walks of length 0 are in the batch
+    exact = OracleNetwork("puzzle8", kind)
+    y = compute_targets(domain, batch, exact, exact, config, torch.device("cpu")).numpy()  # type: ignore[arg-type]
+    oracle = get_heuristic("oracle", domain)
+    if kind == "v":
+        np.testing.assert_array_equal(y, oracle.values(batch.states))
+    else:
+        q_exact = np.take_along_axis(oracle.q_values(batch.states), batch.actions, axis=1)
+        trained = batch.trained & ~batch.is_goal[:, None]
+        np.testing.assert_array_equal(y[trained], q_exact[trained])
+        assert np.all(y[batch.is_goal] == 0)
+
+
+def test_batches_depend_only_on_seed_and_step_and_sampled_actions_are_applicable():
+    domain = get_domain("puzzle8")
+    a = make_batch(domain, 1, 5, 50, 20, None)
+    b = make_batch(domain, 1, 5, 50, 20, None)
+    c = make_batch(domain, 1, 6, 50, 20, None)
+    assert np.array_equal(a.states, b.states) and not np.array_equal(a.states, c.states)
+    sampled = make_batch(domain, 1, 5, 50, 20, 2)
+    assert sampled.actions.shape == (50, 2)
+    # Every puzzle8 state has at least two applicable moves, and sampling prefers them.
+    assert sampled.trained.all()
+
+
+def state_of(out) -> dict:
+    saved = load_resume(out)
+    assert saved is not None
+    return saved
+
+
+def test_resume_gives_exactly_the_weights_of_an_uninterrupted_run(tmp_path):
+    options = dict(
+        TINY, seed=7, target_update=7, loss_threshold=0.5, eval_every=10_000, progress=False
+    )
+    train("puzzle8", tmp_path / "whole", steps=30, **options)
+    train("puzzle8", tmp_path / "split", steps=13, **options)
+    train("puzzle8", tmp_path / "split", steps=30, resume=True, **options)
+    whole, split = state_of(tmp_path / "whole"), state_of(tmp_path / "split")
+    for key in ("step", "since_target", "recent_loss", "target_updates", "last_loss"):
+        assert whole["progress"][key] == split["progress"][key], key
+    assert whole["progress"]["step"] == 30
+    assert whole["progress"]["target_updates"] >= 2
+    for net in ("online", "target"):
+        for name, tensor in whole[net].items():
+            assert torch.equal(tensor, split[net][name]), f"{net}.{name} differs"
+    for a, b in zip(
+        whole["optimizer"]["state"].values(), split["optimizer"]["state"].values(), strict=True
+    ):
+        assert torch.equal(a["exp_avg"], b["exp_avg"]) and torch.equal(
+            a["exp_avg_sq"], b["exp_avg_sq"]
+        )
+
+
+def test_worker_processes_make_the_same_batches(tmp_path):
+    options = dict(TINY, seed=3, steps=6, eval_every=10_000, progress=False)
+    train("cube2", tmp_path / "here", **options)
+    train("cube2", tmp_path / "workers", workers=1, **options)
+    here, workers = state_of(tmp_path / "here"), state_of(tmp_path / "workers")
+    for name, tensor in here["online"].items():
+        assert torch.equal(tensor, workers["online"][name]), name
+
+
+def test_checkpoint_round_trip_loads_as_a_heuristic_close_to_the_trained_network(tmp_path):
+    summary = train("puzzle8", tmp_path, steps=5, eval_every=5, progress=False, **TINY)
+    assert (
+        summary.step == 5
+        and (tmp_path / "metrics.csv").is_file()
+        and (tmp_path / "training.png").is_file()
+    )
+    domain = get_domain("puzzle8")
+    heuristic = load_heuristic(tmp_path, domain, device="cpu")
+    saved = state_of(tmp_path)
+    full = load_heuristic(tmp_path, domain, device="cpu")
+    full.model.load_state_dict(saved["online"])
+    states = domain.random_walk(np.full(20, 15), np.random.default_rng(0))
+    np.testing.assert_allclose(
+        heuristic.q_values(states), full.q_values(states), rtol=1e-2, atol=1e-2
+    )
+
+
+def test_bad_options_and_missing_checkpoints_are_qsolve_errors(tmp_path):
+    with pytest.raises(QsolveError, match="no checkpoint"):
+        train("puzzle8", tmp_path, steps=1, resume=True, progress=False)
+    with pytest.raises(QsolveError, match="unknown training option"):
+        train("puzzle8", tmp_path, stepz=1)
+    with pytest.raises(QsolveError, match="double-q"):
+        train("puzzle8", tmp_path, kind="v", double_q=True)
+    train("puzzle8", tmp_path, steps=1, progress=False, **TINY)
+    with pytest.raises(QsolveError, match="width1"):
+        train("puzzle8", tmp_path, steps=2, resume=True, progress=False, **{**TINY, "width1": 64})
+    assert main(["train", "cube2", "--out", str(tmp_path / "none"), "--resume", "--quiet"]) == 2
+
+
+SAVER = textwrap.dedent(
+    """
+    import sys, torch
+    from pathlib import Path
+    from qsolve.networks import Architecture, ResidualMLP
+    from qsolve.training.checkpoint import save_model, save_resume
+    folder = Path(sys.argv[1])
+    model = ResidualMLP(Architecture(81, 4, 1024, 512, 2))
+    config = {"format": "qsolve-model/1", "domain": "puzzle8", "kind": "q",
+              "architecture": model.arch.to_dict()}
+    print("ready", flush=True)
+    while True:
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(0.01)
+        save_model(folder, model, config)
+        save_resume(folder, {"online": model.state_dict(), "big": torch.rand(2_000_000)})
+    """
+)
+
+
+def test_a_kill_during_saving_leaves_a_loadable_checkpoint(tmp_path):
+    domain = get_domain("puzzle8")
+    for delay in (0.05, 0.3, 0.7):
+        saver = subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(tmp_path)], stdout=subprocess.PIPE
+        )
+        assert saver.stdout is not None and saver.stdout.readline().strip() == b"ready"
+        while not (tmp_path / RESUME_FILE).exists():
+            time.sleep(0.01)
+        time.sleep(delay)
+        saver.send_signal(signal.SIGKILL)
+        saver.wait()
+        heuristic = load_heuristic(tmp_path, domain, device="cpu")
+        assert heuristic.q_values(domain.goal[None, :]).shape == (1, 4)
+        assert set(state_of(tmp_path)) == {"online", "big"}
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
+    command = [
+        sys.executable, "-c", "import sys; from qsolve.cli import main; sys.exit(main())",
+        "train", "puzzle8", "--out", str(tmp_path), "--steps", "1000000", "--eval-every", "20",
+        "--width1", "32", "--width2", "16", "--blocks", "1", "--batch-size", "32",
+        "--threads", "1", "--quiet",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ}
+    )
+    deadline = time.time() + 60
+    while not (tmp_path / RESUME_FILE).exists() and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr.decode()
+    assert b"Traceback" not in stderr
+    assert b"--resume" in stdout
+    assert state_of(tmp_path)["progress"]["step"] >= 20
+    load_heuristic(tmp_path, get_domain("puzzle8"), device="cpu")
+
+
+def test_a_minute_of_puzzle8_training_lets_qstar_solve_random_states_near_optimally(tmp_path):
+    # About 50 s on one core: 2000 steps of 256 states, all four actions of each.
+    options = {"width1": 256, "width2": 128, "blocks": 1, "batch_size": 256, "threads": 1}
+    train(
+        "puzzle8",
+        tmp_path,
+        steps=2000,
+        target_update=50,
+        eval_every=2000,
+        progress=False,
+        **options,
+    )
+    domain = get_domain("puzzle8")
+    heuristic = load_heuristic(tmp_path, domain, device="cpu")
+    rng = np.random.default_rng(2024)
+    starts = domain.random_walk(np.full(30, 1000), rng)  # as good as uniformly random states
+    optimal = get_heuristic("oracle", domain).values(starts)
+    results = [
+        qstar_search(domain, heuristic, s, batch_size=10, limits=Limits(max_nodes=20_000))
+        for s in starts
+    ]
+    assert all(r.solved for r in results)
+    for start, r in zip(starts, results, strict=True):
+        assert domain.is_goal(domain.apply_moves(start, r.actions)[None, :])[0]
+    excess = np.array([r.cost for r in results]) - optimal
+    assert excess.min() >= 0 and excess.max() <= 4 and excess.mean() <= 1.0
