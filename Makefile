@@ -15,9 +15,10 @@ $(BIN)/qsolve: pyproject.toml
 
 setup: $(BIN)/qsolve
 
+# The main job: solve a scrambled 15-puzzle and a scrambled 2x2x2 cube with the shipped models.
 demo: setup
-	$(BIN)/qsolve solve puzzle15 --random-walk 60 --seed 1 --heuristic manhattan
-	$(BIN)/qsolve solve cube2 --random-walk 12 --seed 1 --heuristic oracle
+	$(BIN)/qsolve solve puzzle15 --random-walk 200 --seed 1 --batch-size 100 --weight 0.6
+	$(BIN)/qsolve solve cube2 --random-walk 20 --seed 1
 
 test: setup
 	$(BIN)/python -m pytest

@@ -1,6 +1,6 @@
 """qsolve: learn heuristic functions with deep Q-networks and solve pathfinding problems with Q* search."""
 
-from qsolve.api import ALGORITHMS, load_heuristic, shipped_model, solve
+from qsolve.api import ALGORITHMS, load_heuristic, shipped_model, solve, train
 from qsolve.domains import DOMAINS, Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import Heuristic
@@ -21,5 +21,6 @@ __all__ = [
     "load_heuristic",
     "shipped_model",
     "solve",
+    "train",
 ]
 __version__ = "0.1.0"

@@ -57,6 +57,14 @@ def load_heuristic(
     return load_network(spec, domain, device=device, heuristic_batch=heuristic_batch)
 
 
+def uses_network(spec: str | Path | Heuristic | None, domain: Domain) -> bool:
+    """Whether ``spec`` names a trained model (directly, or as the domain's default)."""
+    if isinstance(spec, Heuristic):
+        return False
+    name = default_heuristic_name(domain) if spec is None else str(spec)
+    return name not in CLASSICAL
+
+
 def as_states(domain: Domain, states: np.ndarray | Sequence[str] | str) -> np.ndarray:
     """``[N, D]`` states from an array (one state or many) or from state texts."""
     if isinstance(states, str):
@@ -114,10 +122,28 @@ def solve(
         )
         evaluate = h.q_values
     else:
-        searches = (astar_steps(domain, start, batch_size, weight, optimal, limits) for start in starts)
+        searches = (
+            astar_steps(domain, start, batch_size, weight, optimal, limits) for start in starts
+        )
         evaluate = h.values
     if parallel == 1:
         return [run_search(search, evaluate) for search in searches]
     return run_lockstep(searches, evaluate, parallel)
 
-__all__ = ["ALGORITHMS", "DOMAINS", "get_domain", "load_heuristic", "shipped_model", "solve"]
+
+def train(domain: str, out: str | Path, **options: object) -> object:
+    """Train a Q (or V) network for ``domain`` into the folder ``out``; see ``qsolve train -h``."""
+    from qsolve.training import train as train_network  # torch loads only when needed
+
+    return train_network(domain, out, **options)
+
+
+__all__ = [
+    "ALGORITHMS",
+    "DOMAINS",
+    "get_domain",
+    "load_heuristic",
+    "shipped_model",
+    "solve",
+    "train",
+]

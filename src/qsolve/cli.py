@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="most states per network call",
     )
     solve.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        help="CPU threads for a network heuristic (default 1: search batches are small)",
+    )
+    solve.add_argument(
         "--parallel",
         type=_positive_int,
         default=32,
@@ -214,6 +220,10 @@ def _print_result(domain: Domain, start: np.ndarray, label: str, result: SearchR
 
 def _solve(args: argparse.Namespace) -> int:
     domain = get_domain(args.domain)
+    if "torch" in sys.modules or api.uses_network(args.heuristic, domain):
+        import torch
+
+        torch.set_num_threads(args.threads)
     heuristic = api.load_heuristic(
         args.heuristic, domain, device=args.device, heuristic_batch=args.heuristic_batch
     )
