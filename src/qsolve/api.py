@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -131,7 +132,7 @@ def solve(
     return run_lockstep(searches, evaluate, parallel)
 
 
-def train(domain: str, out: str | Path, **options: object) -> object:
+def train(domain: str, out: str | Path, **options: Any) -> Any:
     """Train a Q (or V) network for ``domain`` into the folder ``out``; see ``qsolve train -h``."""
     from qsolve.training import train as train_network  # torch loads only when needed
 

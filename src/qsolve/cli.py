@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,49 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from qsolve import api
+from qsolve.cli_args import non_negative_int, positive, weight
 from qsolve.domains import DOMAINS, Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.search import SearchResult
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
-
-
-def _weight(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"the weight must lie in [0, 1], got {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not value > 0 or math.isinf(value):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,13 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--state", help="a state in the domain's text form")
     source.add_argument("--scramble", help="moves applied to the goal, e.g. \"R U R' U'\"")
     source.add_argument(
-        "--random-walk", type=_non_negative_int, metavar="K", help="K random moves from the goal"
+        "--random-walk", type=non_negative_int, metavar="K", help="K random moves from the goal"
     )
     source.add_argument(
         "--file", type=Path, help="one state a line; fields after the state are ignored"
     )
     solve.add_argument(
-        "--count", type=_positive_int, default=1, help="instances for --random-walk (default 1)"
+        "--count", type=positive(int), default=1, help="instances for --random-walk (default 1)"
     )
     solve.add_argument(
         "--seed", type=int, default=0, help="random seed for --random-walk (default 0)"
@@ -93,18 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="search algorithm (default qstar)",
     )
     solve.add_argument(
-        "--batch-size", type=_positive_int, default=1, help="pairs (Q*) or nodes (A*) per iteration"
+        "--batch-size", type=positive(int), default=1, help="pairs (Q*) or nodes (A*) per iteration"
     )
     solve.add_argument(
         "--weight",
-        type=_weight,
+        type=weight,
         default=1.0,
         help="weight λ on the path cost, in [0, 1] (default 1)",
     )
     solve.add_argument(
-        "--time-limit", type=_seconds, default=60.0, help="seconds per instance (default 60)"
+        "--time-limit", type=positive(float), default=60.0, help="seconds per instance (default 60)"
     )
-    solve.add_argument("--max-nodes", type=_positive_int, help="nodes generated per instance")
+    solve.add_argument("--max-nodes", type=positive(int), help="nodes generated per instance")
     solve.add_argument(
         "--optimal", action="store_true", help="search on until the solution is provably shortest"
     )
@@ -113,19 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     solve.add_argument(
         "--heuristic-batch",
-        type=_positive_int,
+        type=positive(int),
         default=100_000,
         help="most states per network call",
     )
     solve.add_argument(
         "--threads",
-        type=_positive_int,
+        type=positive(int),
         default=1,
         help="CPU threads for a network heuristic (default 1: search batches are small)",
     )
     solve.add_argument(
         "--parallel",
-        type=_positive_int,
+        type=positive(int),
         default=32,
         help="searches run in lockstep, sharing each heuristic call (default 32; 1 = one at a time)",
     )

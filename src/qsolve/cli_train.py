@@ -5,30 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from qsolve.cli_args import non_negative_int, positive
 from qsolve.domains import DOMAINS
-
-
-def _positive(kind: type) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-        return value
-
-    return parse
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
 
 
 def add_parser(subparsers: Any) -> None:
@@ -42,32 +20,32 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "--steps",
-        type=_positive(int),
+        type=positive(int),
         help="total training steps, across resumes (default 10000 without --minutes)",
     )
     p.add_argument(
-        "--minutes", type=_positive(float), help="stop after this many minutes of this run"
+        "--minutes", type=positive(float), help="stop after this many minutes of this run"
     )
     p.add_argument(
         "--seed", type=int, default=0, help="random seed for walks and initial weights (default 0)"
     )
     p.add_argument(
         "--scramble-max",
-        type=_positive(int),
+        type=positive(int),
         help="longest random walk from the goal (default: per domain, 30 for cube3)",
     )
     p.add_argument(
         "--batch-size",
-        type=_positive(int),
+        type=positive(int),
         default=1000,
         help="states per training step (default 1000)",
     )
     p.add_argument(
-        "--lr", type=_positive(float), default=1e-3, help="Adam learning rate (default 1e-3)"
+        "--lr", type=positive(float), default=1e-3, help="Adam learning rate (default 1e-3)"
     )
     p.add_argument(
         "--lr-decay",
-        type=_positive(float),
+        type=positive(float),
         default=1.0,
         help="multiply the learning rate by this every step (default 1: constant)",
     )
@@ -84,12 +62,12 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "--actions-per-state",
-        type=_positive(int),
+        type=positive(int),
         help="trained actions per state (default all; 32 for cube3-meta)",
     )
     p.add_argument(
         "--target-update",
-        type=_positive(int),
+        type=positive(int),
         default=100,
         help="replace the target network every U steps (default 100)",
     )
@@ -116,35 +94,35 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "--eval-every",
-        type=_positive(int),
+        type=positive(int),
         default=1000,
         help="evaluate, log and checkpoint every N steps (default 1000)",
     )
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.add_argument(
         "--width1",
-        type=_positive(int),
+        type=positive(int),
         help="width of the first layer (default: per domain, 5000 for cube3)",
     )
     p.add_argument(
         "--width2",
-        type=_positive(int),
+        type=positive(int),
         help="width of the second layer and residual blocks (default: per domain, 1000 for cube3)",
     )
     p.add_argument(
         "--blocks",
-        type=_non_negative_int,
+        type=non_negative_int,
         help="residual blocks (default: per domain, 4 for cube3)",
     )
     p.add_argument(
         "--workers",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=0,
         help="processes generating batches ahead of the gradient step (default 0)",
     )
     p.add_argument(
         "--threads",
-        type=_positive(int),
+        type=positive(int),
         help="torch CPU threads (default: cores not used by workers)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
