@@ -349,7 +349,6 @@ def network_options(domain_name: str, batch: int, repeats: int) -> list[Row]:
     states = walks(domain_name, [20], batch, seed=3)
     x = torch.from_numpy(domain.encode(states))
     reference = model(x).detach()
-    variants: dict[str, Callable[[], torch.Tensor]] = {}
 
     def plain() -> torch.Tensor:
         return model(x)
@@ -372,7 +371,7 @@ def network_options(domain_name: str, batch: int, repeats: int) -> list[Row]:
         with torch.inference_mode():
             return quantized(x)
 
-    variants = {
+    variants: dict[str, Callable[[], torch.Tensor]] = {
         "autograd on": plain,
         "no_grad": no_grad,
         "inference_mode": inference,

@@ -195,9 +195,9 @@ def run_peers(
                 "seconds": theirs_out["seconds"],
                 "nodes/s": theirs_out["nodes_per_s"],
             }
-            (solving if heuristic_label != "zero" else speed).extend([ours_row, theirs_row])
             if heuristic_label == "trained network":
-                speed.extend([ours_row, theirs_row])
+                solving.extend([ours_row, theirs_row])
+            speed.extend([ours_row, theirs_row])
             speed.append(
                 {
                     **ours_row,

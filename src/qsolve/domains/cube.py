@@ -224,6 +224,7 @@ class Cube3Meta(Cube3):
 
     def __init__(self) -> None:
         super().__init__()
+        self.quarter_turns = Cube3()  # scrambles and move names are in quarter turns
         base = self.perms
         self.sequences: list[tuple[int, ...]] = [(a,) for a in range(12)]
         for length in (2, 3):
@@ -242,11 +243,11 @@ class Cube3Meta(Cube3):
         ]
 
     def parse_moves(self, text: str) -> list[int]:
-        return Cube3().parse_moves(text)
+        return self.quarter_turns.parse_moves(text)
 
     def random_walk(self, lengths: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Walks of quarter turns, so that cube3 and cube3-meta get the same scrambles."""
-        return Cube3().random_walk(lengths, rng)
+        return self.quarter_turns.random_walk(lengths, rng)
 
     def base_moves(self, actions: list[int] | np.ndarray) -> list[str]:
         return [CUBE3_MOVES[a] for i in actions for a in self.sequences[int(i)]]
