@@ -46,7 +46,9 @@ SETTINGS = {
 CUBE3_DEPTHS = (4, 8, 12, 16, 20, 30)
 
 
-def instances(name: str, count: int, seed: int) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
+def instances(
+    name: str, count: int, seed: int, offset: int = 0
+) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
     """(label, [N, D] states, [N] optimal costs or None) for the domain's instance set."""
     domain = qsolve.domain(name)
     rng = np.random.default_rng(seed)
@@ -57,10 +59,11 @@ def instances(name: str, count: int, seed: int) -> list[tuple[str, np.ndarray, n
         return [("random states", states, optimal)]
     if name in ("lightsout7", "puzzle15"):
         lines = (DEEPCUBEA / f"{name}.txt").read_text().split("\n")
-        rows = [line.split() for line in lines if line.strip()][:count]
+        rows = [line.split() for line in lines if line.strip()][offset : offset + count]
         width = domain.state_dim if name.startswith("puzzle") else 1
         states = np.stack([domain.parse_state(" ".join(r[:width])) for r in rows])
-        return [(f"deepcubea/{name}.txt", states, np.array([float(r[-1]) for r in rows]))]
+        first = f"lines {offset + 1}-{offset + len(rows)}" if offset else "first"
+        return [(f"deepcubea/{name}.txt {first}", states, np.array([float(r[-1]) for r in rows]))]
     return [(f"walk {d}", domain.random_walk(np.full(count, d), rng), None) for d in CUBE3_DEPTHS]
 
 
@@ -84,11 +87,17 @@ def main() -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="seed for the random instances (default 0)"
     )
+    parser.add_argument(
+        "--offset", type=int, default=0, help="skip this many lines of a DeepCubeA set (default 0)"
+    )
+    parser.add_argument(
+        "--precision", choices=("fp32", "int8"), default="fp32", help="network arithmetic"
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     models = dict(item.split("=", 1) for item in args.model)
-    table = Table(title="Shipped models, Q* search on this CPU")
+    table = Table(title=f"Shipped models, Q* search on this CPU ({args.precision})")
     for column in (
         "domain",
         "instances",
@@ -111,7 +120,8 @@ def main() -> None:
         if heuristic is None:
             table.add_row(name, "no shipped model", *[""] * 10)
             continue
-        for label, states, optimal in instances(name, args.count or s.count, args.seed):
+        sets = instances(name, args.count or s.count, args.seed, args.offset)
+        for label, states, optimal in sets:
             started = time.perf_counter()
             results = qsolve.solve(
                 name,
@@ -120,6 +130,7 @@ def main() -> None:
                 weight=s.weight,
                 batch_size=s.batch_size,
                 time_limit=args.time_limit or s.time_limit,
+                precision=args.precision,
             )
             seconds = (time.perf_counter() - started) / len(states)
             solved = np.array([r.solved for r in results])

@@ -89,6 +89,8 @@ def test_optimal_mode_with_large_batches_still_finds_the_optimum(puzzle8_oracle)
         # Past the top k, ranks are fetched again from the heuristic: the plain variant does that
         # for every node, so the instances stay small.
         ("lightsout5", "zero", 32, 1.0, 7, 3),
+        ("lightsout5", "zero", 4, 1.0, 3, 3),
+        ("cube3-meta", "zero", 200, 1.0, 32, 2),
     ],
 )
 def test_lazy_action_ordering_pops_the_same_pairs(

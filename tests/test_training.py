@@ -21,7 +21,7 @@ from qsolve.networks import load_heuristic
 from qsolve.search import Limits, qstar_search
 from qsolve.training import TrainConfig, make_batch, train
 from qsolve.training.checkpoint import RESUME_FILE, load_resume
-from qsolve.training.dqn import compute_targets
+from qsolve.training.dqn import compute_targets, with_greedy_actions
 
 TINY = {"width1": 32, "width2": 16, "blocks": 1, "batch_size": 64, "threads": 1}
 
@@ -236,3 +236,26 @@ def test_a_minute_of_puzzle8_training_lets_qstar_solve_random_states_near_optima
         assert domain.is_goal(domain.apply_moves(start, r.actions)[None, :])[0]
     excess = np.array([r.cost for r in results]) - optimal
     assert excess.min() >= 0 and excess.max() <= 4 and excess.mean() <= 1.0
+
+
+def test_greedy_actions_are_the_online_networks_best_unsampled_ones():
+    domain = get_domain("puzzle8")
+    batch = make_batch(domain, seed=4, step=2, batch_size=200, scramble_max=30, actions_per_state=3)
+    exact = OracleNetwork("puzzle8", "q")
+    greedy = with_greedy_actions(domain, batch, exact, 1, torch.device("cpu"))  # type: ignore[arg-type]
+    q = get_heuristic("oracle", domain).q_values(batch.states)
+    q[np.arange(200)[:, None], batch.actions[:, 1:]] = np.inf
+    picked = q[np.arange(200), greedy.actions[:, 0]]
+    np.testing.assert_array_equal(picked, q.min(axis=1))
+    np.testing.assert_array_equal(greedy.actions[:, 1:], batch.actions[:, 1:])
+    expected = domain.step(np.repeat(batch.states, 3, axis=0), greedy.actions.reshape(-1))
+    np.testing.assert_array_equal(greedy.children, expected)
+    applicable = np.take_along_axis(domain.applicable(batch.states), greedy.actions, axis=1)
+    np.testing.assert_array_equal(greedy.trained, applicable)
+    config = TrainConfig("puzzle8", "unused", actions_per_state=3, greedy_actions=1)
+    y = compute_targets(domain, greedy, exact, exact, config, torch.device("cpu")).numpy()  # type: ignore[arg-type]
+    exact_q = np.take_along_axis(
+        get_heuristic("oracle", domain).q_values(batch.states), greedy.actions, axis=1
+    )
+    mask = greedy.trained & ~batch.is_goal[:, None]
+    np.testing.assert_array_equal(y[mask], exact_q[mask])

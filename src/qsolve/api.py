@@ -39,6 +39,7 @@ def load_heuristic(
     domain: Domain | str,
     device: str = "auto",
     heuristic_batch: int = 100_000,
+    precision: str = "fp32",
 ) -> Heuristic:
     """A heuristic for ``domain``: a classical name, a trained model folder, or ``None`` (default)."""
     domain = get_domain(domain) if isinstance(domain, str) else domain
@@ -55,7 +56,9 @@ def load_heuristic(
         )
     from qsolve.networks import load_heuristic as load_network  # torch loads only when needed
 
-    return load_network(spec, domain, device=device, heuristic_batch=heuristic_batch)
+    return load_network(
+        spec, domain, device=device, heuristic_batch=heuristic_batch, precision=precision
+    )
 
 
 def uses_network(spec: str | Path | Heuristic | None, domain: Domain) -> bool:
@@ -98,6 +101,7 @@ def solve(
     device: str = "auto",
     heuristic_batch: int = 100_000,
     parallel: int = 1,
+    precision: str = "fp32",
 ) -> list[SearchResult]:
     """Solve each start state with Q* (or A*) and return one ``SearchResult`` per state.
 
@@ -113,7 +117,9 @@ def solve(
     if not 0.0 <= weight <= 1.0:
         raise QsolveError(f"the weight must lie in [0, 1], got {weight}")
     starts = as_states(domain, states)
-    h = load_heuristic(heuristic, domain, device=device, heuristic_batch=heuristic_batch)
+    h = load_heuristic(
+        heuristic, domain, device=device, heuristic_batch=heuristic_batch, precision=precision
+    )
     limits = Limits(max_iterations=max_iterations, max_nodes=max_nodes, time_limit=time_limit)
     if parallel < 1:
         raise QsolveError(f"parallel must be at least 1, got {parallel}")

@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--device", default="auto", help="device for a network heuristic: auto, cpu or cuda"
     )
     solve.add_argument(
+        "--precision",
+        choices=("fp32", "int8"),
+        default="fp32",
+        help="network arithmetic: fp32, or int8 (linear layers quantized; CPU only)",
+    )
+    solve.add_argument(
         "--heuristic-batch",
         type=positive(int),
         default=100_000,
@@ -185,7 +191,11 @@ def _solve(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     heuristic = api.load_heuristic(
-        args.heuristic, domain, device=args.device, heuristic_batch=args.heuristic_batch
+        args.heuristic,
+        domain,
+        device=args.device,
+        heuristic_batch=args.heuristic_batch,
+        precision=args.precision,
     )
     starts = list(_starts(args, domain))
     bad = [item for _, item in starts if isinstance(item, QsolveError)]

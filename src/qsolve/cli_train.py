@@ -66,6 +66,13 @@ def add_parser(subparsers: Any) -> None:
         help="trained actions per state (default all; 32 for cube3-meta)",
     )
     p.add_argument(
+        "--greedy-actions",
+        type=int,
+        default=0,
+        help="of the trained actions per state, this many are the online network's best ones "
+        "(the rest a uniform sample; default 0)",
+    )
+    p.add_argument(
         "--target-update",
         type=positive(int),
         default=100,
@@ -144,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         "kind": args.kind,
         "double_q": args.double_q,
         "actions_per_state": args.actions_per_state,
+        "greedy_actions": args.greedy_actions,
         "target_update": args.target_update,
         "loss_threshold": args.loss_threshold or None,
         "loss": args.loss,

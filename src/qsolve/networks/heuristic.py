@@ -6,7 +6,9 @@ A model folder holds ``model.safetensors`` (the weights, half precision) and ``c
 
 from __future__ import annotations
 
+import copy
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ MODEL_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 FORMAT = "qsolve-model/1"
 KINDS = ("q", "v")
+PRECISIONS = ("fp32", "int8")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -47,13 +50,16 @@ class NetworkHeuristic(Heuristic):
         heuristic_batch: int = 100_000,
         name: str = "network",
         scale: float = 1.0,
+        precision: str = "fp32",
     ) -> None:
         super().__init__(domain)
         expected = domain.num_actions if kind == "q" else 1
         if model.arch.input_dim != domain.encoding_dim or model.arch.output_dim != expected:
             raise QsolveError(f"the network's shape does not fit {domain.name} (kind {kind})")
         self.device = resolve_device(device) if isinstance(device, str) else device
-        self.model = model.to(self.device)
+        self.arch = model.arch
+        self.model = quantize(model, precision, self.device)
+        self.precision = precision
         self.kind = kind
         self.heuristic_batch = max(1, int(heuristic_batch))
         self.name = name
@@ -63,7 +69,7 @@ class NetworkHeuristic(Heuristic):
 
     def _forward(self, states: np.ndarray) -> np.ndarray:
         """The raw network output ``[N, output_dim]`` float32, in chunks of ``heuristic_batch``."""
-        out = np.empty((states.shape[0], self.model.arch.output_dim), dtype=np.float32)
+        out = np.empty((states.shape[0], self.arch.output_dim), dtype=np.float32)
         with torch.inference_mode():
             for lo in range(0, states.shape[0], self.heuristic_batch):
                 chunk = states[lo : lo + self.heuristic_batch]
@@ -82,6 +88,23 @@ class NetworkHeuristic(Heuristic):
             return super().values(states)
         h = self._forward(states)[:, 0]
         return np.where(self.domain.is_goal(states), np.float32(0.0), h)
+
+
+def quantize(model: ResidualMLP, precision: str, device: torch.device) -> torch.nn.Module:
+    """``model`` on ``device`` at ``precision``: ``fp32`` as is, or ``int8``, its linear layers
+    dynamically quantized (weights int8, activations quantized per batch; CPU only)."""
+    if precision not in PRECISIONS:
+        raise QsolveError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
+    if precision == "fp32":
+        return model.to(device)
+    if device.type != "cpu":
+        raise QsolveError("int8 precision runs on the CPU only; use --precision fp32 with cuda")
+    with warnings.catch_warnings():
+        # torch marks its quantized tensor types for a future removal; they work in the pinned release.
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.ao.quantization.quantize_dynamic(
+            copy.deepcopy(model).cpu(), {torch.nn.Linear}, dtype=torch.qint8
+        )
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
@@ -131,6 +154,7 @@ def load_heuristic(
     device: str = "auto",
     heuristic_batch: int = 100_000,
     scale: float | None = None,
+    precision: str = "fp32",
 ) -> NetworkHeuristic:
     """The trained network in the model folder ``path`` as a heuristic for ``domain``.
 
@@ -143,4 +167,6 @@ def load_heuristic(
     if not scale > 0:
         raise QsolveError(f"the heuristic scale must be positive, got {scale}")
     name = f"network:{Path(path).name}"
-    return NetworkHeuristic(domain, model, config["kind"], device, heuristic_batch, name, scale)
+    return NetworkHeuristic(
+        domain, model, config["kind"], device, heuristic_batch, name, scale, precision
+    )

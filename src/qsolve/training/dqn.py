@@ -76,6 +76,7 @@ class TrainConfig:
     kind: str = "q"  # q: a Q network (one output per action); v: a V network
     double_q: bool = False
     actions_per_state: int | None = None  # trained actions per state (None: all)
+    greedy_actions: int = 0  # of those, the online network's best ones (the rest uniform)
     target_update: int = 100
     loss_threshold: float | None = 0.05
     loss: str = "mse"  # mse or huber
@@ -96,10 +97,13 @@ class TrainConfig:
             raise QsolveError(f"--kind must be q or v, not {self.kind!r}")
         if self.loss not in ("mse", "huber"):
             raise QsolveError(f"--loss must be mse or huber, not {self.loss!r}")
-        if self.kind == "v" and (self.double_q or self.actions_per_state):
+        if self.kind == "v" and (self.double_q or self.actions_per_state or self.greedy_actions):
             raise QsolveError(
-                "--double-q and --actions-per-state apply to Q networks only (--kind q)"
+                "--double-q, --actions-per-state and --greedy-actions apply to Q networks only "
+                "(--kind q)"
             )
+        if self.greedy_actions < 0:
+            raise QsolveError(f"--greedy-actions must be at least 0, got {self.greedy_actions}")
         for name in (
             "steps",
             "scramble_max",
@@ -125,6 +129,12 @@ class TrainConfig:
             self.scramble_max = DEFAULT_SCRAMBLE[self.domain]
         if self.actions_per_state is None and self.kind == "q":
             self.actions_per_state = DEFAULT_ACTIONS_PER_STATE.get(self.domain)
+        if self.greedy_actions and not (
+            self.actions_per_state and self.greedy_actions < self.actions_per_state
+        ):
+            raise QsolveError(
+                "--greedy-actions must be fewer than --actions-per-state (sampled actions)"
+            )
         if self.steps is None and self.minutes is None:
             self.steps = DEFAULT_STEPS
         sizes = DEFAULT_SIZES[self.domain]
@@ -179,6 +189,41 @@ def make_batch(
         states=states,
         is_goal=domain.is_goal(states),
         actions=actions.astype(np.int64),
+        trained=trained,
+        costs=domain.action_costs[actions].astype(np.float32),
+        children=children,
+        child_is_goal=domain.is_goal(children),
+        child_applicable=domain.applicable(children),
+    )
+
+
+def with_greedy_actions(
+    domain: Domain, batch: Batch, online: ResidualMLP, count: int, device: torch.device
+) -> Batch:
+    """``batch`` with its first ``count`` trained actions per state replaced by the online
+    network's ``count`` best applicable actions that were not sampled already.
+
+    With many actions a uniform sample rarely holds the few that search would pick; training
+    those keeps their Q-values honest (an estimate that is too low is what misleads Q*).
+    """
+    n, k = batch.actions.shape
+    applicable = domain.applicable(batch.states)
+    with torch.no_grad(), autocast(device):
+        q = online(encode(domain, batch.states, device)).float().cpu().numpy()
+    q[~applicable] = np.inf
+    q[np.arange(n)[:, None], batch.actions[:, count:]] = np.inf  # already trained this step
+    best = np.argpartition(q, count - 1, axis=1)[:, :count]
+    actions = batch.actions.copy()
+    actions[:, :count] = best
+    trained = np.take_along_axis(applicable, actions, axis=1)
+    new = domain.step(np.repeat(batch.states, count, axis=0), best.reshape(-1))
+    grouped = batch.children.reshape(n, k, -1).copy()
+    grouped[:, :count] = new.reshape(n, count, -1)
+    children = grouped.reshape(n * k, -1)
+    return Batch(
+        states=batch.states,
+        is_goal=batch.is_goal,
+        actions=actions,
         trained=trained,
         costs=domain.action_costs[actions].astype(np.float32),
         children=children,
@@ -434,6 +479,10 @@ def train_config(config: TrainConfig, progress: bool = True) -> TrainSummary:
             ) and time.perf_counter() < deadline:
                 t0 = time.perf_counter()
                 batch = source.get(state.step)
+                if config.greedy_actions:
+                    batch = with_greedy_actions(
+                        domain, batch, online, config.greedy_actions, device
+                    )
                 t1 = time.perf_counter()
                 for group in optimizer.param_groups:  # a function of the step, so resumes agree
                     group["lr"] = config.lr * config.lr_decay**state.step
