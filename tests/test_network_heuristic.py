@@ -129,3 +129,20 @@ def test_scale_in_config_multiplies_the_estimates(tmp_path):
     np.testing.assert_allclose(halved, plain * 0.5, rtol=1e-6)
     explicit = load_heuristic(tmp_path, domain, device="cpu", scale=1.0).q_values(states)
     np.testing.assert_array_equal(explicit, plain)
+
+
+def test_int8_precision_stays_close_to_fp32_and_keeps_the_mask(tmp_path):
+    folder = model_folder(tmp_path, "cube2")
+    domain = get_domain("cube2")
+    states = walks("cube2", 200)
+    fp32 = load_heuristic(folder, domain, device="cpu").q_values(states)
+    int8 = load_heuristic(folder, domain, device="cpu", precision="int8").q_values(states)
+    finite = np.isfinite(fp32)
+    np.testing.assert_array_equal(np.isfinite(int8), finite)
+    assert np.abs(int8[finite] - fp32[finite]).max() < 0.05 * np.abs(fp32[finite]).max()
+    assert not np.array_equal(int8, fp32)  # the quantized network did run
+
+
+def test_unknown_precision_is_a_clear_error(tmp_path):
+    with pytest.raises(QsolveError, match="unknown precision"):
+        load_heuristic(model_folder(tmp_path), get_domain("puzzle8"), precision="fp8")

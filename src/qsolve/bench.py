@@ -109,17 +109,20 @@ def write_report(report: Report, out: Path) -> Path:
 # -- the measurements -----------------------------------------------------------------------
 
 
-def heuristic_for(domain_name: str, kind: str = "q") -> tuple[Heuristic, str]:
+def heuristic_for(
+    domain_name: str, kind: str = "q", precision: str = "fp32"
+) -> tuple[Heuristic, str]:
     """The shipped model of the domain (its V model with ``kind="v"``), else a classical one."""
     domain = get_domain(domain_name)
+    suffix = "" if precision == "fp32" else f" {precision}"
     if kind == "v":
         folder = shipped_model(domain)
         v_folder = folder.parent / f"{domain_name}-v" if folder is not None else None
         if v_folder is None or not (v_folder / "config.json").is_file():
             raise QsolveError(f"no V model shipped for {domain_name}")
-        return load_heuristic(v_folder, domain), "V network"
-    h = load_heuristic(None, domain)
-    return h, ("Q network" if shipped_model(domain) is not None else h.name)
+        return load_heuristic(v_folder, domain, precision=precision), f"V network{suffix}"
+    h = load_heuristic(None, domain, precision=precision)
+    return h, (f"Q network{suffix}" if shipped_model(domain) is not None else h.name)
 
 
 def walks(domain_name: str, depths: list[int], per_depth: int, seed: int = 0) -> np.ndarray:
@@ -316,10 +319,15 @@ def lockstep(
 
 
 def phase_shares(
-    domain_name: str, algorithm: str, states: np.ndarray, batch_size: int, max_nodes: int
+    domain_name: str,
+    algorithm: str,
+    states: np.ndarray,
+    batch_size: int,
+    max_nodes: int,
+    precision: str = "fp32",
 ) -> Row:
     """Where a search's time goes: the heuristic (network), open list, ranking, duplicates, generation."""
-    heuristic, h_name = heuristic_for(domain_name)
+    heuristic, h_name = heuristic_for(domain_name, precision=precision)
     results = solve(
         domain_name,
         states,
@@ -340,6 +348,8 @@ def phase_shares(
 def network_options(domain_name: str, batch: int, repeats: int) -> list[Row]:
     """States per second through the domain's network under each inference option."""
     import torch
+
+    from qsolve.networks.heuristic import quantize
 
     domain = get_domain(domain_name)
     heuristic, _ = heuristic_for(domain_name)
@@ -365,7 +375,7 @@ def network_options(domain_name: str, batch: int, repeats: int) -> list[Row]:
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
             return model(x).float()
 
-    quantized = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    quantized = quantize(model, "int8", torch.device("cpu"))
 
     def int8() -> torch.Tensor:
         with torch.inference_mode():
@@ -553,10 +563,16 @@ def suite_search(name: str, options: SuiteOptions, report: Report, out: Path) ->
 
 
 def suite_profile(report: Report, out: Path) -> None:
-    rows = [
-        phase_shares("cube3-meta", "qstar", walks("cube3", [4], 3, seed=2), 1000, 100_000),
-        phase_shares("cube3", "astar", walks("cube3", [6], 3, seed=2), 100, 20_000),
-        phase_shares("cube3", "qstar", walks("cube3", [6], 3, seed=2), 100, 20_000),
+    meta, cube = walks("cube3", [5], 3, seed=2), walks("cube3", [7], 3, seed=2)
+    rows = []
+    for precision in ("fp32", "int8"):
+        rows += [
+            phase_shares("cube3-meta", "qstar", meta, 1000, 100_000, precision),
+            phase_shares("cube3-meta", "astar", meta, 100, 100_000, precision),
+            phase_shares("cube3", "astar", cube, 100, 50_000, precision),
+            phase_shares("cube3", "qstar", cube, 100, 50_000, precision),
+        ]
+    rows += [
         phase_shares("puzzle15", "qstar", walks("puzzle15", [40], 3, seed=2), 1000, 100_000),
         phase_shares("cube2", "astar", walks("cube2", [12], 3, seed=2), 100, 20_000),
         phase_shares("cube2", "qstar", walks("cube2", [12], 3, seed=2), 100, 20_000),
@@ -564,13 +580,15 @@ def suite_profile(report: Report, out: Path) -> None:
     report.add(
         "Where the time goes (share of search wall time)",
         rows,
-        "each domain's default heuristic (shipped network, else zero or manhattan); 3 instances "
-        "each, up to the node budget",
+        "each domain's default heuristic (shipped network, else zero or manhattan), in fp32 and "
+        "with its linear layers quantized to int8; 3 instances each (cube3-meta walks of 5 quarter "
+        "turns, cube3 of 7), up to the node budget",
     )
     options = []
-    for domain_name in ("cube3", "cube2", "puzzle8"):
-        options += network_options(domain_name, 1000, 5)
-    report.add("Network inference options on this CPU (one batch of 1000 states)", options)
+    for domain_name in ("cube3-meta", "cube3", "cube2", "puzzle8"):
+        for batch in (100, 1000, 10_000) if domain_name == "cube3-meta" else (1000,):
+            options += network_options(domain_name, batch, 5)
+    report.add("Network inference options on this CPU (one batch of states)", options)
 
 
 def suite_peers(report: Report, out: Path) -> None:

@@ -127,25 +127,48 @@ def run_peers(
         # Search on one core for both tools: torch's default of every core stalls badly when the
         # machine has other work, and one core is the unit the targets are stated in.
         torch.set_num_threads(1)
+        network = load_heuristic(folder, domain_name, device="cpu")
+        int8 = load_heuristic(folder, domain_name, device="cpu", precision="int8")
         for heuristic_label, ours, theirs in (
-            ("zero", "zero", "zero"),
+            ("zero", {"qsolve": "zero"}, "zero"),
             (
                 "trained network",
-                load_heuristic(folder, domain_name, device="cpu"),
+                {"qsolve": network, "qsolve int8": int8},
                 dx["checkpoint"],
             ),
         ):
             batch_size, weight = (100, 1.0) if heuristic_label == "zero" else (100, 0.6)
             limit = TIME_LIMIT
-            results = solve(
-                domain_name,
-                states,
-                heuristic=ours,
-                batch_size=batch_size,
-                weight=weight,
-                time_limit=limit,
-                max_nodes=MAX_NODES,
-            )
+            ours_rows = []
+            for tool, heuristic in ours.items():
+                results = solve(
+                    domain_name,
+                    states,
+                    heuristic=heuristic,
+                    batch_size=batch_size,
+                    weight=weight,
+                    time_limit=limit,
+                    max_nodes=MAX_NODES,
+                )
+                q_nodes = sum(r.nodes_generated for r in results)
+                q_seconds = sum(r.seconds for r in results)
+                solved = [r for r in results if r.solved]
+                ours_rows.append(
+                    {
+                        "domain": domain_name,
+                        "heuristic": heuristic_label,
+                        "tool": tool,
+                        "B": batch_size,
+                        "λ": weight,
+                        "solved %": 100 * len(solved) / len(results),
+                        "mean cost": float(np.mean([r.cost for r in solved]))
+                        if solved
+                        else float("nan"),
+                        "nodes": q_nodes,
+                        "seconds": q_seconds,
+                        "nodes/s": q_nodes / q_seconds,
+                    }
+                )
             theirs_out = _driver(
                 python,
                 driver,
@@ -165,22 +188,6 @@ def run_peers(
                 },
                 timeout=limit * len(states) * 3 + 300,
             )
-            q_nodes = sum(r.nodes_generated for r in results)
-            q_seconds = sum(r.seconds for r in results)
-            ours_row = {
-                "domain": domain_name,
-                "heuristic": heuristic_label,
-                "tool": "qsolve",
-                "B": batch_size,
-                "λ": weight,
-                "solved %": 100 * np.mean([r.solved for r in results]),
-                "mean cost": float(np.mean([r.cost for r in results if r.solved]))
-                if any(r.solved for r in results)
-                else float("nan"),
-                "nodes": q_nodes,
-                "seconds": q_seconds,
-                "nodes/s": q_nodes / q_seconds,
-            }
             dx_instances = theirs_out["instances"]
             dx_costs = [r["cost"] for r in dx_instances if r["solved"] and r["cost"] is not None]
             theirs_row = {
@@ -196,19 +203,20 @@ def run_peers(
                 "nodes/s": theirs_out["nodes_per_s"],
             }
             if heuristic_label == "trained network":
-                solving.extend([ours_row, theirs_row])
-            speed.extend([ours_row, theirs_row])
-            speed.append(
-                {
-                    **ours_row,
-                    "tool": "qsolve / DeepXube",
-                    "solved %": float("nan"),
-                    "mean cost": float("nan"),
-                    "nodes": float("nan"),
-                    "seconds": float("nan"),
-                    "nodes/s": ours_row["nodes/s"] / max(theirs_row["nodes/s"], 1e-9),
-                }
-            )
+                solving.extend([*ours_rows, theirs_row])
+            speed.extend([*ours_rows, theirs_row])
+            for row in ours_rows:
+                speed.append(
+                    {
+                        **row,
+                        "tool": f"{row['tool']} / DeepXube",
+                        "solved %": float("nan"),
+                        "mean cost": float("nan"),
+                        "nodes": float("nan"),
+                        "seconds": float("nan"),
+                        "nodes/s": row["nodes/s"] / max(theirs_row["nodes/s"], 1e-9),
+                    }
+                )
     note = f"each tool trained for {seconds:g} s of wall clock on this machine, networks of hidden width {hidden} and {blocks} residual blocks"
     report.add("Training throughput (trained state-action pairs per second)", training, note)
     report.add(

@@ -100,8 +100,9 @@ def quantize(model: ResidualMLP, precision: str, device: torch.device) -> torch.
     if device.type != "cpu":
         raise QsolveError("int8 precision runs on the CPU only; use --precision fp32 with cuda")
     with warnings.catch_warnings():
-        # torch marks its quantized tensor types for a future removal; they work in the pinned release.
+        # torch marks dynamic quantization for a future removal; it works in the pinned release.
         warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         return torch.ao.quantization.quantize_dynamic(
             copy.deepcopy(model).cpu(), {torch.nn.Linear}, dtype=torch.qint8
         )
