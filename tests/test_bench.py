@@ -21,6 +21,10 @@ def test_action_space_rows_divide_meta_by_cube3():
         ratio = by_key[(algorithm, "meta/cube3")]
         assert small["solved %"] == big["solved %"] == 100.0
         assert np.isclose(ratio["mean nodes"], big["mean nodes"] / small["mean nodes"])
+    for name in ("cube3", "cube3-meta"):
+        ratio = by_key[("astar/qstar", name)]
+        a, q = by_key[("astar", name)], by_key[("qstar", name)]
+        assert np.isclose(ratio["mean nodes"], a["mean nodes"] / q["mean nodes"])
 
 
 def test_report_writes_csv_and_markdown(tmp_path):

@@ -231,8 +231,9 @@ def action_space(
     # none (zero), which isolates what the action space costs the search itself.
     informed = all(shipped_model(get_domain(n)) is not None for n in ("cube3", "cube3-meta"))
     rows = []
+    by_algorithm: dict[str, dict[str, list]] = {}
     for algorithm in ("qstar", "astar"):
-        results = {}
+        results = by_algorithm[algorithm] = {}
         for name in ("cube3", "cube3-meta"):
             heuristic, h_name = (
                 heuristic_for(name) if informed else (load_heuristic("zero", name), "zero")
@@ -277,6 +278,28 @@ def action_space(
                     [b.heuristic_inputs for _, b in both], [a.heuristic_inputs for a, _ in both]
                 ),
                 "mean seconds": _ratio([b.seconds for _, b in both], [a.seconds for a, _ in both]),
+            }
+        )
+    for name in ("cube3", "cube3-meta"):
+        q, a = by_algorithm["qstar"][name], by_algorithm["astar"][name]
+        both = [(x, y) for x, y in zip(a, q, strict=True) if x.solved and y.solved]
+        rows.append(
+            {
+                "algorithm": "astar/qstar",
+                "domain": name,
+                "actions": get_domain(name).num_actions,
+                "heuristic": "ratio",
+                "B": batch_size,
+                "instances": len(both),
+                "solved %": float("nan"),
+                "mean cost": _ratio([x.cost for x, _ in both], [y.cost for _, y in both]),
+                "mean nodes": _ratio(
+                    [x.nodes_generated for x, _ in both], [y.nodes_generated for _, y in both]
+                ),
+                "mean h inputs": _ratio(
+                    [x.heuristic_inputs for x, _ in both], [y.heuristic_inputs for _, y in both]
+                ),
+                "mean seconds": _ratio([x.seconds for x, _ in both], [y.seconds for _, y in both]),
             }
         )
     return rows
@@ -489,33 +512,34 @@ class SuiteOptions:
 
 
 QUICK = SuiteOptions(
-    per_depth=6,
+    per_depth=4,
     settings=[(1, 1.0), (100, 0.6)],
     time_limit=5.0,
     max_nodes=200_000,
     domains={
         "puzzle8": [10, 20, 30],
         "cube2": [6, 10, 14],
-        "lightsout7": [10, 20],
+        "lightsout7": [5, 10],
         "puzzle15": [20, 40],
+        "cube3": [4, 8],
     },
-    cube_depths=[3],
+    cube_depths=[4],
     cube_batch=100,
 )
 PAPER = SuiteOptions(
     per_depth=10,
-    settings=[(1, 1.0), (100, 1.0), (100, 0.6), (1000, 0.6)],
-    time_limit=60.0,
-    max_nodes=2_000_000,
+    settings=[(1, 1.0), (100, 1.0), (100, 0.6)],
+    time_limit=20.0,
+    max_nodes=1_000_000,
     domains={
         "puzzle8": [10, 20, 30],
         "cube2": [6, 10, 14],
-        "lightsout7": [10, 20, 30],
+        "lightsout7": [5, 10, 15],
         "puzzle15": [20, 40, 60],
-        "cube3": [4, 6, 8],
+        "cube3": [4, 8, 12],
     },
-    cube_depths=[3, 4],
-    cube_batch=1000,
+    cube_depths=[4, 6],
+    cube_batch=100,
 )
 
 
@@ -563,7 +587,8 @@ def suite_search(name: str, options: SuiteOptions, report: Report, out: Path) ->
 
 
 def suite_profile(report: Report, out: Path) -> None:
-    meta, cube = walks("cube3", [5], 3, seed=2), walks("cube3", [7], 3, seed=2)
+    # Deep scrambles, so that every search runs to its node budget: steady-state shares.
+    meta = cube = walks("cube3", [30], 3, seed=2)
     rows = []
     for precision in ("fp32", "int8"):
         rows += [
@@ -581,8 +606,8 @@ def suite_profile(report: Report, out: Path) -> None:
         "Where the time goes (share of search wall time)",
         rows,
         "each domain's default heuristic (shipped network, else zero or manhattan), in fp32 and "
-        "with its linear layers quantized to int8; 3 instances each (cube3-meta walks of 5 quarter "
-        "turns, cube3 of 7), up to the node budget",
+        "with its linear layers quantized to int8; 3 instances each, cube3 and cube3-meta on walks of "
+        "30 quarter turns, each search run to its node budget",
     )
     options = []
     for domain_name in ("cube3-meta", "cube3", "cube2", "puzzle8"):
