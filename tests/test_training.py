@@ -110,6 +110,17 @@ def test_resume_gives_exactly_the_weights_of_an_uninterrupted_run(tmp_path):
         )
 
 
+def test_resume_without_size_options_keeps_the_checkpoints_architecture(tmp_path):
+    train("puzzle8", tmp_path, steps=2, eval_every=10_000, progress=False, **TINY)
+    options = {k: v for k, v in TINY.items() if k not in ("width1", "width2", "blocks")}
+    summary = train(
+        "puzzle8", tmp_path, steps=4, resume=True, eval_every=10_000, progress=False, **options
+    )
+    assert summary.step == 4
+    arch = state_of(tmp_path)["config"]
+    assert (arch["width1"], arch["width2"], arch["blocks"]) == (32, 16, 1)
+
+
 def test_worker_processes_make_the_same_batches(tmp_path):
     options = dict(TINY, seed=3, steps=6, eval_every=10_000, progress=False)
     train("cube2", tmp_path / "here", **options)

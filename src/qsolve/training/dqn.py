@@ -17,6 +17,7 @@ exactly (on the CPU, with the same thread count).
 from __future__ import annotations
 
 import copy
+import json
 import math
 import multiprocessing
 import os
@@ -138,6 +139,13 @@ class TrainConfig:
         if self.steps is None and self.minutes is None:
             self.steps = DEFAULT_STEPS
         sizes = DEFAULT_SIZES[self.domain]
+        saved = Path(self.out) / "config.json"
+        if self.resume and saved.is_file():  # resuming: the checkpoint's own architecture
+            try:
+                arch = json.loads(saved.read_text())["architecture"]
+                sizes = (arch["width1"], arch["width2"], arch["blocks"])
+            except (ValueError, KeyError, TypeError):
+                pass  # loading the checkpoint reports the damage
         self.width1 = self.width1 or sizes[0]
         self.width2 = self.width2 or sizes[1]
         self.blocks = sizes[2] if self.blocks is None else self.blocks
