@@ -84,8 +84,12 @@ class NetworkHeuristic(Heuristic):
         return np.where(self.domain.applicable(states), q, np.float32(np.inf))
 
     def values(self, states: np.ndarray) -> np.ndarray:
-        if self.kind == "q":
-            return super().values(states)
+        if self.kind == "q":  # min_a Q(s, a), a chunk at a time: [N, A] can be large for A*
+            step = self.heuristic_batch
+            return np.concatenate(
+                [super().values(states[lo : lo + step]) for lo in range(0, len(states), step)]
+                or [np.empty(0, dtype=np.float32)]
+            )
         h = self._forward(states)[:, 0]
         return np.where(self.domain.is_goal(states), np.float32(0.0), h)
 
