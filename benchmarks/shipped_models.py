@@ -4,7 +4,8 @@
 
 puzzle8 and cube2: random states, optimum from the breadth-first oracle.  lightsout7 and puzzle15:
 the DeepCubeA test sets in ../shared/benchmarks/deepcubea (optimum on each line; first 100 states
-of puzzle15).  cube3: random walks of several depths (solve rate against depth).
+of puzzle15).  cube3: random walks of several depths (solve rate against depth).  ``puzzle8-v`` and
+``cube2-v``: the V networks of the DeepCubeA baseline, with A*.
 """
 
 from __future__ import annotations
@@ -40,8 +41,11 @@ SETTINGS = {
     "puzzle8": Setting(count=200),
     "cube2": Setting(count=200),
     "lightsout7": Setting(count=500),
-    "puzzle15": Setting(weight=0.8, batch_size=100, count=100),
-    "cube3": Setting(weight=0.6, batch_size=100, time_limit=60.0, count=20),
+    "puzzle15": Setting(weight=0.4, batch_size=1000, count=100),
+    "cube3": Setting(weight=0.6, batch_size=100, time_limit=10.0, count=10),
+    # The V networks of the DeepCubeA baseline, measured with A*.
+    "puzzle8-v": Setting(count=200),
+    "cube2-v": Setting(count=200),
 }
 CUBE3_DEPTHS = (4, 8, 12, 16, 20, 30)
 
@@ -97,9 +101,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     models = dict(item.split("=", 1) for item in args.model)
-    table = Table(title=f"Shipped models, Q* search on this CPU ({args.precision})")
+    table = Table(title=f"Shipped models on this CPU ({args.precision})")
     for column in (
         "domain",
+        "search",
         "instances",
         "n",
         "λ",
@@ -116,17 +121,23 @@ def main() -> None:
     for name in args.domains:
         s = SETTINGS[name]
         s = Setting(args.weight or s.weight, args.batch_size or s.batch_size, s.time_limit, s.count)
-        heuristic = models.get(name) or qsolve.shipped_model(qsolve.domain(name))
-        if heuristic is None:
-            table.add_row(name, "no shipped model", *[""] * 10)
+        domain_name = name.removesuffix("-v")
+        algorithm = "astar" if name.endswith("-v") else "qstar"
+        shipped = qsolve.shipped_model(qsolve.domain(domain_name))
+        if shipped is not None and name.endswith("-v"):
+            shipped = shipped.parent / name
+        heuristic = models.get(name) or shipped
+        if heuristic is None or not (Path(heuristic) / "config.json").is_file():
+            table.add_row(name, algorithm, "no shipped model", *[""] * 10)
             continue
-        sets = instances(name, args.count or s.count, args.seed, args.offset)
+        sets = instances(domain_name, args.count or s.count, args.seed, args.offset)
         for label, states, optimal in sets:
             started = time.perf_counter()
             results = qsolve.solve(
-                name,
+                domain_name,
                 states,
                 heuristic=str(heuristic),
+                algorithm=algorithm,
                 weight=s.weight,
                 batch_size=s.batch_size,
                 time_limit=args.time_limit or s.time_limit,
@@ -140,6 +151,7 @@ def main() -> None:
             )
             table.add_row(
                 name,
+                "A*" if algorithm == "astar" else "Q*",
                 label,
                 str(len(states)),
                 f"{s.weight:g}",
