@@ -54,6 +54,9 @@ def test_chunked_evaluation_matches_one_call():
     whole = NetworkHeuristic(domain, model, device="cpu").q_values(states)
     chunked = NetworkHeuristic(domain, model, device="cpu", heuristic_batch=5).q_values(states)
     np.testing.assert_allclose(chunked, whole, rtol=1e-5, atol=1e-6)
+    values = NetworkHeuristic(domain, model, device="cpu", heuristic_batch=5).values(states)
+    expected = np.where(domain.is_goal(states), 0.0, whole.min(axis=1))
+    np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_v_network_values_are_zero_at_the_goal_and_q_values_add_action_costs():

@@ -85,9 +85,9 @@ class NetworkHeuristic(Heuristic):
 
     def values(self, states: np.ndarray) -> np.ndarray:
         if self.kind == "q":  # min_a Q(s, a), a chunk at a time: [N, A] can be large for A*
-            step = self.heuristic_batch
+            step, min_q = self.heuristic_batch, super().values
             return np.concatenate(
-                [super().values(states[lo : lo + step]) for lo in range(0, len(states), step)]
+                [min_q(states[lo : lo + step]) for lo in range(0, len(states), step)]
                 or [np.empty(0, dtype=np.float32)]
             )
         h = self._forward(states)[:, 0]
