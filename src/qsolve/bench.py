@@ -538,11 +538,11 @@ PAPER = SuiteOptions(
     domains={
         "puzzle8": [10, 20, 30],
         "cube2": [6, 10, 14],
-        "lightsout7": [5, 10, 15],
         "puzzle15": [20, 40, 60],
         "cube3": [4, 8, 12],
+        "lightsout7": [5, 10, 15],
     },
-    cube_depths=[4, 6],
+    cube_depths=[4, 5],
     cube_batch=100,
     cube_time_limit=60.0,
     cube_max_nodes=5_000_000,
