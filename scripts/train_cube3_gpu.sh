@@ -5,7 +5,7 @@
 #
 # OUT_DIR starts as a copy of the shipped model ($CUBE3_FROM, default src/qsolve/models/cube3; with
 # none, training starts from scratch), plus its full-precision
-# resume state when one is at hand ($CUBE3_RESUME, default runs/cube3/resume.pt): with it training
+# resume state when one is given ($CUBE3_RESUME, a resume.pt of the same model): with it training
 # continues exactly (optimizer, target network, step); without it, from the shipped half-precision
 # weights with a fresh optimizer.  Running the script again on the same OUT_DIR continues from there.
 # To ship the result: benchmarks/shipped_models.py --domains cube3 --model cube3=OUT_DIR, then copy
@@ -18,13 +18,13 @@ out=${2:?$usage}
 root=$(cd "$(dirname "$0")/.." && pwd)
 python=${PYTHON:-$root/.venv/bin/python}
 shipped=${CUBE3_FROM:-$root/src/qsolve/models/cube3}
-resume_state=${CUBE3_RESUME:-$root/runs/cube3/resume.pt}
+resume_state=${CUBE3_RESUME:-}
 
 "$python" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else "no CUDA device")'
 mkdir -p "$out"
 if [[ ! -f $out/config.json && -f $shipped/config.json ]]; then
     cp "$shipped/model.safetensors" "$shipped/config.json" "$out/"
-    if [[ -f $resume_state ]]; then
+    if [[ -n $resume_state && -f $resume_state ]]; then
         cp "$resume_state" "$out/resume.pt"
     fi
 fi
