@@ -3,8 +3,10 @@
 import csv
 
 import numpy as np
+import pytest
 
 from qsolve import bench
+from qsolve.errors import QsolveError
 
 
 def test_lockstep_row_reports_identical_results():
@@ -35,3 +37,17 @@ def test_report_writes_csv_and_markdown(tmp_path):
     assert "qsolve bench unit" in text and "| x | y |" in text and "a note" in text
     with open(tmp_path / "unit-1.csv") as handle:
         assert list(csv.DictReader(handle)) == [{"x": "1", "y": "2.5"}, {"x": "2", "y": "nan"}]
+
+
+def test_deepcubea_sets_are_read_with_their_optimal_costs(tmp_path, monkeypatch):
+    folder = tmp_path / "deepcubea"
+    folder.mkdir()
+    (folder / "puzzle15.txt").write_text(
+        "1 2 3 4 5 6 7 8 9 10 11 12 13 14 0 15 1\n1 2 3 4 5 6 7 8 9 10 11 12 13 0 14 15 2\n"
+    )
+    monkeypatch.setenv("QSOLVE_BENCHMARKS", str(tmp_path))
+    states, optimum = bench.read_deepcubea("puzzle15", 5)
+    assert states.shape == (2, 16) and optimum.tolist() == [1.0, 2.0]
+    monkeypatch.setenv("QSOLVE_BENCHMARKS", str(tmp_path / "nowhere"))
+    with pytest.raises(QsolveError, match="no DeepCubeA test set"):
+        bench.read_deepcubea("puzzle15", 5)

@@ -153,6 +153,7 @@ def q_vs_a(
     time_limit: float,
     max_nodes: int,
     with_v: bool = True,
+    optimum: np.ndarray | None = None,
 ) -> tuple[list[Row], list[Row], dict[str, list]]:
     """Q* against A* (h = min_a Q, and a V network where one is shipped) on the same states."""
     q_heuristic, q_name = heuristic_for(domain_name)
@@ -193,6 +194,7 @@ def q_vs_a(
                         "λ": weight,
                     },
                     results,
+                    optimum,
                 )
             )
         q = by_algorithm[f"Q* {q_name}"]
@@ -594,6 +596,47 @@ def suite_search(name: str, options: SuiteOptions, report: Report, out: Path) ->
     report.add("Many instances at once: lockstep against one at a time", rows)
 
 
+# The DeepCubeA test sets where the shipped model is strong enough for them, and the searches run
+# on them: the cube3 and lightsout7 models of this CPU solve walks, not these sets.
+DEEPCUBEA = {"puzzle15": (20, [(1000, 0.4), (100, 0.6)])}
+
+
+def deepcubea_dir() -> Path:
+    """Where the DeepCubeA test sets are: $QSOLVE_BENCHMARKS, else ../shared/benchmarks."""
+    root = os.environ.get("QSOLVE_BENCHMARKS") or str(Path.cwd().parent / "shared" / "benchmarks")
+    return Path(root) / "deepcubea"
+
+
+def read_deepcubea(domain_name: str, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``count`` states of a DeepCubeA test set and their optimal costs."""
+    path = deepcubea_dir() / f"{domain_name}.txt"
+    if not path.is_file():
+        raise QsolveError(f"no DeepCubeA test set at {path} (set QSOLVE_BENCHMARKS)")
+    domain = get_domain(domain_name)
+    rows = [line.split() for line in path.read_text().splitlines() if line.strip()][:count]
+    states = np.stack([domain.parse_state(" ".join(row[:-1])) for row in rows])
+    return states, np.array([float(row[-1]) for row in rows])
+
+
+def suite_deepcubea(report: Report, out: Path, time_limit: float = 60.0) -> None:
+    rows, ratios = [], []
+    for domain_name, (count, settings) in DEEPCUBEA.items():
+        states, optimum = read_deepcubea(domain_name, count)
+        table, ratio, _ = q_vs_a(
+            domain_name, states, settings, time_limit, 10_000_000, optimum=optimum
+        )
+        rows += table
+        ratios += ratio
+    sets = "; ".join(f"{d}: first {c} states" for d, (c, _) in DEEPCUBEA.items())
+    report.add(
+        "Q* against A* on the DeepCubeA test sets",
+        rows,
+        f"{sets} of deepcubea/*.txt, optimal costs from the file; budget per instance: "
+        f"{time_limit:g} s (an instance over budget counts as unsolved)",
+    )
+    report.add("A*/Q* ratios on the DeepCubeA instances both solved", ratios)
+
+
 def suite_profile(report: Report, out: Path) -> None:
     # Deep scrambles, so that every search runs to its node budget: steady-state shares.
     meta = cube = walks("cube3", [30], 3, seed=2)
@@ -641,7 +684,7 @@ def suite_peers(report: Report, out: Path) -> None:
     run_peers(report, out, python, driver)
 
 
-SUITES = ("quick", "paper", "profile", "peers")
+SUITES = ("quick", "paper", "profile", "peers", "deepcubea")
 
 
 def run_bench(name: str, out: str | Path = "bench-results", command: str = "") -> Path:
@@ -660,6 +703,10 @@ def run_bench(name: str, out: str | Path = "bench-results", command: str = "") -
         suite_search(name, QUICK, report, out)
     elif name == "paper":
         suite_search(name, PAPER, report, out)
+        if deepcubea_dir().is_dir():
+            suite_deepcubea(report, out)
+    elif name == "deepcubea":
+        suite_deepcubea(report, out)
     elif name == "profile":
         suite_profile(report, out)
     else:

@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     bench = commands.add_parser("bench", help="run a benchmark suite: tables, CSV and plots")
-    bench.add_argument("suite", help="quick (under 5 minutes), paper, profile or peers")
+    bench.add_argument("suite", help="quick (under 5 minutes), paper, profile, peers or deepcubea")
     bench.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder")
 
     try:
