@@ -535,14 +535,14 @@ QUICK = SuiteOptions(
 PAPER = SuiteOptions(
     per_depth=10,
     settings=[(1, 1.0), (100, 1.0), (100, 0.6)],
-    time_limit=20.0,
+    time_limit=10.0,
     max_nodes=1_000_000,
     domains={
         "puzzle8": [10, 20, 30],
         "cube2": [6, 10, 14],
         "puzzle15": [20, 40, 60],
         "cube3": [4, 8, 12],
-        "lightsout7": [5, 10, 15],
+        "lightsout7": [4, 7, 10],
     },
     cube_depths=[4, 5],
     cube_batch=100,
