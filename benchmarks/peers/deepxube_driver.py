@@ -321,6 +321,8 @@ def search(job: dict[str, Any]) -> dict[str, Any]:
 
     results: list[dict[str, Any]] = []
     with stdout_to_stderr():
+        if states:
+            run([0])  # untimed warm-up: first calls into torch and the search pay one-time costs
         if job.get("lockstep", False):
             batch = list(range(len(states)))
             instances, iterations, secs = run(batch)
