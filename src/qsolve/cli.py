@@ -233,10 +233,13 @@ def _domains() -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("domain", "actions", "state entries")
+    table = Table("domain", "actions", "state entries", "default heuristic")
     for name in DOMAINS:
         domain = get_domain(name)
-        table.add_row(name, str(domain.num_actions), str(domain.state_dim))
+        default = (
+            "shipped Q network" if api.shipped_model(domain) else api.default_heuristic_name(domain)
+        )
+        table.add_row(name, str(domain.num_actions), str(domain.state_dim), default)
     Console().print(table)
     return 0
 
