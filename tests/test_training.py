@@ -121,6 +121,16 @@ def test_resume_without_size_options_keeps_the_checkpoints_architecture(tmp_path
     assert (arch["width1"], arch["width2"], arch["blocks"]) == (32, 16, 1)
 
 
+def test_resume_from_shipped_weights_alone_counts_on_from_their_step(tmp_path):
+    train("puzzle8", tmp_path, steps=3, eval_every=10_000, progress=False, **TINY)
+    (tmp_path / RESUME_FILE).unlink()  # as shipped: weights and config.json only
+    summary = train(
+        "puzzle8", tmp_path, steps=5, resume=True, eval_every=10_000, progress=False, **TINY
+    )
+    assert summary.step == 5
+    assert load_heuristic(tmp_path, get_domain("puzzle8")) is not None
+
+
 def test_worker_processes_make_the_same_batches(tmp_path):
     options = dict(TINY, seed=3, steps=6, eval_every=10_000, progress=False)
     train("cube2", tmp_path / "here", **options)

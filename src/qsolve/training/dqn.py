@@ -437,10 +437,13 @@ def train_config(config: TrainConfig, progress: bool = True) -> TrainSummary:
         state = _Progress(**{k: v for k, v in saved["progress"].items() if k in known})
     elif config.resume and (out / "config.json").is_file():
         # Only shipped weights (no optimizer state): continue from them with a fresh optimizer.
-        model, _ = load_model(out, domain)
+        model, shipped = load_model(out, domain)
         if model.arch != arch:
             raise QsolveError(f"the model in {out} has architecture {model.arch}, not {arch}")
         online.load_state_dict(model.state_dict())
+        # Count on from the model's own step and training time (fresh walks, not the old ones).
+        state.step = int(shipped.get("step", 0))
+        state.seconds = float(shipped.get("train_seconds", 0.0))
     elif config.resume:
         raise QsolveError(f"--resume: no checkpoint in {out}")
     target = copy.deepcopy(online)
