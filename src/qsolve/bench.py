@@ -224,6 +224,23 @@ def _ratio(a: list[float], b: list[float]) -> float:
     return float(np.sum(a) / np.sum(b)) if a and np.sum(b) > 0 else float("nan")
 
 
+def ratio_row(label: Row, top: list, bottom: list, batch_size: int) -> Row:
+    """Means of ``top`` over means of ``bottom`` (same instances, those both solved)."""
+    both = [(x, y) for x, y in zip(top, bottom, strict=True) if x.solved and y.solved]
+    row: Row = {**label, "heuristic": "ratio", "B": batch_size, "instances": len(both)}
+    row["solved %"] = float("nan")
+    for column, field_name in (
+        ("mean cost", "cost"),
+        ("mean nodes", "nodes_generated"),
+        ("mean h inputs", "heuristic_inputs"),
+        ("mean seconds", "seconds"),
+    ):
+        row[column] = _ratio(
+            [getattr(x, field_name) for x, _ in both], [getattr(y, field_name) for _, y in both]
+        )
+    return row
+
+
 def action_space(
     depths: list[int], per_depth: int, batch_size: int, time_limit: float, max_nodes: int
 ) -> list[Row]:
@@ -261,48 +278,16 @@ def action_space(
                     results[name],
                 )
             )
-        small, big = results["cube3"], results["cube3-meta"]
-        both = [(a, b) for a, b in zip(small, big, strict=True) if a.solved and b.solved]
-        rows.append(
-            {
-                "algorithm": algorithm,
-                "domain": "meta/cube3",
-                "actions": 1884 / 12,
-                "heuristic": "ratio",
-                "B": batch_size,
-                "instances": len(both),
-                "solved %": float("nan"),
-                "mean cost": _ratio([b.cost for _, b in both], [a.cost for a, _ in both]),
-                "mean nodes": _ratio(
-                    [b.nodes_generated for _, b in both], [a.nodes_generated for a, _ in both]
-                ),
-                "mean h inputs": _ratio(
-                    [b.heuristic_inputs for _, b in both], [a.heuristic_inputs for a, _ in both]
-                ),
-                "mean seconds": _ratio([b.seconds for _, b in both], [a.seconds for a, _ in both]),
-            }
-        )
+        label = {"algorithm": algorithm, "domain": "meta/cube3", "actions": 1884 / 12}
+        rows.append(ratio_row(label, results["cube3-meta"], results["cube3"], batch_size))
     for name in ("cube3", "cube3-meta"):
-        q, a = by_algorithm["qstar"][name], by_algorithm["astar"][name]
-        both = [(x, y) for x, y in zip(a, q, strict=True) if x.solved and y.solved]
+        label = {
+            "algorithm": "astar/qstar",
+            "domain": name,
+            "actions": get_domain(name).num_actions,
+        }
         rows.append(
-            {
-                "algorithm": "astar/qstar",
-                "domain": name,
-                "actions": get_domain(name).num_actions,
-                "heuristic": "ratio",
-                "B": batch_size,
-                "instances": len(both),
-                "solved %": float("nan"),
-                "mean cost": _ratio([x.cost for x, _ in both], [y.cost for _, y in both]),
-                "mean nodes": _ratio(
-                    [x.nodes_generated for x, _ in both], [y.nodes_generated for _, y in both]
-                ),
-                "mean h inputs": _ratio(
-                    [x.heuristic_inputs for x, _ in both], [y.heuristic_inputs for _, y in both]
-                ),
-                "mean seconds": _ratio([x.seconds for x, _ in both], [y.seconds for _, y in both]),
-            }
+            ratio_row(label, by_algorithm["astar"][name], by_algorithm["qstar"][name], batch_size)
         )
     return rows
 
