@@ -15,7 +15,15 @@ import numpy as np
 
 from qsolve.domains.base import Domain
 from qsolve.heuristics.base import Heuristic
-from qsolve.search.common import Clock, Incumbent, Limits, NodeStore, SearchResult, run_search
+from qsolve.search.common import (
+    Clock,
+    Incumbent,
+    Limits,
+    NodeStore,
+    SearchResult,
+    insert_and_evaluate,
+    run_search,
+)
 from qsolve.search.qstar import _result
 
 
@@ -104,15 +112,9 @@ def astar_steps(
         nodes_generated += len(children)
         is_goal = domain.is_goal(children)
         clock.lap("generation")
-        new, reopened = store.add_children(
-            children, parent_of, actions, path_costs, is_goal, incumbent
+        new, reopened, h_new = yield from insert_and_evaluate(
+            store, children, parent_of, actions, path_costs, is_goal, incumbent, clock
         )
-        clock.lap("duplicates")
-        h_new = None
-        if len(new):
-            clock.lap("open list")
-            h_new = yield store.states[new]
-            clock.lap("heuristic")
         record(new, h_new)
         push(new)
         push(reopened)

@@ -208,6 +208,30 @@ class Incumbent:
 Search = Generator[np.ndarray, np.ndarray, SearchResult]
 
 
+def insert_and_evaluate(
+    store: NodeStore,
+    children: np.ndarray,
+    parents: np.ndarray,
+    actions: np.ndarray,
+    path_costs: np.ndarray,
+    is_goal: np.ndarray,
+    incumbent: Incumbent,
+    clock: Clock,
+) -> Generator[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """The step Q* and A* share after generating children: insert them (``add_children``), then
+    yield the new nodes' states for the heuristic.  Use with ``yield from``; returns the new
+    nodes, the reopened ones, and the heuristic's answer for the new ones (None if there are none).
+    """
+    new, reopened = store.add_children(children, parents, actions, path_costs, is_goal, incumbent)
+    clock.lap("duplicates")
+    answer = None
+    if len(new):
+        clock.lap("open list")
+        answer = yield store.states[new]
+        clock.lap("heuristic")
+    return new, reopened, answer
+
+
 def run_search(search: Search, evaluate: Callable[[np.ndarray], np.ndarray]) -> SearchResult:
     """Drive one search generator, answering each batch of states with ``evaluate``."""
     try:

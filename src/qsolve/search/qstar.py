@@ -17,7 +17,16 @@ import numpy as np
 
 from qsolve.domains.base import Domain
 from qsolve.heuristics.base import Heuristic
-from qsolve.search.common import Clock, Incumbent, Limits, NodeStore, SearchResult, grow, run_search
+from qsolve.search.common import (
+    Clock,
+    Incumbent,
+    Limits,
+    NodeStore,
+    SearchResult,
+    grow,
+    insert_and_evaluate,
+    run_search,
+)
 
 INF = float("inf")
 
@@ -220,15 +229,9 @@ def qstar_steps(
         is_goal = domain.is_goal(children)
         nodes_generated += len(parents)
         clock.lap("generation")
-        new, reopened = store.add_children(
-            children, parent_ids, action_ids, path_costs, is_goal, incumbent
+        new, reopened, q_new = yield from insert_and_evaluate(
+            store, children, parent_ids, action_ids, path_costs, is_goal, incumbent, clock
         )
-        clock.lap("duplicates")
-        q_new = None
-        if len(new):
-            clock.lap("open list")
-            q_new = yield store.states[new]
-            clock.lap("heuristic")
         ranks.add(new, q_new)
         clock.lap("ranking")
         push(new)
