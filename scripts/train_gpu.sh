@@ -19,6 +19,10 @@ out=${3:?$usage}
 shift 3
 root=$(cd "$(dirname "$0")/.." && pwd)
 python=${PYTHON:-$root/.venv/bin/python}
+if [[ ! -x $python ]]; then  # a GPU machine without the project's venv: its own python3
+    python=python3
+    export PYTHONPATH=$root/src${PYTHONPATH:+:$PYTHONPATH}
+fi
 shipped=${FROM:-$root/src/qsolve/models/$domain}
 resume_state=${RESUME:-}
 device=${DEVICE:-cuda}

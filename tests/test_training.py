@@ -14,14 +14,14 @@ import pytest
 import torch
 
 from qsolve.cli import main
-from qsolve.domains import get_domain
+from qsolve.domains import DOMAINS, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import get_heuristic
 from qsolve.networks import load_heuristic
 from qsolve.search import Limits, qstar_search
 from qsolve.training import TrainConfig, make_batch, train
 from qsolve.training.checkpoint import RESUME_FILE, load_resume
-from qsolve.training.dqn import compute_targets, with_greedy_actions
+from qsolve.training.dqn import compute_targets, encode, with_greedy_actions
 
 TINY = {"width1": 32, "width2": 16, "blocks": 1, "batch_size": 64, "threads": 1}
 
@@ -46,18 +46,18 @@ class OracleNetwork(torch.nn.Module):
 
 @pytest.mark.parametrize("kind", ["q", "v"])
 @pytest.mark.parametrize("double_q", [False, True])
-def test_targets_from_an_exact_network_are_exact(kind, double_q):
+@pytest.mark.parametrize("name", ["puzzle8", "cube2"])  # some children's moves blocked / none
+def test_targets_from_an_exact_network_are_exact(kind, double_q, name):
     if kind == "v" and double_q:
         pytest.skip("double Q applies to Q networks")
-    domain = get_domain("puzzle8")
-    config = TrainConfig(
-        "puzzle8", "unused", kind=kind, double_q=double_q, batch_size=300, scramble_max=40
-    )
+    domain = get_domain(name)
+    config = TrainConfig(name, "unused", kind=kind, double_q=double_q, batch_size=300)
     batch = make_batch(
         domain, seed=3, step=0, batch_size=300, scramble_max=40, actions_per_state=None
     )
     assert batch.is_goal.any()  # walks of length 0 are in the batch
-    exact = OracleNetwork("puzzle8", kind)
+    assert (batch.child_applicable is None) == (name == "cube2")
+    exact = OracleNetwork(name, kind)
     y = compute_targets(domain, batch, exact, exact, config, torch.device("cpu")).numpy()  # type: ignore[arg-type]
     oracle = get_heuristic("oracle", domain)
     if kind == "v":
@@ -67,6 +67,15 @@ def test_targets_from_an_exact_network_are_exact(kind, double_q):
         trained = batch.trained & ~batch.is_goal[:, None]
         np.testing.assert_array_equal(y[trained], q_exact[trained])
         assert np.all(y[batch.is_goal] == 0)
+
+
+@pytest.mark.parametrize("name", sorted(DOMAINS))
+def test_the_network_input_made_on_the_device_is_the_domains_one_hot_encoding(name):
+    domain = get_domain(name)
+    states = domain.random_walk(np.arange(20), np.random.default_rng(0))
+    made = encode(domain, states, torch.device("cpu"))
+    assert made.dtype == torch.float32
+    np.testing.assert_array_equal(made.numpy(), domain.encode(states))
 
 
 def test_batches_depend_only_on_seed_and_step_and_sampled_actions_are_applicable():

@@ -170,7 +170,7 @@ class Batch:
     costs: np.ndarray  # [N, K] float32, c(s, a)
     children: np.ndarray  # [N * K, D]
     child_is_goal: np.ndarray  # [N * K] bool
-    child_applicable: np.ndarray  # [N * K, A] bool
+    child_applicable: np.ndarray | None  # [N * K, A] bool; None: every action applies
 
 
 def make_batch(
@@ -201,8 +201,15 @@ def make_batch(
         costs=domain.action_costs[actions].astype(np.float32),
         children=children,
         child_is_goal=domain.is_goal(children),
-        child_applicable=domain.applicable(children),
+        child_applicable=_applicable_mask(domain, children),
     )
+
+
+def _applicable_mask(domain: Domain, states: np.ndarray) -> np.ndarray | None:
+    """``domain.applicable(states)``, or None when every action applies (cubes, Lights Out):
+    the batch then travels from the worker processes and to the device without it."""
+    applicable = domain.applicable(states)
+    return None if applicable.all() else applicable
 
 
 def with_greedy_actions(
@@ -236,7 +243,7 @@ def with_greedy_actions(
         costs=domain.action_costs[actions].astype(np.float32),
         children=children,
         child_is_goal=domain.is_goal(children),
-        child_applicable=domain.applicable(children),
+        child_applicable=_applicable_mask(domain, children),
     )
 
 
@@ -283,7 +290,11 @@ class BatchSource:
 
 
 def encode(domain: Domain, states: np.ndarray, device: torch.device) -> torch.Tensor:
-    return torch.from_numpy(domain.encode(states)).to(device, non_blocking=True)
+    """``domain.encode(states)`` made on ``device``: only the compact states are copied there,
+    not the one-hot input (49-324 times larger as float32)."""
+    compact = torch.from_numpy(np.ascontiguousarray(states)).to(device, non_blocking=True)
+    one_hot = F.one_hot(compact.long(), domain.num_values)  # [N, D, num_values]
+    return one_hot.view(len(states), -1).float()
 
 
 def compute_targets(
@@ -301,16 +312,10 @@ def compute_targets(
     costs = torch.from_numpy(batch.costs).to(device)
     with torch.no_grad(), autocast(device):
         if config.kind == "q":
-            mask = torch.from_numpy(batch.child_applicable).to(device)
-            q_next = target(children).float().masked_fill(~mask, math.inf)  # [N*K, A]
+            q_next = _only_applicable(target(children).float(), batch, device)  # [N*K, A]
             if config.double_q:  # the online network picks a', the target network values it
-                best = (
-                    online(children)
-                    .float()
-                    .masked_fill(~mask, math.inf)
-                    .argmin(dim=1, keepdim=True)
-                )
-                v_next = q_next.gather(1, best).squeeze(1)
+                best = _only_applicable(online(children).float(), batch, device)
+                v_next = q_next.gather(1, best.argmin(dim=1, keepdim=True)).squeeze(1)
             else:
                 v_next = q_next.min(dim=1).values
         else:
@@ -321,6 +326,13 @@ def compute_targets(
         y = y.masked_fill(~torch.from_numpy(batch.trained).to(device), math.inf).min(dim=1).values
         return torch.where(torch.from_numpy(batch.is_goal).to(device), 0.0, y)
     return torch.where(torch.from_numpy(batch.is_goal).to(device)[:, None], 0.0, y)
+
+
+def _only_applicable(q: torch.Tensor, batch: Batch, device: torch.device) -> torch.Tensor:
+    """``q`` of the children with infinity for their inapplicable actions."""
+    if batch.child_applicable is None:
+        return q
+    return q.masked_fill(~torch.from_numpy(batch.child_applicable).to(device), math.inf)
 
 
 def gradient_step(
