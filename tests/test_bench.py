@@ -5,6 +5,7 @@ import csv
 import numpy as np
 import pytest
 
+import qsolve
 from qsolve import bench
 from qsolve.errors import QsolveError
 
@@ -51,3 +52,12 @@ def test_deepcubea_sets_are_read_with_their_optimal_costs(tmp_path, monkeypatch)
     monkeypatch.setenv("QSOLVE_BENCHMARKS", str(tmp_path / "nowhere"))
     with pytest.raises(QsolveError, match="no DeepCubeA test set"):
         bench.read_deepcubea("puzzle15", 5)
+
+
+def test_cube3_and_cube3_meta_are_benchmarked_with_networks_of_one_size():
+    cube, _ = bench.heuristic_for("cube3")
+    meta, _ = bench.heuristic_for("cube3-meta")
+    size = (cube.arch.width1, cube.arch.width2, cube.arch.blocks)  # type: ignore[attr-defined]
+    assert size == (meta.arch.width1, meta.arch.width2, meta.arch.blocks)  # type: ignore[attr-defined]
+    default = qsolve.load_heuristic(None, "cube3")
+    assert default.arch.width1 > size[0]  # type: ignore[attr-defined]
