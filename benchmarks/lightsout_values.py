@@ -1,0 +1,58 @@
+"""A lightsout model's Q-values against the exact cost-to-go, by random-walk depth (README).
+
+    python benchmarks/lightsout_values.py MODEL_DIR [MODEL_DIR ...] [--domain lightsout7]
+
+For each depth: the exact optimum h*(s) (the domain's GF(2) solver), the network's min_a Q(s, a)
+(the heuristic Q* and A* would see), its spread over the actions, and how often argmin_a Q picks
+a press of the optimal solution.  A network whose values sink far below h*, or flatten to one
+constant, has collapsed in training even when its loss looks small.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from qsolve.domains import get_domain
+from qsolve.domains.lightsout import LightsOut
+from qsolve.networks import load_heuristic
+
+DEPTHS = [1, 2, 5, 13, 30, 50]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="+", help="model folders (model.safetensors, config.json)")
+    parser.add_argument("--domain", default="lightsout7", help="a lightsout domain")
+    parser.add_argument("--states", type=int, default=200, help="states per depth (default 200)")
+    args = parser.parse_args()
+    domain = get_domain(args.domain)
+    if not isinstance(domain, LightsOut):
+        raise SystemExit(f"error: {args.domain} is not a lightsout domain")
+    rng = np.random.default_rng(1)
+    walks = {d: domain.random_walk(np.full(args.states, d), rng) for d in DEPTHS}
+    table = Table(title=f"{args.domain}: network Q-values against the exact cost-to-go")
+    for column in ["model", "depth", "h*", "min Q", "max Q", "argmin Q optimal"]:
+        table.add_column(column, justify="right")
+    for folder in args.models:
+        heuristic = load_heuristic(folder, domain)
+        for depth, states in walks.items():
+            q = heuristic.q_values(states)
+            best = np.argmin(q, axis=1)
+            on_path = domain.presses(states)[np.arange(len(states)), best].astype(bool)
+            table.add_row(
+                folder,
+                str(depth),
+                f"{domain.optimal_cost(states).mean():.2f}",
+                f"{q.min(axis=1).mean():.2f}",
+                f"{q.max(axis=1).mean():.2f}",
+                f"{on_path.mean():.0%}",
+            )
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
