@@ -590,7 +590,7 @@ def suite_search(name: str, options: SuiteOptions, report: Report, out: Path) ->
 
 
 # The DeepCubeA test sets where the shipped model is strong enough for them, and the searches run
-# on them: the cube3 and lightsout7 models of this CPU solve walks, not these sets.
+# on them: the cube3 and lightsout7 models solve walks, not these sets.
 DEEPCUBEA = {"puzzle15": (20, [(1000, 0.4), (100, 0.6)])}
 
 
