@@ -11,6 +11,7 @@ constant, has collapsed in training even when its loss looks small.
 from __future__ import annotations
 
 import argparse
+import sys
 
 import numpy as np
 from rich.console import Console
@@ -18,9 +19,15 @@ from rich.table import Table
 
 from qsolve.domains import get_domain
 from qsolve.domains.lightsout import LightsOut
+from qsolve.errors import QsolveError
 from qsolve.networks import load_heuristic
 
 DEPTHS = [1, 2, 5, 13, 30, 50]
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
 
 
 def main() -> None:
@@ -29,16 +36,22 @@ def main() -> None:
     parser.add_argument("--domain", default="lightsout7", help="a lightsout domain")
     parser.add_argument("--states", type=int, default=200, help="states per depth (default 200)")
     args = parser.parse_args()
-    domain = get_domain(args.domain)
+    try:
+        domain = get_domain(args.domain)
+    except QsolveError as error:
+        fail(str(error))
     if not isinstance(domain, LightsOut):
-        raise SystemExit(f"error: {args.domain} is not a lightsout domain")
+        fail(f"{args.domain} is not a lightsout domain")
     rng = np.random.default_rng(1)
     walks = {d: domain.random_walk(np.full(args.states, d), rng) for d in DEPTHS}
     table = Table(title=f"{args.domain}: network Q-values against the exact cost-to-go")
     for column in ["model", "depth", "h*", "min Q", "max Q", "argmin Q optimal"]:
         table.add_column(column, justify="right")
     for folder in args.models:
-        heuristic = load_heuristic(folder, domain)
+        try:
+            heuristic = load_heuristic(folder, domain)
+        except QsolveError as error:
+            fail(str(error))
         for depth, states in walks.items():
             q = heuristic.q_values(states)
             best = np.argmin(q, axis=1)
