@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 import numpy as np
 from rich.console import Console
@@ -25,7 +26,7 @@ from qsolve.networks import load_heuristic
 DEPTHS = [1, 2, 5, 13, 30, 50]
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
 
