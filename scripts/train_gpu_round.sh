@@ -8,6 +8,8 @@
 # pickling, the Python loop), so runs side by side use it better than one after another.  Each
 # archive holds the run's model.safetensors, config.json, metrics.csv, training.png and log (not
 # the optimizer state); gpu.csv samples the device's use every 30 s.  DEVICE=cpu makes a dry run.
+# The runs train in $WORK_DIR (default: a new temporary folder); a round with the same WORK_DIR
+# continues them exactly (their resume state stays there).
 set -uo pipefail
 
 usage="usage: $0 MINUTES OUT_DIR \"NAME DOMAIN shipped|fresh [options]\"..."
