@@ -4,8 +4,8 @@
 #     scripts/train_gpu_round.sh MINUTES OUT_DIR "NAME DOMAIN FROM [qsolve train options...]" ...
 #
 # FROM is "shipped" (continue the domain's shipped model) or "fresh" (train from scratch, with the
-# options' architecture).  One GPU trains faster than one run can feed it from the CPU (walks,
-# pickling, the Python loop), so runs side by side use it better than one after another.  Each
+# options' architecture).  A run spends part of each step on the CPU (walks, pickling, the Python
+# loop); runs side by side keep the GPU busy meanwhile (four held an H200 at 93-100%).  Each
 # archive holds the run's model.safetensors, config.json, metrics.csv, training.png and log (not
 # the optimizer state); gpu.csv samples the device's use every 30 s.  DEVICE=cpu makes a dry run.
 # The runs train in $WORK_DIR (default: a new temporary folder); a round with the same WORK_DIR
