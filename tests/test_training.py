@@ -289,3 +289,26 @@ def test_greedy_actions_are_the_online_networks_best_unsampled_ones():
     )
     mask = greedy.trained & ~batch.is_goal[:, None]
     np.testing.assert_array_equal(y[mask], exact_q[mask])
+
+
+def test_the_scramble_ramp_grows_the_longest_walk_from_one_and_is_a_function_of_the_step():
+    config = TrainConfig("lightsout7", "unused", scramble_max=50, scramble_ramp=100)
+    limits = [config.walk_limit(step) for step in range(120)]
+    assert limits[0] == 1 and limits[99] == 50 and set(limits[100:]) == {50}
+    assert limits == sorted(limits)
+    assert TrainConfig("lightsout7", "unused").walk_limit(0) == 50  # no ramp by default
+    domain = get_domain("lightsout7")
+    early = make_batch(domain, 0, 0, 200, config.walk_limit(0), None)
+    assert domain.optimal_cost(early.states).max() <= 1
+    with pytest.raises(QsolveError, match="scramble-ramp"):
+        TrainConfig("lightsout7", "unused", scramble_ramp=-1)
+
+
+def test_resume_with_a_scramble_ramp_gives_exactly_the_weights_of_an_uninterrupted_run(tmp_path):
+    options = {**TINY, "seed": 3, "eval_every": 10_000, "scramble_ramp": 5}
+    train("lightsout5", tmp_path / "whole", progress=False, steps=6, **options)
+    train("lightsout5", tmp_path / "split", progress=False, steps=3, **options)
+    train("lightsout5", tmp_path / "split", progress=False, steps=6, resume=True, **options)
+    whole, split = state_of(tmp_path / "whole"), state_of(tmp_path / "split")
+    for key, value in whole["online"].items():
+        assert torch.equal(value, split["online"][key]), key

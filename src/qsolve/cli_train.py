@@ -35,6 +35,14 @@ def add_parser(subparsers: Any) -> None:
         help="longest random walk from the goal (default: per domain, 30 for cube3)",
     )
     p.add_argument(
+        "--scramble-ramp",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="grow the longest walk linearly from 1 to --scramble-max over the first STEPS steps "
+        "(default 0: full length from the start)",
+    )
+    p.add_argument(
         "--batch-size",
         type=positive(int),
         default=1000,
@@ -145,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
         "minutes": args.minutes,
         "seed": args.seed,
         "scramble_max": args.scramble_max,
+        "scramble_ramp": args.scramble_ramp,
         "batch_size": args.batch_size,
         "lr": args.lr,
         "lr_decay": args.lr_decay,

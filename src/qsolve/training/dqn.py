@@ -71,6 +71,7 @@ class TrainConfig:
     minutes: float | None = None  # wall-clock limit of this run
     seed: int = 0
     scramble_max: int | None = None
+    scramble_ramp: int = 0  # steps over which the longest walk grows from 1 to scramble_max
     batch_size: int = 1000  # states per step
     lr: float = 1e-3
     lr_decay: float = 1.0  # the learning rate at step t is lr * lr_decay**t
@@ -105,6 +106,8 @@ class TrainConfig:
             )
         if self.greedy_actions < 0:
             raise QsolveError(f"--greedy-actions must be at least 0, got {self.greedy_actions}")
+        if self.scramble_ramp < 0:
+            raise QsolveError(f"--scramble-ramp must be at least 0, got {self.scramble_ramp}")
         for name in (
             "steps",
             "scramble_max",
@@ -149,6 +152,15 @@ class TrainConfig:
         self.width1 = self.width1 or sizes[0]
         self.width2 = self.width2 or sizes[1]
         self.blocks = sizes[2] if self.blocks is None else self.blocks
+
+    def walk_limit(self, step: int) -> int:
+        """The longest walk of step ``step``: ``scramble_max``, or during the first
+        ``scramble_ramp`` steps a limit growing linearly from 1 (a curriculum: states near the
+        goal, whose targets are exact, are a larger share of the first batches)."""
+        assert self.scramble_max is not None
+        if step >= self.scramble_ramp:
+            return self.scramble_max
+        return max(1, math.ceil(self.scramble_max * (step + 1) / self.scramble_ramp))
 
     def architecture(self, domain: Domain) -> Architecture:
         assert self.width1 and self.width2 and self.blocks is not None
@@ -268,7 +280,7 @@ class BatchSource:
 
     def _args(self, step: int) -> tuple[Any, ...]:
         c = self.config
-        return (c.seed, step, c.batch_size, c.scramble_max, c.actions_per_state)
+        return (c.seed, step, c.batch_size, c.walk_limit(step), c.actions_per_state)
 
     def get(self, step: int) -> Batch:
         if self.pool is None:
