@@ -21,7 +21,7 @@ from qsolve.search.common import (
     Limits,
     NodeStore,
     SearchResult,
-    insert_and_evaluate,
+    evaluate_new,
     run_search,
 )
 from qsolve.search.qstar import _result
@@ -112,9 +112,10 @@ def astar_steps(
         nodes_generated += len(children)
         is_goal = domain.is_goal(children)
         clock.lap("generation")
-        new, reopened, h_new = yield from insert_and_evaluate(
-            store, children, parent_of, actions, path_costs, is_goal, incumbent, clock
+        new, reopened = store.add_children(
+            children, parent_of, actions, path_costs, is_goal, incumbent
         )
+        h_new = yield from evaluate_new(store, new, clock)
         record(new, h_new)
         push(new)
         push(reopened)

@@ -208,28 +208,19 @@ class Incumbent:
 Search = Generator[np.ndarray, np.ndarray, SearchResult]
 
 
-def insert_and_evaluate(
-    store: NodeStore,
-    children: np.ndarray,
-    parents: np.ndarray,
-    actions: np.ndarray,
-    path_costs: np.ndarray,
-    is_goal: np.ndarray,
-    incumbent: Incumbent,
-    clock: Clock,
-) -> Generator[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
-    """The step Q* and A* share after generating children: insert them (``add_children``), then
-    yield the new nodes' states for the heuristic.  Use with ``yield from``; returns the new
-    nodes, the reopened ones, and the heuristic's answer for the new ones (None if there are none).
-    """
-    new, reopened = store.add_children(children, parents, actions, path_costs, is_goal, incumbent)
+def evaluate_new(
+    store: NodeStore, new: np.ndarray, clock: Clock
+) -> Generator[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The step Q* and A* share after inserting children (``NodeStore.add_children``): yield the
+    new nodes' states for the heuristic.  Use with ``yield from``; returns the heuristic's answer
+    for the new nodes (None if there are none)."""
     clock.lap("duplicates")
-    answer = None
-    if len(new):
-        clock.lap("open list")
-        answer = yield store.states[new]
-        clock.lap("heuristic")
-    return new, reopened, answer
+    if not len(new):
+        return None
+    clock.lap("open list")
+    answer = yield store.states[new]
+    clock.lap("heuristic")
+    return answer
 
 
 def run_search(search: Search, evaluate: Callable[[np.ndarray], np.ndarray]) -> SearchResult:

@@ -23,8 +23,8 @@ from qsolve.search.common import (
     Limits,
     NodeStore,
     SearchResult,
+    evaluate_new,
     grow,
-    insert_and_evaluate,
     run_search,
 )
 
@@ -229,9 +229,10 @@ def qstar_steps(
         is_goal = domain.is_goal(children)
         nodes_generated += len(parents)
         clock.lap("generation")
-        new, reopened, q_new = yield from insert_and_evaluate(
-            store, children, parent_ids, action_ids, path_costs, is_goal, incumbent, clock
+        new, reopened = store.add_children(
+            children, parent_ids, action_ids, path_costs, is_goal, incumbent
         )
+        q_new = yield from evaluate_new(store, new, clock)
         ranks.add(new, q_new)
         clock.lap("ranking")
         push(new)
