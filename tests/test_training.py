@@ -76,6 +76,8 @@ def test_the_network_input_made_on_the_device_is_the_domains_one_hot_encoding(na
     made = encode(domain, states, torch.device("cpu"))
     assert made.dtype == torch.float32
     np.testing.assert_array_equal(made.numpy(), domain.encode(states))
+    # Batches leave out the child mask exactly where the domain says every action applies.
+    assert domain.every_action_applies == bool(domain.applicable(states).all())
 
 
 def test_batches_depend_only_on_seed_and_step_and_sampled_actions_are_applicable():

@@ -45,6 +45,11 @@ class Domain:
         """``[N, A]`` bool mask of the actions that change each state (all True by default)."""
         return np.ones((states.shape[0], self.num_actions), dtype=bool)
 
+    @property
+    def every_action_applies(self) -> bool:
+        """Whether every action applies in every state (``applicable`` not overridden)."""
+        return type(self).applicable is Domain.applicable
+
     def is_goal(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` bool: which states are the goal."""
         return np.all(states == self.goal, axis=1)

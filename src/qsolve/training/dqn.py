@@ -218,10 +218,9 @@ def make_batch(
 
 
 def _applicable_mask(domain: Domain, states: np.ndarray) -> np.ndarray | None:
-    """``domain.applicable(states)``, or None when every action applies (cubes, Lights Out):
+    """``domain.applicable(states)``, or None where every action applies (cubes, Lights Out):
     the batch then travels from the worker processes and to the device without it."""
-    applicable = domain.applicable(states)
-    return None if applicable.all() else applicable
+    return None if domain.every_action_applies else domain.applicable(states)
 
 
 def with_greedy_actions(
