@@ -3,9 +3,10 @@
     python benchmarks/shipped_models.py [--domains puzzle8 cube2 ...] [--model puzzle8=runs/puzzle8]
 
 puzzle8 and cube2: random states, optimum from the breadth-first oracle.  lightsout7 and puzzle15:
-the DeepCubeA test sets in ../shared/benchmarks/deepcubea (optimum on each line; first 100 states
-of puzzle15).  cube3: random walks of several depths (solve rate against depth).  ``puzzle8-v`` and
-``cube2-v``: the V networks of the DeepCubeA baseline, with A*.
+the DeepCubeA test sets in $QSOLVE_BENCHMARKS/deepcubea, else ../shared/benchmarks/deepcubea
+(optimum on each line; first 100 states of puzzle15).  cube3: random walks of several depths
+(solve rate against depth).  ``puzzle8-v`` and ``cube2-v``: the V networks of the DeepCubeA
+baseline, with A*.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +27,8 @@ from rich.console import Console
 from rich.table import Table
 
 import qsolve
-
-DEEPCUBEA = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "deepcubea"
+from qsolve.bench import read_deepcubea
+from qsolve.errors import QsolveError
 
 
 @dataclass
@@ -62,12 +64,9 @@ def instances(
         optimal = qsolve.load_heuristic("oracle", domain).values(states)
         return [("random states", states, optimal)]
     if name in ("lightsout7", "puzzle15"):
-        lines = (DEEPCUBEA / f"{name}.txt").read_text().split("\n")
-        rows = [line.split() for line in lines if line.strip()][offset : offset + count]
-        width = domain.state_dim if name.startswith("puzzle") else 1
-        states = np.stack([domain.parse_state(" ".join(r[:width])) for r in rows])
-        first = f"lines {offset + 1}-{offset + len(rows)}" if offset else "first"
-        return [(f"deepcubea/{name}.txt {first}", states, np.array([float(r[-1]) for r in rows]))]
+        states, optimal = read_deepcubea(name, count, offset)
+        first = f"lines {offset + 1}-{offset + len(states)}" if offset else "first"
+        return [(f"deepcubea/{name}.txt {first}", states, optimal)]
     return [(f"walk {d}", domain.random_walk(np.full(count, d), rng), None) for d in CUBE3_DEPTHS]
 
 
@@ -169,4 +168,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except QsolveError as error:  # a missing test set or model: one line, status 2
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)

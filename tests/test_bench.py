@@ -49,6 +49,8 @@ def test_deepcubea_sets_are_read_with_their_optimal_costs(tmp_path, monkeypatch)
     monkeypatch.setenv("QSOLVE_BENCHMARKS", str(tmp_path))
     states, optimum = bench.read_deepcubea("puzzle15", 5)
     assert states.shape == (2, 16) and optimum.tolist() == [1.0, 2.0]
+    later, later_optimum = bench.read_deepcubea("puzzle15", 5, offset=1)
+    assert np.array_equal(later, states[1:]) and later_optimum.tolist() == [2.0]
     monkeypatch.setenv("QSOLVE_BENCHMARKS", str(tmp_path / "nowhere"))
     with pytest.raises(QsolveError, match="no DeepCubeA test set"):
         bench.read_deepcubea("puzzle15", 5)

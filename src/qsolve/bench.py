@@ -600,13 +600,14 @@ def deepcubea_dir() -> Path:
     return Path(root) / "deepcubea"
 
 
-def read_deepcubea(domain_name: str, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``count`` states of a DeepCubeA test set and their optimal costs."""
+def read_deepcubea(domain_name: str, count: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` states of a DeepCubeA test set from line ``offset`` on, and their optimal costs."""
     path = deepcubea_dir() / f"{domain_name}.txt"
     if not path.is_file():
         raise QsolveError(f"no DeepCubeA test set at {path} (set QSOLVE_BENCHMARKS)")
     domain = get_domain(domain_name)
-    rows = [line.split() for line in path.read_text().splitlines() if line.strip()][:count]
+    lines = path.read_text().splitlines()
+    rows = [line.split() for line in lines if line.strip()][offset : offset + count]
     states = np.stack([domain.parse_state(" ".join(row[:-1])) for row in rows])
     return states, np.array([float(row[-1]) for row in rows])
 
