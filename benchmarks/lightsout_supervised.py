@@ -1,4 +1,4 @@
-"""How fast a lightsout network learns with exact targets: an upper bound for Q-learning (README).
+"""How fast a lightsout network learns with exact targets instead of bootstrapped ones (README).
 
     python benchmarks/lightsout_supervised.py [--minutes 10] [--train-on walks|uniform]
         [--scramble-max 50] [--width1 500 --width2 250 --blocks 2] [--lr 1e-3]
@@ -8,9 +8,8 @@ Q*(s, a) = c(s, a) + h*(child) from the domain's GF(2) solver instead of bootstr
 batches of fresh states: random walks of 0 to --scramble-max presses from the goal (as in
 training) or uniformly random boards (what the DeepCubeA set is).  Every --report-every seconds
 it prints how often argmin Q picks a press of an optimal solution on held-out walks of several
-depths and on uniform boards.  Q-learning has only its own estimates as targets and computes them
-from every child, so it cannot learn faster per step than this; a network that stays at chance
-here will not learn those states by Q-learning in the same time either.
+depths and on uniform boards.  This separates the two things Q-learning must do: if the network
+learns slowly even from exact values, the function is what is hard to learn, not the targets.
 """
 
 from __future__ import annotations

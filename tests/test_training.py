@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -167,6 +168,20 @@ def test_checkpoint_round_trip_loads_as_a_heuristic_close_to_the_trained_network
     np.testing.assert_allclose(
         heuristic.q_values(states), full.q_values(states), rtol=1e-2, atol=1e-2
     )
+
+
+def test_keep_evals_keeps_a_loadable_model_per_evaluation(tmp_path):
+    train("puzzle8", tmp_path, steps=6, eval_every=3, keep_evals=True, progress=False, **TINY)
+    kept = sorted(p.name for p in (tmp_path / "evals").iterdir())
+    assert kept == ["step-3", "step-6"]
+    domain = get_domain("puzzle8")
+    states = domain.random_walk(np.full(10, 12), np.random.default_rng(0))
+    early = load_heuristic(tmp_path / "evals" / "step-3", domain, device="cpu")
+    last = load_heuristic(tmp_path / "evals" / "step-6", domain, device="cpu")
+    final = load_heuristic(tmp_path, domain, device="cpu")
+    assert json.loads((tmp_path / "evals" / "step-3" / "config.json").read_text())["step"] == 3
+    np.testing.assert_array_equal(last.q_values(states), final.q_values(states))
+    assert not np.array_equal(early.q_values(states), final.q_values(states))
 
 
 def test_bad_options_and_missing_checkpoints_are_qsolve_errors(tmp_path):

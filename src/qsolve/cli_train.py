@@ -113,6 +113,11 @@ def add_parser(subparsers: Any) -> None:
         default=1000,
         help="evaluate, log and checkpoint every N steps (default 1000)",
     )
+    p.add_argument(
+        "--keep-evals",
+        action="store_true",
+        help="also keep the model of each evaluation in OUT/evals/step-N (a --heuristic folder)",
+    )
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.add_argument(
         "--width1",
@@ -167,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
         "grad_clip": args.grad_clip or None,
         "device": args.device,
         "eval_every": args.eval_every,
+        "keep_evals": args.keep_evals,
         "resume": args.resume,
         "width1": args.width1,
         "width2": args.width2,

@@ -59,6 +59,7 @@ DEFAULT_SCRAMBLE: dict[str, int] = {
 DEFAULT_ACTIONS_PER_STATE: dict[str, int] = {"cube3-meta": 32}
 DEFAULT_STEPS = 10_000  # when neither --steps nor --minutes is given
 MIN_TARGET_AGE = 10  # steps before the loss threshold may replace the target network
+EVALS_DIR = "evals"  # with --keep-evals: one model folder per evaluation, out/evals/step-N
 
 
 @dataclass
@@ -85,6 +86,7 @@ class TrainConfig:
     grad_clip: float | None = 10.0
     device: str = "auto"
     eval_every: int = 1000
+    keep_evals: bool = False  # also keep each evaluation's model in out/evals/step-N
     resume: bool = False
     width1: int | None = None
     width2: int | None = None
@@ -563,6 +565,12 @@ def train_config(config: TrainConfig, progress: bool = True) -> TrainSummary:
                     append_metrics(metrics_csv, row, columns)
                     plot_metrics(metrics_csv, out / "training.png")
                     save()
+                    if config.keep_evals:
+                        kept = out / EVALS_DIR / f"step-{state.step}"
+                        kept.mkdir(parents=True, exist_ok=True)
+                        checkpoint.save_model(
+                            kept, online, _model_config(config, arch, state, rates)
+                        )
                 display.update(state.step, loss, speed, state.target_updates, rates)
     except KeyboardInterrupt:
         interrupted = True
