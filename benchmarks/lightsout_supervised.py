@@ -15,27 +15,19 @@ learns slowly even from exact values, the function is what is hard to learn, not
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from typing import NoReturn
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from lightsout_values import fail, lightsout_domain  # this folder's script
 from rich.console import Console
 from rich.table import Table
 
-from qsolve.domains import get_domain
 from qsolve.domains.lightsout import LightsOut
-from qsolve.errors import QsolveError
 from qsolve.networks.resnet import Architecture, ResidualMLP
 
 DEPTHS = [1, 5, 13, 30]
-
-
-def fail(message: str) -> NoReturn:
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
 
 
 def uniform_boards(domain: LightsOut, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -72,12 +64,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    try:
-        domain = get_domain(args.domain)
-    except QsolveError as error:
-        fail(str(error))
-    if not isinstance(domain, LightsOut):
-        fail(f"{args.domain} is not a lightsout domain")
+    domain = lightsout_domain(args.domain)
     if domain.rank < domain.num_actions:
         fail(f"{args.domain} has a singular press matrix; uniform boards need an invertible one")
     if args.minutes <= 0 or args.scramble_max < 1 or args.batch_size < 1:

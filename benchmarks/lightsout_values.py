@@ -31,18 +31,24 @@ def fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
+def lightsout_domain(name: str) -> LightsOut:
+    """The lightsout domain called ``name``; anything else is a one-line error (status 2)."""
+    try:
+        domain = get_domain(name)
+    except QsolveError as error:
+        fail(str(error))
+    if not isinstance(domain, LightsOut):
+        fail(f"{name} is not a lightsout domain")
+    return domain
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", help="model folders (model.safetensors, config.json)")
     parser.add_argument("--domain", default="lightsout7", help="a lightsout domain")
     parser.add_argument("--states", type=int, default=200, help="states per depth (default 200)")
     args = parser.parse_args()
-    try:
-        domain = get_domain(args.domain)
-    except QsolveError as error:
-        fail(str(error))
-    if not isinstance(domain, LightsOut):
-        fail(f"{args.domain} is not a lightsout domain")
+    domain = lightsout_domain(args.domain)
     rng = np.random.default_rng(1)
     walks = {d: domain.random_walk(np.full(args.states, d), rng) for d in DEPTHS}
     table = Table(title=f"{args.domain}: network Q-values against the exact cost-to-go")
