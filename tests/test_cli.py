@@ -1,6 +1,8 @@
 """The command line: output formats, and bad input answered with one line and exit status 2."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -130,3 +132,18 @@ def test_file_with_a_bad_line_reports_it_and_goes_on(capsys, tmp_path):
         capsys, "solve", "puzzle8", "--file", str(path), "--heuristic", "manhattan"
     )
     assert code == 2 and out == "" and "states.txt:2:" in err
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly(tmp_path):
+    # `| head -1` closes the pipe while solutions are still being printed.
+    err = tmp_path / "stderr"
+    command = (
+        f"{sys.executable} -m qsolve.cli solve puzzle8 --random-walk 10 --count 300 "
+        f"--heuristic manhattan --json 2>{err} | head -1"
+    )
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True
+    )
+    assert json.loads(result.stdout)["solved"] is True
+    assert err.read_text() == ""
+    assert result.returncode in (0, 141)  # 141 when the pipe closed before the last line
