@@ -4,8 +4,9 @@
 
 For each depth: the exact optimum h*(s) (the domain's GF(2) solver), the network's min_a Q(s, a)
 (the heuristic Q* and A* would see), its spread over the actions, and how often argmin_a Q picks
-a press of the optimal solution.  A network whose values sink far below h*, or flatten to one
-constant, has collapsed in training even when its loss looks small.
+a press of the optimal solution, beside the chance that a random press is one (h* / A).  A
+network whose values sink far below h*, or flatten to one constant, has collapsed in training
+even when its loss looks small.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def main() -> None:
     rng = np.random.default_rng(1)
     walks = {d: domain.random_walk(np.full(args.states, d), rng) for d in DEPTHS}
     table = Table(title=f"{args.domain}: network Q-values against the exact cost-to-go")
-    for column in ["model", "depth", "h*", "min Q", "max Q", "argmin Q optimal"]:
+    columns = ["model", "depth", "h*", "min Q", "max Q", "argmin Q optimal", "random press optimal"]
+    for column in columns:
         table.add_column(column, justify="right")
     for folder in args.models:
         try:
@@ -70,6 +72,7 @@ def main() -> None:
                 f"{q.min(axis=1).mean():.2f}",
                 f"{q.max(axis=1).mean():.2f}",
                 f"{on_path.mean():.0%}",
+                f"{domain.optimal_cost(states).mean() / domain.num_actions:.0%}",  # chance level
             )
     Console().print(table)
 
