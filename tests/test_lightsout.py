@@ -7,8 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qsolve.domains import get_domain
 from qsolve.domains.lightsout import LightsOut
 from qsolve.errors import QsolveError
+from qsolve.heuristics import get_heuristic
+from qsolve.search import qstar_search
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 sizes = st.sampled_from([3, 4, 5, 7])
@@ -232,3 +235,15 @@ def test_optimal_cost_rejects_unsolvable_states() -> None:
     assert not domain.solvable(states)[1]
     with pytest.raises(ValueError, match="needs solvable lightsout4 states"):
         domain.optimal_cost(states)
+
+
+@pytest.mark.parametrize("size", [5, 7])
+def test_oracle_heuristic_walks_straight_down_an_optimal_path(size: int) -> None:
+    domain = get_domain(f"lightsout{size}")
+    oracle = get_heuristic("oracle", domain)
+    starts = walk(domain, seed=size, n=10, max_len=30)
+    np.testing.assert_array_equal(oracle.values(starts), domain.optimal_cost(starts))
+    for start, best in zip(starts, domain.optimal_cost(starts), strict=True):
+        result = qstar_search(domain, oracle, start)
+        assert result.solved and result.cost == best and result.nodes_generated == best + 1
+        assert domain.is_goal(domain.apply_moves(start, result.actions)[None])[0]
