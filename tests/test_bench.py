@@ -63,3 +63,15 @@ def test_cube3_and_cube3_meta_are_benchmarked_with_networks_of_one_size():
     assert size == (meta.arch.width1, meta.arch.width2, meta.arch.blocks)  # type: ignore[attr-defined]
     default = qsolve.load_heuristic(None, "cube3")
     assert default.arch.width1 > size[0]  # type: ignore[attr-defined]
+
+
+def test_domains_limits_a_suite_to_those_domains_q_against_a(tmp_path):
+    path = bench.run_bench("quick", tmp_path, "qsolve bench quick --domains puzzle8", ["puzzle8"])
+    text = path.read_text()
+    assert "| puzzle8 | Q* |" in text and "| puzzle8 | A* |" in text
+    assert "| cube2 |" not in text
+    assert "Action-space" not in text and "lockstep" not in text
+    with pytest.raises(QsolveError, match="not in this suite"):
+        bench.run_bench("quick", tmp_path, domains=["cube3-meta"])
+    with pytest.raises(QsolveError, match="applies to the quick and paper suites"):
+        bench.run_bench("profile", tmp_path, domains=["puzzle8"])

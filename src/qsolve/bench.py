@@ -12,7 +12,7 @@ import platform
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -544,7 +544,11 @@ PAPER = SuiteOptions(
 )
 
 
-def suite_search(name: str, options: SuiteOptions, report: Report, out: Path) -> None:
+def suite_search(
+    name: str, options: SuiteOptions, report: Report, out: Path, cube_scaling: bool = True
+) -> None:
+    """Q* against A* on the suite's walks; with ``cube_scaling`` also cube3 against cube3-meta
+    and lockstep against one-at-a-time search."""
     all_rows, all_ratios = [], []
     for domain_name, depths in options.domains.items():
         states = walks(domain_name, depths, options.per_depth)
@@ -567,6 +571,8 @@ def suite_search(name: str, options: SuiteOptions, report: Report, out: Path) ->
         f"{options.per_depth} instances per walk depth ({'; '.join(f'{d}: {v}' for d, v in options.domains.items())}); {budget}",
     )
     report.add("A*/Q* ratios on the instances both solved", all_ratios)
+    if not cube_scaling:
+        return
     scaling = action_space(
         options.cube_depths,
         options.per_depth,
@@ -587,6 +593,17 @@ def suite_search(name: str, options: SuiteOptions, report: Report, out: Path) ->
         for d, depths in list(options.domains.items())[:2]
     ]
     report.add("Many instances at once: lockstep against one at a time", rows)
+
+
+def only_domains(options: SuiteOptions, domains: list[str]) -> SuiteOptions:
+    """``options`` restricted to the random walks of ``domains`` (``qsolve bench --domains``)."""
+    unknown = [d for d in domains if d not in options.domains]
+    if unknown:
+        raise QsolveError(
+            f"--domains: {', '.join(unknown)} not in this suite "
+            f"(choose from {', '.join(options.domains)})"
+        )
+    return replace(options, domains={d: options.domains[d] for d in domains})
 
 
 # The DeepCubeA test sets where the shipped model is strong enough for them, and the searches run
@@ -681,10 +698,21 @@ def suite_peers(report: Report, out: Path) -> None:
 SUITES = ("quick", "paper", "profile", "peers", "deepcubea")
 
 
-def run_bench(name: str, out: str | Path = "bench-results", command: str = "") -> Path:
-    """Run the suite ``name`` and return the path of its markdown report."""
+def run_bench(
+    name: str,
+    out: str | Path = "bench-results",
+    command: str = "",
+    domains: list[str] | None = None,
+) -> Path:
+    """Run the suite ``name`` and return the path of its markdown report.  ``domains`` limits
+    quick and paper to their Q*-against-A* tables on those domains' random walks."""
     if name not in SUITES:
         raise QsolveError(f"unknown benchmark suite {name!r} (choose from {', '.join(SUITES)})")
+    if domains is not None and name not in ("quick", "paper"):
+        raise QsolveError(f"--domains applies to the quick and paper suites, not {name}")
+    options = {"quick": QUICK, "paper": PAPER}.get(name)
+    if options is not None and domains is not None:
+        options = only_domains(options, domains)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     # Searches run on one core (the unit the targets are stated in); torch's default of every core
@@ -693,11 +721,9 @@ def run_bench(name: str, out: str | Path = "bench-results", command: str = "") -
 
     torch.set_num_threads(int(os.environ.get("QSOLVE_THREADS", 1)))
     report = Report(name, command or f"qsolve bench {name}")
-    if name == "quick":
-        suite_search(name, QUICK, report, out)
-    elif name == "paper":
-        suite_search(name, PAPER, report, out)
-        if deepcubea_dir().is_dir():
+    if options is not None:
+        suite_search(name, options, report, out, cube_scaling=domains is None)
+        if name == "paper" and domains is None and deepcubea_dir().is_dir():
             suite_deepcubea(report, out)
     elif name == "deepcubea":
         suite_deepcubea(report, out)

@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="run a benchmark suite: tables, CSV and plots")
     bench.add_argument("suite", help="quick (under 5 minutes), paper, profile, peers or deepcubea")
     bench.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder")
+    bench.add_argument(
+        "--domains",
+        nargs="+",
+        metavar="DOMAIN",
+        help="quick and paper: only the Q*-against-A* tables, on these domains' random walks",
+    )
 
     try:
         from qsolve import cli_train
@@ -255,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bench":
             from qsolve.bench import run_bench
 
-            path = run_bench(args.suite, args.out, "qsolve " + " ".join(argv or sys.argv[1:]))
+            command = "qsolve " + " ".join(argv or sys.argv[1:])
+            path = run_bench(args.suite, args.out, command, args.domains)
             print(f"report written to {path}")
             return 0
         from qsolve import cli_train
