@@ -25,7 +25,9 @@ from rich.console import Console
 from rich.table import Table
 
 from qsolve.domains.lightsout import LightsOut
+from qsolve.heuristics import Oracle
 from qsolve.networks.resnet import Architecture, ResidualMLP
+from qsolve.training.dqn import encode
 
 DEPTHS = [1, 5, 13, 30]
 
@@ -35,18 +37,6 @@ def uniform_boards(domain: LightsOut, count: int, rng: np.random.Generator) -> n
     solvable boards)."""
     presses = rng.integers(0, 2, (count, domain.num_actions), dtype=np.int64)
     return ((presses @ domain.press_masks.astype(np.int64)) & 1).astype(domain.dtype)
-
-
-def exact_q(domain: LightsOut, states: np.ndarray) -> np.ndarray:
-    """``[N, A]`` float32 Q*(s, a) = 1 + h*(s after press a)."""
-    n, a = len(states), domain.num_actions
-    children = domain.step(np.repeat(states, a, axis=0), np.tile(np.arange(a), n))
-    return (1.0 + domain.optimal_cost(children)).reshape(n, a).astype(np.float32)
-
-
-def encode(domain: LightsOut, states: np.ndarray) -> torch.Tensor:
-    one_hot = F.one_hot(torch.from_numpy(states).long(), domain.num_values)
-    return one_hot.view(len(states), -1).float()
 
 
 def main() -> None:
@@ -86,6 +76,8 @@ def main() -> None:
         blocks=args.blocks,
     )
     net = ResidualMLP(arch)
+    oracle = Oracle(domain)  # q_values: c(s, a) + h*(child), exactly
+    cpu = torch.device("cpu")
     optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
 
     table = Table(
@@ -100,7 +92,7 @@ def main() -> None:
         row = [f"{seconds:.0f}", str(step), f"{loss:.3f}"]
         with torch.inference_mode():
             for name, states in held_out.items():
-                best = net(encode(domain, states)).argmin(dim=1).numpy()
+                best = net(encode(domain, states, cpu)).argmin(dim=1).numpy()
                 on_path = held_out_presses[name][np.arange(len(states)), best]
                 row.append(f"{on_path.mean():.0%}")
         table.add_row(*row)
@@ -118,7 +110,8 @@ def main() -> None:
             states = domain.random_walk(
                 rng.integers(0, args.scramble_max + 1, args.batch_size), rng
             )
-        loss = F.mse_loss(net(encode(domain, states)), torch.from_numpy(exact_q(domain, states)))
+        target = torch.from_numpy(oracle.q_values(states).astype(np.float32))
+        loss = F.mse_loss(net(encode(domain, states, cpu)), target)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

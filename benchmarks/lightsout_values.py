@@ -65,14 +65,15 @@ def main() -> None:
             q = heuristic.q_values(states)
             best = np.argmin(q, axis=1)
             on_path = domain.presses(states)[np.arange(len(states)), best].astype(bool)
+            optimum = domain.optimal_cost(states).mean()
             table.add_row(
                 folder,
                 str(depth),
-                f"{domain.optimal_cost(states).mean():.2f}",
+                f"{optimum:.2f}",
                 f"{q.min(axis=1).mean():.2f}",
                 f"{q.max(axis=1).mean():.2f}",
                 f"{on_path.mean():.0%}",
-                f"{domain.optimal_cost(states).mean() / domain.num_actions:.0%}",  # chance level
+                f"{optimum / domain.num_actions:.0%}",  # chance level
             )
     Console().print(table)
 
