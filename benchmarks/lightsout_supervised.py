@@ -26,8 +26,8 @@ from rich.table import Table
 
 from qsolve.domains.lightsout import LightsOut
 from qsolve.heuristics import Oracle
+from qsolve.networks.encoding import one_hot as encode
 from qsolve.networks.resnet import Architecture, ResidualMLP
-from qsolve.training.dqn import encode
 
 DEPTHS = [1, 5, 13, 30]
 

@@ -20,7 +20,8 @@ from rich.table import Table
 from qsolve.domains import get_domain
 from qsolve.networks import ResidualMLP
 from qsolve.training import TrainConfig, make_batch
-from qsolve.training.dqn import compute_targets, gradient_step
+from qsolve.training.loop import gradient_step
+from qsolve.training.targets import compute_targets
 
 
 def measure(domain_name: str, args: argparse.Namespace) -> dict[str, float]:

@@ -19,10 +19,12 @@ from qsolve.domains import DOMAINS, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import get_heuristic
 from qsolve.networks import load_heuristic
+from qsolve.networks.encoding import one_hot
 from qsolve.search import Limits, qstar_search
 from qsolve.training import TrainConfig, make_batch, train
 from qsolve.training.checkpoint import RESUME_FILE, load_resume
-from qsolve.training.dqn import compute_targets, encode, with_greedy_actions
+from qsolve.training.loop import with_greedy_actions
+from qsolve.training.targets import compute_targets
 
 TINY = {"width1": 32, "width2": 16, "blocks": 1, "batch_size": 64, "threads": 1}
 
@@ -74,7 +76,7 @@ def test_targets_from_an_exact_network_are_exact(kind, double_q, name):
 def test_the_network_input_made_on_the_device_is_the_domains_one_hot_encoding(name):
     domain = get_domain(name)
     states = domain.random_walk(np.arange(20), np.random.default_rng(0))
-    made = encode(domain, states, torch.device("cpu"))
+    made = one_hot(domain, states, torch.device("cpu"))
     assert made.dtype == torch.float32
     np.testing.assert_array_equal(made.numpy(), domain.encode(states))
     # Batches leave out the child mask exactly where the domain says every action applies.
@@ -329,3 +331,230 @@ def test_resume_with_a_scramble_ramp_gives_exactly_the_weights_of_an_uninterrupt
     whole, split = state_of(tmp_path / "whole"), state_of(tmp_path / "split")
     for key, value in whole["online"].items():
         assert torch.equal(value, split["online"][key]), key
+
+
+# -- sources and target kinds ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["puzzle8", "cube2"])
+@pytest.mark.parametrize("source", ["walk", "nbwalk"])
+def test_walk_bounds_are_never_below_the_true_distance(name, source):
+    domain = get_domain(name)
+    batch = make_batch(domain, 5, 0, 400, 30, None, source=source)
+    oracle = get_heuristic("oracle", domain)
+    exact_v = oracle.values(batch.states)
+    assert np.all(batch.bounds >= exact_v) and np.any(batch.bounds == exact_v)
+    exact_q = np.take_along_axis(oracle.q_values(batch.states), batch.actions, axis=1)
+    bounds = batch.action_bounds()
+    assert np.all(bounds[batch.trained] >= exact_q[batch.trained])
+    # An undo action is trained at every state a walk left: its bound is the walk's own cost.
+    undone = batch.undo[:, 0] >= 0
+    assert np.all(bounds[undone].min(axis=1) == batch.bounds[undone])
+
+
+@pytest.mark.parametrize("name", ["puzzle8", "cube2", "cube3"])
+def test_non_backtracking_walks_never_take_a_move_followed_by_its_inverse(name):
+    from qsolve.training.data import inverse_actions, walks
+
+    domain = get_domain(name)
+    moves: list[np.ndarray] = []
+    walks(domain, np.full(200, 25), np.random.default_rng(1), backtrack=False, moves=moves)
+    taken = np.stack(moves, axis=1)  # [N, 25]
+    inverse = inverse_actions(domain)
+    assert np.all(inverse >= 0) and np.all(inverse[inverse] == np.arange(domain.num_actions))
+    assert not np.any(inverse[taken[:, :-1]] == taken[:, 1:])
+    # Plain walks do undo themselves now and then.
+    moves = []
+    walks(domain, np.full(200, 25), np.random.default_rng(1), moves=moves)
+    taken = np.stack(moves, axis=1)
+    assert np.any(inverse[taken[:, :-1]] == taken[:, 1:])
+
+
+def test_plain_walk_states_are_the_domains_random_walk_states():
+    from qsolve.training.data import walks
+
+    domain = get_domain("cube3-meta")
+    lengths = np.random.default_rng(0).integers(0, 20, size=100)
+    states, cost, _ = walks(domain, lengths, np.random.default_rng(4))
+    np.testing.assert_array_equal(states, domain.random_walk(lengths, np.random.default_rng(4)))
+    np.testing.assert_array_equal(cost, lengths)
+
+
+def test_lights_out_boards_from_a_press_set_have_its_size_as_optimal_cost():
+    domain = get_domain("lightsout7")
+    batch = make_batch(domain, 2, 0, 500, 49, None, source="subset", children=False)
+    sizes = (batch.undo >= 0).sum(axis=1)
+    assert sizes.min() == 0 and sizes.max() >= 45  # every size from 0 to 49 is drawn
+    np.testing.assert_array_equal(domain.optimal_cost(batch.states), sizes)
+    np.testing.assert_array_equal(batch.bounds, sizes)
+    # The press matrix is invertible, so the walk targets are the exact Q-values.
+    exact = get_heuristic("oracle", domain).q_values(batch.states)
+    config = TrainConfig("lightsout7", "unused", targets="walk", source="subset")
+    y = compute_targets(domain, batch, None, None, config, torch.device("cpu")).numpy()  # type: ignore[arg-type]
+    live = ~batch.is_goal
+    np.testing.assert_array_equal(y[live], exact[live])
+    with pytest.raises(QsolveError, match="subset"):
+        TrainConfig("cube2", "unused", source="subset")
+
+
+@pytest.mark.parametrize("kind", ["q", "v"])
+def test_capped_targets_are_the_td_targets_capped_by_the_walk_bounds(kind):
+    domain = get_domain("puzzle8")
+    batch = make_batch(domain, 3, 1, 300, 40, None, source="nbwalk")
+    exact = OracleNetwork("puzzle8", kind)
+    cpu = torch.device("cpu")
+    y = {
+        t: compute_targets(
+            domain, batch, exact, exact, TrainConfig("puzzle8", "u", kind=kind, targets=t), cpu
+        )  # type: ignore[arg-type]
+        for t in ("td", "walk", "capped")
+    }
+    np.testing.assert_array_equal(y["capped"].numpy(), torch.minimum(y["td"], y["walk"]).numpy())
+    # With exact values the TD target is exact, so no walk bound can lower it.
+    np.testing.assert_array_equal(y["capped"].numpy(), y["td"].numpy())
+    assert torch.all(y["walk"] >= y["td"])
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [
+        ("puzzle8", {"targets": "capped", "source": "nbwalk"}),
+        ("puzzle8", {"targets": "walk", "kind": "v"}),
+        ("lightsout5", {"targets": "walk", "source": "subset"}),
+    ],
+)
+def test_resume_with_new_target_kinds_gives_exactly_an_uninterrupted_run(tmp_path, name, options):
+    options = {**TINY, **options, "seed": 2, "eval_every": 10_000, "progress": False}
+    train(name, tmp_path / "whole", steps=8, **options)
+    train(name, tmp_path / "split", steps=3, **options)
+    train(name, tmp_path / "split", steps=8, resume=True, **options)
+    whole, split = state_of(tmp_path / "whole"), state_of(tmp_path / "split")
+    for key, value in whole["online"].items():
+        assert torch.equal(value, split["online"][key]), key
+
+
+def test_walk_targets_warm_up_then_capped_targets_continue(tmp_path):
+    options = {**TINY, "eval_every": 10_000, "progress": False}
+    train("cube2", tmp_path, steps=5, targets="walk", source="nbwalk", **options)
+    summary = train("cube2", tmp_path, steps=8, targets="capped", resume=True, **options)
+    assert summary.step == 8
+    assert state_of(tmp_path)["config"]["targets"] == "capped"
+
+
+# -- nothing lost: interrupts, overwrites, folders -------------------------------------------
+
+
+def _interrupt_at(point: str, times: int = 1):
+    """A fault hook that sends this process ``times`` SIGINTs the first time ``point`` is reached."""
+    fired = []
+
+    def hook(at: str) -> None:
+        if at == point and not fired:
+            fired.append(at)
+            for _ in range(times):
+                os.kill(os.getpid(), signal.SIGINT)
+
+    return hook
+
+
+@pytest.mark.parametrize("point", ["batch", "targets", "gradient", "evaluate"])
+@pytest.mark.parametrize("times", [1, 2])
+def test_an_interrupt_at_any_phase_of_a_step_saves_that_whole_step(
+    tmp_path, monkeypatch, point, times
+):
+    from qsolve.training import loop
+
+    options = {**TINY, "seed": 1, "eval_every": 3, "progress": False}
+    train("puzzle8", tmp_path / "whole", steps=3, **options)
+    monkeypatch.setattr(loop, "fault_hook", _interrupt_at(point, times))
+    summary = train("puzzle8", tmp_path / "stopped", steps=100, **options)
+    monkeypatch.setattr(loop, "fault_hook", None)
+    assert summary.interrupted
+    stopped = state_of(tmp_path / "stopped")
+    step = stopped["progress"]["step"]
+    assert step == (3 if point == "evaluate" else 1)
+    train("puzzle8", tmp_path / "same", steps=step, **options)
+    same = state_of(tmp_path / "same")
+    for net in ("online", "target"):
+        for key, value in same[net].items():
+            assert torch.equal(value, stopped[net][key]), key
+    # Resuming finishes the run exactly as an uninterrupted one, metrics included.
+    train("puzzle8", tmp_path / "stopped", steps=6, resume=True, **options)
+    train("puzzle8", tmp_path / "whole", steps=6, resume=True, **options)
+    for key, value in state_of(tmp_path / "whole")["online"].items():
+        assert torch.equal(value, state_of(tmp_path / "stopped")["online"][key]), key
+    rows = {
+        run: [r.split(",")[0] for r in (tmp_path / run / "metrics.csv").read_text().splitlines()]
+        for run in ("whole", "stopped")
+    }
+    assert rows["whole"] == rows["stopped"] == ["step", "3", "6"]
+
+
+def test_a_third_interrupt_aborts_without_saving(tmp_path, monkeypatch):
+    from qsolve.training import loop
+
+    monkeypatch.setattr(loop, "fault_hook", _interrupt_at("gradient", 3))
+    with pytest.raises(KeyboardInterrupt):
+        train("puzzle8", tmp_path, steps=100, eval_every=10_000, progress=False, **TINY)
+
+
+def test_a_folder_holding_a_model_is_not_overwritten_without_overwrite(tmp_path):
+    train("puzzle8", tmp_path, steps=2, eval_every=1, progress=False, **TINY)
+    before = (tmp_path / "model.safetensors").read_bytes()
+    with pytest.raises(QsolveError, match="--overwrite"):
+        train("puzzle8", tmp_path, steps=2, seed=5, progress=False, **TINY)
+    assert (tmp_path / "model.safetensors").read_bytes() == before
+    assert (tmp_path / "metrics.csv").is_file()
+    train(
+        "puzzle8", tmp_path, steps=2, seed=5, overwrite=True, eval_every=10, progress=False, **TINY
+    )
+    assert (tmp_path / "model.safetensors").read_bytes() != before
+    assert not (tmp_path / "metrics.csv").exists()
+
+
+def test_bad_folders_are_refused_before_training(tmp_path):
+    file = tmp_path / "file"
+    file.write_text("x")
+    with pytest.raises(QsolveError, match="is a file"):
+        train("puzzle8", file, steps=1, progress=False, **TINY)
+    with pytest.raises(QsolveError, match="empty"):
+        train("puzzle8", "", steps=1, progress=False, **TINY)
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        with pytest.raises(QsolveError, match="not writable"):
+            train("puzzle8", locked, steps=1, progress=False, **TINY)
+
+
+def test_stale_temporary_files_go_and_damaged_states_are_errors(tmp_path):
+    train("puzzle8", tmp_path, steps=2, eval_every=10, progress=False, **TINY)
+    stale = [tmp_path / ".resume.pt.999.tmp", tmp_path / ".model.safetensors.999.tmp"]
+    for file in stale:
+        file.write_bytes(b"half")
+    (tmp_path / "metrics.csv").write_text("garbage\x00,1\n")
+    train("puzzle8", tmp_path, steps=3, resume=True, eval_every=3, progress=False, **TINY)
+    assert not any(f.exists() for f in stale)
+    assert (tmp_path / "metrics.csv").read_text().splitlines()[1].startswith("3,")
+    torch.save({}, tmp_path / RESUME_FILE)
+    with pytest.raises(QsolveError, match="not a qsolve training state"):
+        train("puzzle8", tmp_path, steps=4, resume=True, progress=False, **TINY)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"grad_clip": -1.0}, "grad-clip"),
+        ({"grad_clip": float("nan")}, "grad-clip"),
+        ({"lr": float("inf")}, "--lr"),
+        ({"seed": -1}, "--seed"),
+        ({"width1": 1_000_000_000}, "width1"),
+        ({"batch_size": 1_000_000_000}, "batch-size"),
+        ({"width1": 90_000, "width2": 90_000}, "GiB"),
+        ({"steps": 2.5}, "whole number"),
+        ({"targets": "bogus"}, "--targets"),
+    ],
+)
+def test_out_of_range_options_are_one_sentence_errors(tmp_path, options, message):
+    with pytest.raises(QsolveError, match=message):
+        train("puzzle8", tmp_path, progress=False, **{**TINY, **options})
+    assert not (tmp_path / "model.safetensors").exists()

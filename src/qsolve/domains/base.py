@@ -22,6 +22,11 @@ class Domain:
     num_values: int  # each state entry lies in [0, num_values), used by the one-hot encoding
     text_fields: int = 1  # whitespace-separated fields in a state's text form
     dtype: type = np.uint8
+    # Training defaults: the longest random walk from the goal, the network's (width1, width2,
+    # residual blocks), and how many actions of each state a step trains (None: all).
+    walk_limit: int = 30
+    network_size: tuple[int, int, int] = (500, 250, 2)
+    actions_per_state: int | None = None
 
     @property
     def num_actions(self) -> int:
@@ -64,6 +69,11 @@ class Domain:
         actions = np.tile(np.arange(a), n)
         children = self.step(parents, actions).reshape(n, a, -1)
         return children, self.applicable(states)
+
+    @property
+    def walk_domain(self) -> Domain:
+        """The domain whose actions random walks take (``self``; cube3-meta walks quarter turns)."""
+        return self
 
     def random_walk(self, lengths: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """``[N, D]`` states reached by ``lengths[i]`` uniformly random applicable actions from the goal."""

@@ -190,6 +190,8 @@ class Cube3(Domain):
 
     name = "cube3"
     num_values = 6
+    walk_limit = 30  # as DeepCubeA
+    network_size = (5000, 1000, 4)  # DeepCubeA's
 
     def __init__(self) -> None:
         self.action_names = list(CUBE3_MOVES)
@@ -221,6 +223,8 @@ class Cube3Meta(Cube3):
     """
 
     name = "cube3-meta"
+    walk_limit = 20
+    actions_per_state = 32  # of 1884
 
     def __init__(self) -> None:
         super().__init__()
@@ -245,6 +249,10 @@ class Cube3Meta(Cube3):
     def parse_moves(self, text: str) -> list[int]:
         return self.quarter_turns.parse_moves(text)
 
+    @property
+    def walk_domain(self) -> Domain:
+        return self.quarter_turns
+
     def random_walk(self, lengths: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Walks of quarter turns, so that cube3 and cube3-meta get the same scrambles."""
         return self.quarter_turns.random_walk(lengths, rng)
@@ -267,6 +275,8 @@ class Cube2(Domain):
 
     name = "cube2"
     num_values = 6
+    walk_limit = 20
+    network_size = (600, 300, 2)
 
     def __init__(self) -> None:
         self.action_names = list(CUBE2_MOVES)

@@ -7,10 +7,9 @@ from qsolve.networks.heuristic import (
     read_config,
     resolve_device,
 )
-from qsolve.networks.resnet import DEFAULT_SIZES, Architecture, ResidualMLP
+from qsolve.networks.resnet import Architecture, ResidualMLP
 
 __all__ = [
-    "DEFAULT_SIZES",
     "Architecture",
     "NetworkHeuristic",
     "ResidualMLP",

@@ -15,18 +15,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-# (width1, width2, blocks) per domain; cube3 is DeepCubeA's size.
-DEFAULT_SIZES: dict[str, tuple[int, int, int]] = {
-    "cube3": (5000, 1000, 4),
-    "cube3-meta": (5000, 1000, 4),
-    "cube2": (600, 300, 2),
-    "puzzle8": (500, 250, 2),
-    "puzzle15": (500, 250, 2),
-    "puzzle24": (2000, 1000, 4),
-    "lightsout5": (500, 250, 2),
-    "lightsout7": (500, 250, 2),
-}
-
 
 @dataclass(frozen=True)
 class Architecture:
@@ -40,6 +28,12 @@ class Architecture:
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
+
+    def parameter_count(self) -> int:
+        """Weights and biases, layer norms included."""
+        first = (self.input_dim + 3) * self.width1 + (self.width1 + 3) * self.width2
+        blocks = self.blocks * 2 * (self.width2 + 3) * self.width2
+        return first + blocks + (self.width2 + 1) * self.output_dim
 
 
 class ResidualBlock(nn.Module):

@@ -1,5 +1,22 @@
-"""Training: deep approximate Q-learning from the goal, checkpoints and evaluation."""
+"""Training: configuration, data, targets, the loop, checkpoints and evaluation.
 
-from qsolve.training.dqn import TrainConfig, TrainSummary, make_batch, train, train_config
+The data flows ``config`` -> ``data`` (states and what their making proves) -> ``targets``
+(one function per target kind) -> ``loop`` (the Adam step, the target network, evaluation) ->
+``checkpoint`` (atomic files a run resumes from).
+"""
 
-__all__ = ["TrainConfig", "TrainSummary", "make_batch", "train", "train_config"]
+from qsolve.training.config import TrainConfig
+from qsolve.training.data import Batch, make_batch
+from qsolve.training.loop import TrainSummary, train, train_config
+from qsolve.training.targets import TARGETS, compute_targets
+
+__all__ = [
+    "TARGETS",
+    "Batch",
+    "TrainConfig",
+    "TrainSummary",
+    "compute_targets",
+    "make_batch",
+    "train",
+    "train_config",
+]

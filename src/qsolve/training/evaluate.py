@@ -89,16 +89,32 @@ def append_metrics(path: Path, row: dict[str, float], columns: list[str]) -> Non
 
 
 def truncate_metrics(path: Path, step: int) -> None:
-    """Drop rows after ``step`` (written after the checkpoint a resumed run starts from)."""
+    """Drop rows after ``step`` (written after the checkpoint a resumed run starts from), and
+    rows that do not parse (a damaged file must not stop a resume)."""
     if not path.exists():
         return
-    with open(path, newline="") as file:
-        rows = list(csv.reader(file))
-    if not rows:
+    try:
+        with open(path, newline="", encoding="utf-8") as file:
+            rows = list(csv.reader(file))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        rows = []
+    if not rows or not rows[0] or rows[0][0] != "step":
+        path.unlink()  # no header: nothing in it can be trusted
         return
-    kept = [rows[0]] + [r for r in rows[1:] if r and int(float(r[0])) <= step]
+    kept = [rows[0]]
+    for row in rows[1:]:
+        row_step = _row_step(row)
+        if row_step is not None and row_step <= step:
+            kept.append(row)
     with open(path, "w", newline="") as file:
         csv.writer(file).writerows(kept)
+
+
+def _row_step(row: list[str]) -> float | None:
+    try:
+        return float(row[0])
+    except (IndexError, ValueError):
+        return None
 
 
 def plot_metrics(csv_path: Path, png_path: Path) -> None:

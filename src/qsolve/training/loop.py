@@ -1,0 +1,423 @@
+"""The training loop: deep approximate Q-learning from the goal, as in the Q* search paper.
+
+Each step draws a fresh batch (``data.py``), computes its regression targets (``targets.py``) and
+takes one Adam step of the online network towards them.  The target network is replaced by the
+online one every ``target_update`` steps, or earlier once the mean loss since the last
+replacement drops below ``loss_threshold`` (DeepCubeA's rule).  Every ``eval_every`` steps the
+solve rates on held-out walks go to metrics.csv, then the checkpoint is saved.
+
+A stop request (Ctrl-C, SIGTERM) only sets a flag: the step under way finishes, then the run
+saves and returns, so a checkpoint never holds a half-applied step.  A second request does not
+skip that save; a third aborts at once.  The batch of step t depends only on (seed, t), so a
+resumed run repeats an uninterrupted one exactly (on the CPU, with the same thread count).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from qsolve.domains import Domain, get_domain
+from qsolve.errors import QsolveError
+from qsolve.networks.encoding import one_hot
+from qsolve.networks.heuristic import FORMAT, NetworkHeuristic, load_model, resolve_device
+from qsolve.networks.resnet import Architecture, ResidualMLP
+from qsolve.training import checkpoint
+from qsolve.training.config import TrainConfig
+from qsolve.training.data import Batch, BatchSource, with_actions
+from qsolve.training.evaluate import (
+    METRIC_COLUMNS,
+    Evaluator,
+    append_metrics,
+    plot_metrics,
+    truncate_metrics,
+)
+from qsolve.training.targets import NEEDS_CHILDREN, autocast, compute_targets
+
+MIN_TARGET_AGE = 10  # steps before the loss threshold may replace the target network
+EVALS_DIR = "evals"  # with --keep-evals: one model folder per evaluation, out/evals/step-N
+# Tests set this to a function called at each named point of a step ("batch", "targets",
+# "gradient", "evaluate", "saved"), to interrupt there without relying on timing.
+fault_hook: Callable[[str], None] | None = None
+
+
+@dataclass
+class TrainSummary:
+    """What a training run reached."""
+
+    out: Path
+    step: int
+    seconds: float  # training time, summed over resumes
+    examples_per_s: float  # trained (state, action) pairs per second, this run
+    interrupted: bool
+    last_eval: dict[str, float] = field(default_factory=dict)
+    time_split: dict[str, float] = field(default_factory=dict)  # data / targets / gradient seconds
+
+
+@dataclass
+class Progress:
+    step: int = 0
+    since_target: int = 0
+    recent_loss: float = 0.0  # moving average of the loss since the target was last replaced
+    target_updates: int = 0
+    seconds: float = 0.0
+    last_loss: float = math.nan
+
+
+# -- the Q-learning update -----------------------------------------------------------------
+
+
+def with_greedy_actions(
+    domain: Domain, batch: Batch, online: ResidualMLP, count: int, device: torch.device
+) -> Batch:
+    """``batch`` with its first ``count`` trained actions per state replaced by the online
+    network's ``count`` best applicable actions that were not sampled already.
+
+    With many actions a uniform sample rarely holds the few that search would pick; training
+    those keeps their Q-values honest (an estimate that is too low is what misleads Q*).
+    """
+    n = batch.actions.shape[0]
+    with torch.no_grad(), autocast(device):
+        q = online(one_hot(domain, batch.states, device)).float().cpu().numpy()
+    q[~domain.applicable(batch.states)] = math.inf
+    q[np.arange(n)[:, None], batch.actions[:, count:]] = math.inf  # sampled already
+    best = q.argpartition(count - 1, axis=1)[:, :count]
+    return with_actions(domain, batch, best)
+
+
+def gradient_step(
+    domain: Domain,
+    batch: Batch,
+    y: torch.Tensor,
+    online: ResidualMLP,
+    optimizer: torch.optim.Optimizer,
+    config: TrainConfig,
+    device: torch.device,
+) -> float:
+    """One Adam step on the loss between the online network and the targets; returns the loss."""
+    with autocast(device):
+        out = online(one_hot(domain, batch.states, device)).float()
+    if config.kind == "q":
+        trained = torch.from_numpy(batch.trained).to(device)
+        actions = torch.from_numpy(batch.actions).to(device)
+        prediction, y = out.gather(1, actions)[trained], y[trained]
+    else:
+        prediction = out[:, 0]
+    loss = F.mse_loss(prediction, y) if config.loss == "mse" else F.huber_loss(prediction, y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if config.grad_clip:
+        torch.nn.utils.clip_grad_norm_(online.parameters(), config.grad_clip)
+    optimizer.step()
+    return float(loss.item())
+
+
+# -- the loop ------------------------------------------------------------------------------
+
+
+def train(domain: str, out: str | Path, progress: bool = True, **options: Any) -> TrainSummary:
+    """Train a Q (or V) network for ``domain`` into the folder ``out``; options: TrainConfig."""
+    known = {f.name for f in fields(TrainConfig)} - {"domain", "out"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise QsolveError(f"unknown training option(s): {', '.join(unknown)}")
+    return train_config(TrainConfig(domain=domain, out=str(out), **options), progress=progress)
+
+
+def train_config(config: TrainConfig, progress: bool = True) -> TrainSummary:
+    """Run the training described by ``config`` (see ``train``)."""
+    domain = get_domain(config.domain)
+    out = Path(config.out)
+    checkpoint.prepare_folder(out, resume=config.resume, overwrite=config.overwrite)
+    saved = checkpoint.load_resume(out) if config.resume else None
+    if saved is not None:
+        checkpoint.check_resume(saved, out)
+    config.with_sizes(_sizes(config, out, saved, domain))
+    arch = config.architecture(domain)
+    if saved is not None:
+        _check_resumable(config, saved)
+    checkpoint.check_memory(arch, config)
+    device = resolve_device(config.device)
+    torch.set_num_threads(config.threads or max(1, (os.cpu_count() or 1) - config.workers))
+    torch.manual_seed(config.seed)
+
+    online = ResidualMLP(arch).to(device)
+    optimizer = torch.optim.Adam(online.parameters(), lr=config.lr)
+    state = Progress()
+    if saved is not None:
+        online.load_state_dict(saved["online"])
+        optimizer.load_state_dict(saved["optimizer"])
+        torch.set_rng_state(saved["torch_rng"])
+        known = {f.name for f in fields(Progress)}
+        state = Progress(**{k: v for k, v in saved["progress"].items() if k in known})
+    elif config.resume:  # shipped weights only: continue with a fresh optimizer, counting on
+        model, shipped = load_model(out, domain)
+        if model.arch != arch:
+            raise QsolveError(f"the model in {out} has architecture {model.arch}, not {arch}")
+        online.load_state_dict(model.state_dict())
+        state.step = int(shipped.get("step", 0))
+        state.seconds = float(shipped.get("train_seconds", 0.0))
+    target = copy.deepcopy(online)
+    if saved is not None:
+        target.load_state_dict(saved["target"])
+    target.eval()
+
+    metrics_csv = out / "metrics.csv"
+    truncate_metrics(metrics_csv, state.step)  # rows after the checkpoint belong to no model
+    evaluator = Evaluator(domain, int(config.scramble_max or 1))
+    heuristic = NetworkHeuristic(domain, online, config.kind, device)
+    columns = METRIC_COLUMNS + evaluator.columns
+    rates: dict[str, float] = {}
+
+    def save() -> None:
+        # The model first: a kill between the two files leaves a folder that loads and resumes.
+        checkpoint.save_model(out, online, _model_config(config, arch, state, rates))
+        checkpoint.save_resume(
+            out,
+            {
+                "online": online.state_dict(),
+                "target": target.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "torch_rng": torch.get_rng_state(),
+                "progress": asdict(state),
+                "config": {k: v for k, v in asdict(config).items() if k != "out"},
+            },
+        )
+        _hook("saved")
+
+    split = {"data": 0.0, "targets": 0.0, "gradient": 0.0}
+    examples, busy = 0, 0.0  # this run's trained pairs and seconds spent on training steps
+    deadline = time.perf_counter() + 60 * config.minutes if config.minutes else math.inf
+    children = NEEDS_CHILDREN[config.targets]
+    source = BatchSource(
+        domain,
+        config.workers,
+        lambda step: (
+            config.seed,
+            step,
+            config.batch_size,
+            config.walk_limit(step),
+            config.actions_per_state,
+            config.source,
+            children,
+        ),
+    )
+    display = _Display(config, state.step, progress)
+    with _stop_requests() as stop, display:
+        try:
+            while (config.steps is None or state.step < config.steps) and not stop.requested:
+                if time.perf_counter() >= deadline:
+                    break
+                t0 = time.perf_counter()
+                batch = source.get(state.step)
+                if config.greedy_actions:
+                    batch = with_greedy_actions(
+                        domain, batch, online, config.greedy_actions, device
+                    )
+                _hook("batch")
+                t1 = time.perf_counter()
+                for group in optimizer.param_groups:  # a function of the step, so resumes agree
+                    group["lr"] = config.lr * config.lr_decay**state.step
+                y = compute_targets(domain, batch, online, target, config, device)
+                _sync(device)
+                _hook("targets")
+                t2 = time.perf_counter()
+                loss = gradient_step(domain, batch, y, online, optimizer, config, device)
+                _hook("gradient")
+                t3 = time.perf_counter()
+                split["data"] += t1 - t0
+                split["targets"] += t2 - t1
+                split["gradient"] += t3 - t2
+                examples += int(batch.trained.sum()) if config.kind == "q" else len(batch.states)
+                busy += t3 - t0
+                _advance(state, config, loss, t3 - t0, target, online)
+
+                speed = examples / max(1e-9, busy)
+                if state.step % config.eval_every == 0:
+                    rates = evaluator(heuristic)
+                    _hook("evaluate")
+                    row = {
+                        "step": state.step,
+                        "seconds": round(state.seconds, 1),
+                        "loss": loss,
+                        "examples_per_s": round(speed),
+                        "target_updates": state.target_updates,
+                        **rates,
+                    }
+                    append_metrics(metrics_csv, row, columns)
+                    plot_metrics(metrics_csv, out / "training.png")
+                    save()
+                    if config.keep_evals:
+                        kept = out / EVALS_DIR / f"step-{state.step}"
+                        kept.mkdir(parents=True, exist_ok=True)
+                        checkpoint.save_model(
+                            kept, online, _model_config(config, arch, state, rates)
+                        )
+                display.update(state.step, loss, speed, state.target_updates, rates)
+        finally:
+            source.close()
+        save()
+    return TrainSummary(
+        out, state.step, state.seconds, examples / max(1e-9, busy), stop.requested > 0, rates, split
+    )
+
+
+def _advance(
+    state: Progress,
+    config: TrainConfig,
+    loss: float,
+    seconds: float,
+    target: ResidualMLP,
+    online: ResidualMLP,
+) -> None:
+    """Count a finished step and replace the target network when it is due (DeepCubeA's rule:
+    also once the online network fits the current target)."""
+    state.step += 1
+    state.seconds += seconds
+    state.last_loss = loss
+    state.since_target += 1
+    state.recent_loss = loss if state.since_target == 1 else 0.9 * state.recent_loss + 0.1 * loss
+    fits = (
+        config.loss_threshold is not None
+        and state.since_target >= MIN_TARGET_AGE
+        and state.recent_loss < config.loss_threshold
+    )
+    if state.since_target >= config.target_update or fits:
+        target.load_state_dict(online.state_dict())
+        state.since_target, state.recent_loss = 0, 0.0
+        state.target_updates += 1
+
+
+def _sizes(
+    config: TrainConfig, out: Path, saved: dict[str, Any] | None, domain: Domain
+) -> tuple[int, int, int]:
+    """The network sizes to fill in: a resumed checkpoint's (or shipped model's), else the domain's."""
+    if saved is not None:
+        c = saved["config"]
+        return (int(c["width1"]), int(c["width2"]), int(c["blocks"]))
+    if config.resume:
+        from qsolve.networks.heuristic import read_config
+
+        arch = read_config(out)["architecture"]
+        return (int(arch["width1"]), int(arch["width2"]), int(arch["blocks"]))
+    return domain.network_size
+
+
+def _model_config(
+    config: TrainConfig, arch: Architecture, state: Progress, rates: dict[str, float]
+) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "domain": config.domain,
+        "kind": config.kind,
+        "architecture": arch.to_dict(),
+        "step": state.step,
+        "train_seconds": round(state.seconds, 1),
+        "eval": rates,
+        "options": config.saved(),
+    }
+
+
+def _check_resumable(config: TrainConfig, saved: dict[str, Any]) -> None:
+    before = saved["config"]
+    for key in ("domain", "kind", "width1", "width2", "blocks"):
+        if before.get(key) != getattr(config, key):
+            raise QsolveError(
+                f"--resume: the checkpoint in {config.out} has {key}={before.get(key)}, "
+                f"not {getattr(config, key)}"
+            )
+
+
+def _hook(point: str) -> None:
+    if fault_hook is not None:
+        fault_hook(point)
+
+
+class _StopRequests:
+    requested = 0  # stop requests so far
+
+
+@contextmanager
+def _stop_requests() -> Iterator[_StopRequests]:
+    """Ctrl-C and SIGTERM ask the loop to stop at the next step boundary; a third one aborts."""
+    stop = _StopRequests()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def request(signum: int, frame: object) -> None:
+        stop.requested += 1
+        if stop.requested >= 3:
+            raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, request) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+class _Display:
+    """The rich progress bar: step, loss, examples per second, latest evaluation."""
+
+    def __init__(self, config: TrainConfig, step: int, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress: Any = None
+        self.last = 0.0
+        if not enabled:
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn(f"[bold]{config.domain}[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[info]}"),
+        )
+        self.task = self.progress.add_task("train", total=config.steps, completed=step, info="")
+
+    def __enter__(self) -> _Display:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def update(
+        self, step: int, loss: float, speed: float, targets: int, rates: dict[str, float]
+    ) -> None:
+        now = time.perf_counter()
+        if self.progress is None or now - self.last < 0.25:
+            return
+        self.last = now
+        solved = " ".join(f"{k}={v:.0%}" for k, v in rates.items() if k.startswith("qstar"))
+        info = f"loss {loss:.4f}  {speed:,.0f} ex/s  targets {targets}  {solved}"
+        self.progress.update(self.task, completed=step, info=info)
