@@ -1,7 +1,7 @@
 """qsolve: learn heuristic functions with deep Q-networks and solve pathfinding problems with Q* search."""
 
 from qsolve.api import ALGORITHMS, load_heuristic, shipped_model, solve, train
-from qsolve.domains import DOMAINS, Domain, get_domain
+from qsolve.domains import DOMAINS, Domain, check_domain, get_domain, register_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import Heuristic
 from qsolve.search import Limits, SearchResult
@@ -16,9 +16,11 @@ __all__ = [
     "Limits",
     "QsolveError",
     "SearchResult",
+    "check_domain",
     "domain",
     "get_domain",
     "load_heuristic",
+    "register_domain",
     "shipped_model",
     "solve",
     "train",

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from qsolve.domains import DOMAINS, Domain, SlidingPuzzle, get_domain
+from qsolve.domains import DOMAINS, Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import CLASSICAL, Heuristic, get_heuristic
 from qsolve.search import Limits, SearchResult
@@ -31,7 +31,7 @@ def default_heuristic_name(domain: Domain) -> str:
     model = shipped_model(domain)
     if model is not None:
         return str(model)
-    return "manhattan" if isinstance(domain, SlidingPuzzle) else "zero"
+    return domain.default_heuristic
 
 
 def load_heuristic(

@@ -13,7 +13,7 @@ import numpy as np
 
 from qsolve import api
 from qsolve.cli_args import non_negative_int, positive, weight
-from qsolve.domains import DOMAINS, Domain, get_domain
+from qsolve.domains import DOMAINS, Domain, check_domain, get_domain, plugin_domains
 from qsolve.errors import QsolveError
 from qsolve.search import SearchResult
 
@@ -26,9 +26,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("domains", help="list the domains and their action counts")
+    check = commands.add_parser(
+        "check-domain", help="check that a domain keeps the contract search and training need"
+    )
+    check.add_argument("domain", help="a domain name, FILE.py:Class or package.module:Class")
 
     solve = commands.add_parser("solve", help="solve puzzle states with Q* or A* search")
-    solve.add_argument("domain", help=f"one of: {', '.join(DOMAINS)}")
+    solve.add_argument(
+        "domain", help=f"one of: {', '.join(DOMAINS)}; or FILE.py:Class, package.module:Class"
+    )
     source = solve.add_mutually_exclusive_group(required=True)
     source.add_argument("--state", help="a state in the domain's text form")
     source.add_argument("--scramble", help="moves applied to the goal, e.g. \"R U R' U'\"")
@@ -247,7 +253,16 @@ def _domains() -> int:
             "shipped Q network" if api.shipped_model(domain) else api.default_heuristic_name(domain)
         )
         table.add_row(name, str(domain.num_actions), str(domain.state_dim), default)
+    for name, where in plugin_domains().items():
+        table.add_row(name, "", "", f"installed: {where}")
     Console().print(table)
+    return 0
+
+
+def _check_domain(name: str) -> int:
+    domain = get_domain(name)
+    checks = check_domain(domain)
+    print(f"{name}: the domain contract holds ({checks} checks passed)")
     return 0
 
 
@@ -256,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "domains":
             return _domains()
+        if args.command == "check-domain":
+            return _check_domain(args.domain)
         if args.command == "solve":
             return _solve(args)
         if args.command == "bench":

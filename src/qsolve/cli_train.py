@@ -14,7 +14,9 @@ def add_parser(subparsers: Any) -> None:
     from qsolve.training.config import add_arguments
 
     p = subparsers.add_parser("train", help="train a deep Q-network heuristic for a domain")
-    p.add_argument("domain", help=f"one of: {', '.join(DOMAINS)}")
+    p.add_argument(
+        "domain", help=f"one of: {', '.join(DOMAINS)}; or FILE.py:Class, package.module:Class"
+    )
     add_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

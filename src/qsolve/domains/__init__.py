@@ -1,15 +1,28 @@
-"""Puzzle domains, each a batched numpy model of one problem."""
+"""Puzzle domains, each a batched numpy model of one problem, and the registry that names them.
+
+A domain is named by a registered name (the built-ins, ``register_domain``, or an installed
+package's ``qsolve.domains`` entry point) or by where its class lives: ``FILE.py:Class`` or
+``package.module:Class``.  The command line takes either wherever it takes a domain.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import importlib.util
+import sys
 from collections.abc import Callable
+from importlib.metadata import entry_points
+from pathlib import Path
 
 from qsolve.domains.base import Domain
+from qsolve.domains.check import check_domain
 from qsolve.domains.cube import Cube2, Cube3, Cube3Meta
 from qsolve.domains.lightsout import LightsOut
 from qsolve.domains.sliding import SlidingPuzzle
 from qsolve.errors import QsolveError
 
+ENTRY_POINT_GROUP = "qsolve.domains"
 DOMAINS: dict[str, Callable[[], Domain]] = {
     "cube3": Cube3,
     "cube3-meta": Cube3Meta,
@@ -21,15 +34,94 @@ DOMAINS: dict[str, Callable[[], Domain]] = {
     "lightsout7": lambda: LightsOut(7),
 }
 _CACHE: dict[str, Domain] = {}
+_SPECS: dict[int, str] = {}  # id(domain) -> the name it was made from, for worker processes
+
+
+def register_domain(name: str, factory: Callable[[], Domain]) -> None:
+    """Make ``get_domain(name)`` (and the command line's DOMAIN) build ``factory()``."""
+    if not name or ":" in name or any(c.isspace() for c in name):
+        raise QsolveError(f"a domain name must be a non-empty word without ':', got {name!r}")
+    DOMAINS[name] = factory
+    _CACHE.pop(name, None)
+
+
+def plugin_domains() -> dict[str, str]:
+    """Domains that installed packages offer through the ``qsolve.domains`` entry-point group:
+    name -> ``module:Class``."""
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def get_domain(name: str) -> Domain:
-    """The domain called ``name`` (see ``DOMAINS``); domains are immutable, so they are shared."""
-    if name not in DOMAINS:
-        raise QsolveError(f"unknown domain {name!r} (choose from {', '.join(DOMAINS)})")
-    if name not in _CACHE:
-        _CACHE[name] = DOMAINS[name]()
-    return _CACHE[name]
+    """The domain called ``name`` (see the module doc); domains are immutable, so they are shared."""
+    if name in _CACHE:
+        return _CACHE[name]
+    if name in DOMAINS:
+        domain = DOMAINS[name]()
+    elif ":" in name:
+        domain = _instantiate(_load_class(name), name)
+    else:
+        plugins = plugin_domains()
+        if name not in plugins:
+            known = ", ".join([*DOMAINS, *plugins])
+            raise QsolveError(
+                f"unknown domain {name!r} (choose from {known}, or name a class as "
+                "FILE.py:Class or package.module:Class)"
+            )
+        domain = _instantiate(_load_class(plugins[name]), name)
+    _CACHE[name] = domain
+    _SPECS[id(domain)] = name
+    return domain
+
+
+def domain_reference(domain: Domain) -> Domain | str:
+    """What a worker process needs to rebuild ``domain``: the name it was made from, or the
+    domain itself (pickled) when it was made some other way."""
+    name = _SPECS.get(id(domain))
+    if name is not None and (name not in DOMAINS or _CACHE.get(name) is domain):
+        return name
+    return domain
+
+
+def _load_class(spec: str) -> type:
+    where, _, attribute = spec.rpartition(":")
+    if not where or not attribute:
+        raise QsolveError(f"a domain class is named FILE.py:Class or module:Class, not {spec!r}")
+    try:
+        if where.endswith(".py"):
+            path = Path(where).resolve()
+            if not path.is_file():
+                raise QsolveError(f"no Python file at {where} (from the domain {spec!r})")
+            digest = hashlib.sha1(str(path).encode()).hexdigest()[:12]
+            module_name = f"qsolve_user_domain_{path.stem}_{digest}"
+            module = sys.modules.get(module_name)
+            if module is None:
+                loader_spec = importlib.util.spec_from_file_location(module_name, path)
+                assert loader_spec is not None and loader_spec.loader is not None
+                module = importlib.util.module_from_spec(loader_spec)
+                sys.modules[module_name] = module  # so that its classes pickle by reference
+                loader_spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(where)
+    except QsolveError:
+        raise
+    except Exception as error:  # the user's module may raise anything while loading
+        raise QsolveError(
+            f"cannot load the domain {spec!r}: {type(error).__name__}: {error}"
+        ) from None
+    cls = getattr(module, attribute, None)
+    if not isinstance(cls, type) or not issubclass(cls, Domain):
+        raise QsolveError(f"{spec!r} does not name a subclass of qsolve.Domain")
+    return cls
+
+
+def _instantiate(cls: type, spec: str) -> Domain:
+    try:
+        domain: Domain = cls()
+    except Exception as error:
+        raise QsolveError(
+            f"cannot make the domain {spec!r}: {type(error).__name__}: {error}"
+        ) from None
+    return domain
 
 
 __all__ = [
@@ -40,5 +132,9 @@ __all__ = [
     "Domain",
     "LightsOut",
     "SlidingPuzzle",
+    "check_domain",
+    "domain_reference",
     "get_domain",
+    "plugin_domains",
+    "register_domain",
 ]

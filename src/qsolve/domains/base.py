@@ -27,6 +27,7 @@ class Domain:
     walk_limit: int = 30
     network_size: tuple[int, int, int] = (500, 250, 2)
     actions_per_state: int | None = None
+    default_heuristic: str = "zero"  # without a shipped model: a classical heuristic's name
 
     @property
     def num_actions(self) -> int:

@@ -28,6 +28,7 @@ class SlidingPuzzle(Domain):
         self.goal = np.concatenate([np.arange(1, d), [0]]).astype(self.dtype)
         self.num_values = d
         self.text_fields = d
+        self.default_heuristic = "manhattan"
         self.walk_limit = 100 if size <= 3 else 500  # DeepCubeA: 500 for puzzle15
         self.network_size = (2000, 1000, 4) if size >= 5 else (500, 250, 2)
         # Blank displacement of each action: U moves the blank one row down, and so on.

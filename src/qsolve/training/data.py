@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from qsolve.domains import Domain, get_domain
+from qsolve.domains import Domain, domain_reference, get_domain
 from qsolve.errors import QsolveError
 
 SOURCES = ("walk", "nbwalk", "subset")
@@ -277,13 +277,7 @@ class BatchSource:
 
     def __init__(self, domain: Domain, workers: int, arguments: Any) -> None:
         self.domain = domain
-        # Workers rebuild a registered domain by name; any other domain travels whole.
-        self.ref: Domain | str = domain
-        try:
-            if get_domain(domain.name) is domain:
-                self.ref = domain.name
-        except QsolveError:
-            pass
+        self.ref = domain_reference(domain)  # a name workers rebuild it from, or the domain
         self.workers = workers
         self.arguments = arguments
         self.pool: Pool | None = None

@@ -321,7 +321,7 @@ def _model_config(
 ) -> dict[str, Any]:
     return {
         "format": FORMAT,
-        "domain": config.domain,
+        "domain": get_domain(config.domain).name,
         "kind": config.kind,
         "architecture": arch.to_dict(),
         "step": state.step,
