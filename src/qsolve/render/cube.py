@@ -167,13 +167,13 @@ def cube_picture(domain: Domain, state: np.ndarray) -> Picture:
     for i, colour in enumerate(state):
         if geometry["normal"][i] @ view <= 0:
             continue
-        square = _square(
+        sticker = _square(
             geometry["centre"][i], geometry["down"][i], geometry["right"][i], STICKER_HALF
         )
         shapes.append(
-            Polygon(project(square), COLOURS[int(colour)], BODY, 1, _data("iso", size, i, colour))
+            Polygon(project(sticker), COLOURS[int(colour)], BODY, 1, _data("iso", size, i, colour))
         )
-    width = int(math.ceil(left + flat[:, 0].max() + margin))
+    width = math.ceil(left + flat[:, 0].max() + margin)
     height = net_h + 2 * margin
     return Picture(width, height, shapes, title=f"{domain.name} {domain.format_state(state)}")
 

@@ -17,9 +17,8 @@ LIGHT_OFF = "#2a2a36"
 
 
 def _cell(x: float, y: float, side: float, gap: float) -> list[tuple[float, float]]:
-    return [(x + gap, y + gap), (x + side - gap, y + gap), (x + side - gap, y + side - gap)] + [
-        (x + gap, y + side - gap)
-    ]
+    near, far = gap, side - gap
+    return [(x + near, y + near), (x + far, y + near), (x + far, y + far), (x + near, y + far)]
 
 
 def sliding_picture(domain: Domain, state: np.ndarray) -> Picture:

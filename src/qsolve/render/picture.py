@@ -7,6 +7,7 @@ SVG keeps, so that a test or a script can find a sticker by what it stands for.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -20,7 +21,7 @@ FORMATS = (".svg", ".png")
 class Polygon:
     """A closed polygon with a fill colour (``#rrggbb``) and an outline."""
 
-    points: list[tuple[float, float]]
+    points: Sequence[tuple[float, float]]
     fill: str
     stroke: str = "#111111"
     stroke_width: float = 1.0
