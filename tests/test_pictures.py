@@ -211,10 +211,12 @@ class Tower(Domain):
     """A domain with no picture function."""
 
     name = "tower"
-    action_names = ["a"]
-    action_costs = np.ones(1)
-    goal = np.zeros(2, dtype=np.uint8)
     num_values = 2
+    goal = np.zeros(2, dtype=np.uint8)
+
+    def __init__(self) -> None:
+        self.action_names = ["a"]
+        self.action_costs = np.ones(1)
 
 
 def test_a_domain_without_a_picture_is_told_in_one_line(tmp_path, capsys, monkeypatch):
@@ -225,7 +227,10 @@ def test_a_domain_without_a_picture_is_told_in_one_line(tmp_path, capsys, monkey
     monkeypatch.delitem(render.PICTURES, get_domain("puzzle8").__class__)
     code = main(["show", "puzzle8", "--random-walk", "3", "--out", str(tmp_path / "p.svg")])
     err = capsys.readouterr().err
-    assert code == 2 and err == "qsolve: error: puzzle8 has no picture: qsolve cannot draw its states\n"
+    assert (
+        code == 2
+        and err == "qsolve: error: puzzle8 has no picture: qsolve cannot draw its states\n"
+    )
 
 
 def test_picture_files_are_written_where_asked(tmp_path):
