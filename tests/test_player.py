@@ -57,7 +57,7 @@ def test_page_states_replay_each_solution(tmp_path, capsys):
         "--batch-size",
         "200",
     )
-    assert "player written to" in capsys.readouterr().out
+    assert "player written to" in capsys.readouterr().err
     quarter = get_domain("cube3")
     (inst,) = data["instances"]
     assert inst["solved"] and inst["cost"] == len(inst["moves"]) == 4
@@ -225,3 +225,12 @@ def test_browser_slider_and_lights_out(tmp_path, browser):
     browser.press("Home")
     assert dataset(browser)["state"] == inst["texts"][0]
     check_clean(browser)
+
+
+def test_html_keeps_json_output_one_object_a_line(tmp_path, capsys):
+    path = tmp_path / "p.html"
+    argv = ["solve", "puzzle8", "--random-walk", "6", "--count", "2", "--heuristic", "manhattan"]
+    assert main([*argv, "--json", "--html", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert [json.loads(line)["solved"] for line in out.splitlines()] == [True, True]
+    assert len(page_data(path)["instances"]) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +56,12 @@ def check_html(domain: Domain, path: Path | None) -> None:
 def write_html(
     domain: Domain, path: Path, solved: list[tuple[str, np.ndarray, SearchResult]]
 ) -> None:
-    """Write the player page for the (label, start, result) triples of ``qsolve solve``."""
+    """Write the player page for the (label, start, result) triples of ``qsolve solve``; the
+    note goes to stderr, so that ``--json`` output stays one object a line."""
     from qsolve.render.player import Run, write_player
 
     write_player(domain, [Run(label, start, result) for label, start, result in solved], path)
-    print(f"player written to {path}")
+    print(f"player written to {path}", file=sys.stderr)
 
 
 def run_show(args: argparse.Namespace) -> int:
