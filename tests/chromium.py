@@ -177,7 +177,7 @@ class Browser:
 
     def press(self, key: str) -> None:
         """Press and release a key (``ArrowRight``, ``ArrowLeft``, ...)."""
-        codes = {"ArrowRight": 39, "ArrowLeft": 37, "Home": 36, "End": 35}
+        codes = {"ArrowRight": 39, "ArrowLeft": 37, "Home": 36, "End": 35, " ": 32}
         for kind in ("rawKeyDown", "keyUp"):
             self.call(
                 "Input.dispatchKeyEvent",

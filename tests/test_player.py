@@ -224,6 +224,11 @@ def test_browser_slider_and_lights_out(tmp_path, browser):
     assert set(lit) == {"#2a2a36"}
     browser.press("Home")
     assert dataset(browser)["state"] == inst["texts"][0]
+    # Space plays from the start to the goal.
+    browser.evaluate("document.getElementById('speed').value = '8'")
+    browser.press(" ")  # handled before the call returns: playing, or the step stays 0
+    browser.wait_for(IDLE)
+    assert dataset(browser)["step"] == str(steps) and dataset(browser)["state"] == "0" * 25
     check_clean(browser)
 
 

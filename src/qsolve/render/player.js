@@ -283,9 +283,14 @@
   byId("forward").addEventListener("click", forward);
   slider.addEventListener("input", () => jump(Number(slider.value)));
   document.addEventListener("keydown", (event) => {
-    if (event.target instanceof HTMLInputElement && event.target.type !== "range") return;
+    const target = event.target;
+    if (target instanceof HTMLSelectElement || (target instanceof HTMLInputElement && target.type !== "range")) return;
     const actions = { ArrowRight: forward, ArrowLeft: back, " ": play, Home: () => jump(0), End: () => jump(current.moves.length) };
     if (actions[event.key]) { event.preventDefault(); actions[event.key](); }
+  });
+  // A clicked button gives the focus back, so that space always means play or pause.
+  document.addEventListener("click", (event) => {
+    if (event.target instanceof HTMLButtonElement) event.target.blur();
   });
   load(0);
 })();
