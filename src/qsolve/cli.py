@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qsolve import api
+from qsolve import api, cli_pictures
 from qsolve.cli_args import non_negative_int, positive, weight
 from qsolve.domains import DOMAINS, Domain, check_domain, get_domain, plugin_domains
 from qsolve.errors import QsolveError
@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--json", action="store_true", help="one JSON object per instance, one per line"
     )
+    cli_pictures.add_html_option(solve)
 
     bench = commands.add_parser("bench", help="run a benchmark suite: tables, CSV and plots")
     bench.add_argument("suite", help="quick (under 5 minutes), paper, profile, peers or deepcubea")
@@ -115,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DOMAIN",
         help="quick and paper: only the Q*-against-A* tables, on these domains' random walks",
     )
+
+    cli_pictures.add_parsers(commands)
 
     try:
         from qsolve import cli_train
@@ -199,6 +202,7 @@ def _print_result(domain: Domain, start: np.ndarray, label: str, result: SearchR
 
 def _solve(args: argparse.Namespace) -> int:
     domain = get_domain(args.domain)
+    cli_pictures.check_html(domain, args.html)
     if "torch" in sys.modules or api.uses_network(args.heuristic, domain):
         import torch
 
@@ -229,16 +233,20 @@ def _solve(args: argparse.Namespace) -> int:
             parallel=args.parallel,
         )
     )
+    played = []
     for label, item in starts:
         if isinstance(item, QsolveError):
             print(f"qsolve: error: {item}", file=sys.stderr)
             print(json.dumps({"error": str(item), "source": label}), flush=True)
             continue
         result = next(results)
+        played.append((label, item, result))
         if args.json:
             print(json.dumps(result.to_dict()), flush=True)
         else:
             _print_result(domain, item, label, result)
+    if args.html is not None and played:
+        cli_pictures.write_html(domain, args.html, played)
     return 2 if bad else 0
 
 
@@ -282,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
             path = run_bench(args.suite, args.out, command, args.domains)
             print(f"report written to {path}")
             return 0
+        if args.command == "show":
+            return cli_pictures.run_show(args)
+        if args.command == "report":
+            return cli_pictures.run_report(args)
         from qsolve import cli_train
 
         return cli_train.run(args)

@@ -118,7 +118,8 @@ def _row_step(row: list[str]) -> float | None:
 
 
 def plot_metrics(csv_path: Path, png_path: Path) -> None:
-    """training.png: the loss (log scale) and the solve rates against the training step."""
+    """training.png: loss (log scale) with the target updates, examples per second, and the solve
+    rates, both by walk depth (one curve per evaluation) and against the training step."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -128,19 +129,64 @@ def plot_metrics(csv_path: Path, png_path: Path) -> None:
         rows = list(csv.DictReader(file))
     if not rows:
         return
-    steps = [float(r["step"]) for r in rows]
-    fig, (ax_loss, ax_rate) = plt.subplots(1, 2, figsize=(11, 4))
-    ax_loss.plot(steps, [float(r["loss"]) for r in rows])
-    ax_loss.set(xlabel="step", ylabel="loss", yscale="log", title="training loss")
-    for key in rows[0]:
-        if "@" in key:
-            style = "-" if key.startswith("qstar") else "--"
-            values = [float(r[key]) if r[key] else np.nan for r in rows]
-            ax_rate.plot(steps, values, style, label=key)
-    ax_rate.set(
-        xlabel="step", ylabel="solve rate", ylim=(-0.02, 1.02), title="held-out random walks"
+
+    def column(key: str) -> np.ndarray:
+        return np.array([float(r[key]) if r.get(key) else np.nan for r in rows])
+
+    steps = column("step")
+    # The solve-rate columns, "greedy@D" and "qstar@D", by depth D.
+    depths = sorted({int(k.split("@")[1]) for k in rows[0] if "@" in k})
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    (ax_loss, ax_speed), (ax_depth, ax_rate) = axes
+    loss = column("loss")
+    ax_loss.plot(steps, np.where(loss > 0, loss, np.nan), "o-", ms=3, color="C0", label="loss")
+    ax_loss.set(xlabel="step", ylabel="loss (log scale)", yscale="log", title="training loss")
+    if "target_updates" in rows[0]:
+        # metrics.csv counts the target-network updates up to each row: drawn as a staircase on
+        # a second axis, with a tick at each row that saw new updates.
+        updates = column("target_updates")
+        ax_updates = ax_loss.twinx()
+        ax_updates.step(steps, updates, where="post", color="0.55", lw=1, label="target updates")
+        grew = np.flatnonzero(np.diff(np.concatenate([[0.0], np.nan_to_num(updates)])) > 0)
+        ax_updates.plot(steps[grew], updates[grew], "|", color="C3", ms=10, mew=1.5)
+        ax_updates.set_ylabel("target network updates (cumulative)", color="0.4")
+        ax_updates.set_ylim(bottom=0)
+        lines = ax_loss.get_lines() + ax_updates.get_lines()[:1]
+        ax_loss.legend(lines, [str(line.get_label()) for line in lines], fontsize=8, loc="best")
+    if "examples_per_s" in rows[0]:
+        ax_speed.plot(steps, column("examples_per_s"), "o-", ms=3, color="C2")
+        ax_speed.set_ylim(bottom=0)
+    ax_speed.set(xlabel="step", ylabel="examples per second", title="training speed")
+    ax_speed.ticklabel_format(axis="y", style="sci", scilimits=(-3, 4))
+
+    # Solve rate by depth: up to six evaluations, from the first (light) to the last (dark).
+    picked = np.unique(np.linspace(0, len(rows) - 1, min(6, len(rows))).round().astype(int))
+    colours = plt.get_cmap("viridis_r")(np.linspace(0.2, 1.0, len(picked)))
+    for colour, i in zip(colours, picked, strict=True):
+        for kind, style in (("qstar", "o-"), ("greedy", "s--")):
+            values = [float(rows[i][f"{kind}@{d}"] or "nan") for d in depths]
+            label = f"step {int(steps[i])}" if kind == "qstar" else None
+            ax_depth.plot(depths, values, style, color=colour, ms=3, label=label)
+    ax_depth.set(
+        xlabel="random-walk depth",
+        ylabel="solve rate",
+        ylim=(-0.02, 1.02),
+        title="solve rate by depth (Q* solid, greedy dashed)",
     )
-    ax_rate.legend(fontsize=7, ncol=2)
+    if depths:
+        ax_depth.legend(fontsize=7)
+    depth_colours = plt.get_cmap("plasma")(np.linspace(0.0, 0.85, max(1, len(depths))))
+    for colour, d in zip(depth_colours, depths, strict=False):
+        ax_rate.plot(steps, column(f"qstar@{d}"), "o-", ms=3, color=colour, label=f"depth {d}")
+        ax_rate.plot(steps, column(f"greedy@{d}"), "--", color=colour)
+    ax_rate.set(
+        xlabel="step",
+        ylabel="solve rate",
+        ylim=(-0.02, 1.02),
+        title="held-out random walks (Q* solid, greedy dashed)",
+    )
+    if depths:
+        ax_rate.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     tmp = png_path.with_name(f".{png_path.name}.tmp.png")
     fig.savefig(tmp, dpi=90)
