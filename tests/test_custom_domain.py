@@ -70,11 +70,11 @@ def test_register_domain_makes_a_name_usable_everywhere():
 
 class _Broken(Domain):
     name = "broken"
-    action_names = ["a", "b"]
     num_values = 3
 
     def __init__(self, bug: str) -> None:
         self.bug = bug
+        self.action_names = ["a", "b"]
         self.action_costs = np.array([1.0, 0.0 if bug == "cost" else 1.0])
         self.goal = np.zeros(4, dtype=np.uint8)
 
