@@ -21,6 +21,8 @@ demo: setup
 	$(BIN)/qsolve solve cube2 --random-walk 20 --seed 1
 
 test: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest
 
 lint: setup

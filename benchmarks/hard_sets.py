@@ -1,0 +1,126 @@
+"""The shipped models on the standard hard test sets, with the command line's default search.
+
+    python benchmarks/hard_sets.py [--sets cube3 cube3-meta lightsout7 puzzle24 puzzle15]
+                                   [--count N] [--time-limit S] [--model DOMAIN=DIR]
+
+Each instance is solved alone on one core, as ``qsolve solve DOMAIN --state S`` would: no search
+option is passed, so each model's recommended settings (its config.json ``search``) apply.  The
+sets are DeepCubeA's (``$QSOLVE_BENCHMARKS/deepcubea``, else ``../shared/benchmarks/deepcubea``);
+each line holds a state and its optimal cost.  The table puts the targets and DeepCubeA's
+published figures beside what was measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+
+import qsolve
+from qsolve.bench import read_deepcubea
+from qsolve.errors import QsolveError
+
+# set -> (file, instances measured, seconds per instance, target)
+SETS = {
+    "cube3": ("cube3", 100, 60.0, "≥ 99% solved, mean cost ≤ 22.0"),
+    "cube3-meta": ("cube3", 100, 60.0, "≥ 99% solved, mean cost ≤ 22.0"),
+    "lightsout7": ("lightsout7", 500, 10.0, "≥ 99% solved, ≥ 95% optimal"),
+    "puzzle24": ("puzzle24", 100, 60.0, "≥ 95% solved, cost within 3%"),
+    "puzzle15": ("puzzle15", 500, 60.0, "100% solved, ≥ 97% optimal"),
+}
+# DeepCubeA (its repository's re-run; ../shared/benchmarks/README.md): solved, mean cost, optimal,
+# nodes, seconds per instance, on its GPUs.
+DEEPCUBEA = {
+    "cube3": "100%, 21.35, 65.0%, 8.19e6 nodes, 75.6 s",
+    "cube3-meta": "100%, 21.35, 65.0%, 8.19e6 nodes, 75.6 s (cube3)",
+    "lightsout7": "100%, 24.26, 100%, 1.14e6 nodes, 5.9 s",
+    "puzzle24": "100%, 89.42, -, 6.38e6 nodes, 22.9 s",
+    "puzzle15": "100%, 52.02, 100%, 3.28e6 nodes, 8.8 s",
+}
+
+
+def cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def measure(name: str, count: int, time_limit: float, model: str | None) -> dict[str, object]:
+    file, _, _, _ = SETS[name]
+    states, optimal = read_deepcubea(file, count)
+    domain = qsolve.domain(name)
+    heuristic = qsolve.load_heuristic(model, domain)
+    rows = []
+    for state in states:
+        started = time.perf_counter()
+        [result] = qsolve.solve(domain, state[None, :], heuristic=heuristic, time_limit=time_limit)
+        seconds = time.perf_counter() - started
+        if result.solved:
+            end = domain.apply_moves(state, list(result.actions))
+            assert domain.is_goal(end[None, :])[0], "a reported solution does not reach the goal"
+        rows.append((result.solved, result.cost, result.nodes_generated, seconds))
+    solved = np.array([r[0] for r in rows])
+    cost = np.array([r[1] for r in rows], dtype=float)
+    return {
+        "set": name,
+        "n": len(rows),
+        "solved": solved.mean(),
+        "optimal": (solved & (cost <= optimal + 1e-9)).mean(),
+        "cost": cost[solved].mean() if solved.any() else float("nan"),
+        "optimum": optimal[solved].mean() if solved.any() else float("nan"),
+        "nodes": float(np.mean([r[2] for r in rows])),
+        "seconds": float(np.mean([r[3] for r in rows])),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    parser.add_argument("--count", type=int, help="instances per set (default: the target's)")
+    parser.add_argument("--time-limit", type=float, help="seconds per instance (default: target's)")
+    parser.add_argument("--model", action="append", default=[], metavar="DOMAIN=DIR")
+    args = parser.parse_args()
+    models = dict(item.split("=", 1) for item in args.model)
+    torch.set_num_threads(1)
+    table = Table(title=f"hard test sets, one core of {cpu_name()}, command-line defaults")
+    for column in ("set", "n", "solved", "optimal", "mean cost / optimum", "nodes", "s/instance"):
+        table.add_column(column, justify="right")
+    table.add_column("target")
+    table.add_column("DeepCubeA (its GPUs)")
+    try:
+        for name in args.sets:
+            _, count, limit, target = SETS[name]
+            r = measure(name, args.count or count, args.time_limit or limit, models.get(name))
+            table.add_row(
+                name,
+                str(r["n"]),
+                f"{r['solved']:.0%}",
+                f"{r['optimal']:.0%}",
+                f"{r['cost']:.2f} / {r['optimum']:.2f}",
+                f"{r['nodes']:,.0f}",
+                f"{r['seconds']:.2f}",
+                target,
+                DEEPCUBEA[name],
+            )
+            Console().print(table)
+    except QsolveError as error:
+        print(f"hard_sets.py: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
