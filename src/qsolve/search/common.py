@@ -1,10 +1,12 @@
-"""What Q* and A* share: the node store with duplicate detection, limits, and the result record."""
+"""What Q* and A* share: the node store with duplicate detection, the priority, limits, the result
+record, and the drivers that answer a search's heuristic requests (one search, or many in lockstep)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -60,17 +62,33 @@ class Limits:
         return None
 
 
+def priority(g: Any, h: Any, weight: float) -> Any:
+    """The open-list key of both searches, f = weight * g + h (Q* puts Q(node, action) for h);
+    on floats or on numpy arrays."""
+    return weight * g + h
+
+
 class Clock:
-    """Adds up wall time by phase: each ``lap`` charges the time since the previous lap."""
+    """Adds up wall time by phase (each ``lap`` charges the time since the previous lap) and
+    counts the states sent to the heuristic."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.last = time.perf_counter()
+        self.heuristic_inputs = 0
 
     def lap(self, phase: str) -> None:
         now = time.perf_counter()
         self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self.last
         self.last = now
+
+    def ask(self, states: np.ndarray) -> Generator[np.ndarray, np.ndarray, np.ndarray]:
+        """Request the heuristic's answer for ``[N, D]`` states from the driver (use with
+        ``yield from``); the time until the answer comes is charged to "heuristic"."""
+        answer = yield states
+        self.lap("heuristic")
+        self.heuristic_inputs += len(states)
+        return answer
 
 
 def grow(array: np.ndarray, size: int) -> np.ndarray:
@@ -206,21 +224,7 @@ class Incumbent:
 
 
 Search = Generator[np.ndarray, np.ndarray, SearchResult]
-
-
-def evaluate_new(
-    store: NodeStore, new: np.ndarray, clock: Clock
-) -> Generator[np.ndarray, np.ndarray, np.ndarray | None]:
-    """The step Q* and A* share after inserting children (``NodeStore.add_children``): yield the
-    new nodes' states for the heuristic.  Use with ``yield from``; returns the heuristic's answer
-    for the new nodes (None if there are none)."""
-    clock.lap("duplicates")
-    if not len(new):
-        return None
-    clock.lap("open list")
-    answer = yield store.states[new]
-    clock.lap("heuristic")
-    return answer
+Requests = Generator[np.ndarray, np.ndarray, None]  # a step that may ask the heuristic
 
 
 def run_search(search: Search, evaluate: Callable[[np.ndarray], np.ndarray]) -> SearchResult:
