@@ -76,7 +76,7 @@ def best_first(
             break
         iterations += 1
         clock.lap("open list")
-        parent_g = np.array([store.g[p] for p in parent_ids.tolist()])
+        parent_g = store.g[parent_ids]
         if action_ids is None:  # expand the popped nodes
             children, mask = domain.expand(store.states[parent_ids])  # [P, A, D], [P, A]
             rows, action_ids = np.nonzero(mask)

@@ -41,20 +41,25 @@ class EagerEdges(TracedEdges):
     """Pushes all of a node's actions with a finite Q at once; a pop pushes nothing."""
 
     def push(self, nodes: np.ndarray, clock: Clock) -> Requests:
-        g, generation = self.store.g, self.store.generation
+        g, generation = self.store.g.item, self.store.generation.item
         for node in nodes.tolist():
-            for rank in range(self.finite[node]):
+            for rank in range(self.finite.item(node)):
                 if rank < self.k:
-                    q = float(self.q[node, rank])
+                    q = self.q.item(node, rank)
                 else:
-                    q = (yield from self.ranking(node, clock))[1][rank]
+                    if self.full_row[node] < 0:
+                        yield from self.rank_fully(node, clock)
+                    q = self.full_q.item(self.full_row[node], rank)
                 if q == INF:
                     break
-                f = priority(g[node], q, self.weight)
-                heapq.heappush(self.heap, (f, -node, rank, generation[node]))
+                f = priority(g(node), q, self.weight)
+                heapq.heappush(self.heap, (f, -node, rank, generation(node)))
 
     def advance(self, node: int, rank: int, q: float, generation: int) -> None:
         heapq.heappop(self.heap)
+
+    def compile(self) -> None:
+        """Stays with ``heapq``: the compiled heap runs the lazy list only."""
 
 
 def qstar_search(
