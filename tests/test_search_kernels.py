@@ -49,6 +49,7 @@ def test_compiled_open_list_pops_the_same_pairs(
         # numpy and heapq throughout; compiled from the start; switching after 300 nodes.
         for compile_after, compiled in ((0, "0"), (0, "1"), (300, "1")):
             monkeypatch.setattr(kernels, "COMPILE_AFTER", compile_after)
+            monkeypatch.setattr(kernels, "_loaded", [])  # as in a fresh process
             monkeypatch.setenv("QSOLVE_COMPILED", compiled)
             trace: list[tuple[int, int]] = []
             result = testing.qstar_search(

@@ -1,6 +1,7 @@
 """Q*'s compiled kernels (numba, the optional extra ``qsolve[fast]``): exact top-k ranking and the
-edge open list's binary heap.  numba loads only when a search grows large (``COMPILE_AFTER``), and
-its compiled code is cached on disk, so short solves never wait for it.  Without numba, or with
+edge open list's binary heap.  numba loads (about half a second, its compiled code cached on disk)
+only when a search grows large (``COMPILE_AFTER``), so short solves never wait for it; once loaded,
+every later search of the process uses the kernels from its first node.  Without numba, or with
 ``QSOLVE_COMPILED=0``, Q* runs its numpy and ``heapq`` code, which pops the same pairs.
 """
 
@@ -17,6 +18,12 @@ from qsolve.search.common import grow
 COMPILE_AFTER = 20_000
 
 _loaded: list[ModuleType | None] = []
+
+
+def loaded() -> bool:
+    """Whether this process has loaded the compiled kernels already (then using them costs
+    nothing more)."""
+    return bool(_loaded) and _loaded[0] is not None and os.environ.get("QSOLVE_COMPILED") != "0"
 
 
 def compiled() -> ModuleType | None:

@@ -135,7 +135,8 @@ class EdgeOpenList:
     The heap starts as a Python ``heapq`` list.  Once the store holds ``kernels.COMPILE_AFTER``
     nodes, and where numba is installed, it moves into arrays (the same binary heap, entry by
     entry) that compiled kernels pop and push, and compiled top-k ranks new nodes: a short search
-    never pays for loading numba.  Both ways pop the same pairs in the same order.
+    never pays for loading numba.  Where an earlier search has loaded them, the kernels run from
+    the start.  Both ways pop the same pairs in the same order.
     """
 
     def __init__(self, store: NodeStore, weight: float, k: int) -> None:
@@ -151,6 +152,8 @@ class EdgeOpenList:
         self.heap: list[tuple[float, int, int, int]] = []  # (f, -node, rank, generation)
         self.kernels: ModuleType | None = None  # the compiled kernels, once in use
         self.arrays: kernels.HeapArrays | None = None  # the heap, once compiled kernels run it
+        if kernels.loaded():
+            self.compile()
 
     def __len__(self) -> int:
         return len(self.heap) if self.arrays is None else self.arrays.size
