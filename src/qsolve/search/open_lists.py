@@ -83,32 +83,17 @@ def top_actions(q_values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, n
     if k >= a:
         order = np.argsort(q, axis=1, kind="stable")
     else:
-        order = ranked_head(q, k)
-        # argpartition picks any of the ties at the k-th value; where it left some out, rank
-        # those rows again on keys without ties.
+        order = np.argpartition(q, k - 1, axis=1)[:, :k]
+        order.sort(axis=1)  # ties within the top k go by action index
+        order = order[rows, np.argsort(q[rows, order], axis=1, kind="stable")]
+        # argpartition picks any of the ties at the k-th value; where it left some out, sort
+        # those rows in full (ties are what a stable sort is quick on).
         kth = q[rows, order[:, -1:]]
         cut = (q == kth).sum(axis=1) > (q[rows, order] == kth).sum(axis=1)
         if cut.any():
-            order[cut] = ranked_head(unique_keys(q[cut]), k)
+            order[cut] = np.argsort(q[cut], axis=1, kind="stable")[:, :k]
     q_sorted = q[rows, order]
     return order, q_sorted, finite_ranks(q_sorted, a)
-
-
-def ranked_head(values: np.ndarray, k: int) -> np.ndarray:
-    """The indices of ``k`` smallest of each row of ``values`` (some, where ties cross the
-    k-th), by value, ties by index."""
-    rows = np.arange(len(values))[:, None]
-    order = np.argpartition(values, k - 1, axis=1)[:, :k]
-    order.sort(axis=1)
-    return order[rows, np.argsort(values[rows, order], axis=1, kind="stable")]
-
-
-def unique_keys(q: np.ndarray) -> np.ndarray:
-    """int64 keys ``[N, A]`` of float32 ``q`` that order like (value, index): the float's bits made
-    monotone (adding 0.0 turns -0.0 into 0.0, which compares equal to it), then the index."""
-    bits = (q + np.float32(0.0)).view(np.int32).astype(np.int64)
-    bits = np.where(bits < 0, bits ^ 0x7FFFFFFF, bits)
-    return (bits << q.shape[1].bit_length()) + np.arange(q.shape[1])
 
 
 def finite_ranks(q_sorted: np.ndarray, a: int) -> np.ndarray:
