@@ -5,13 +5,13 @@ outside the heuristic, with Q*'s compiled kernels (numba) and with its numpy fal
 
 Rows: Q* with the zero heuristic on cube3-meta (1884 actions; target ≥ 150,000 nodes/s on one
 core) and Q* with the shipped cube3 and cube3-meta networks (target: ≤ 25% of the time outside the
-network), B = 1000, each search from a 100-move scramble run to its node budget.  Compiled and
+network; the int8 row stands for a faster network), B = 1000, each search from a 100-move scramble run to its node budget.  Compiled and
 numpy rows alternate, so that the machine's load falls on both; CPU-time rates (one thread: the
 process's CPU seconds) read what one free core would give on a busy machine.  The warm-up loads
 the kernels, so compiled rows use them from the first node, as every search does after the first
 large one in a process.  Then the one-time cost of the
 compiled kernels in a fresh process (numba's import and the cached code's load; never paid by a
-search that stays under ``kernels.COMPILE_AFTER`` nodes), and with an empty cache (compiling).
+search that generates fewer than ``kernels.COMPILE_AFTER`` nodes), and with an empty cache.
 """
 
 from __future__ import annotations
@@ -101,15 +101,16 @@ def main() -> None:
         sys.exit("search_loop.py: error: numba is not installed (pip install 'qsolve[fast]')")
     modes = ("numpy", "compiled") if kernels is not None else ("this qsolve",)
     cases = []
-    for domain_name, spec, nodes in (
-        ("cube3-meta", "zero", args.nodes),
-        ("cube3", None, args.network_nodes),
-        ("cube3-meta", None, args.network_nodes),
+    for domain_name, spec, precision, nodes in (
+        ("cube3-meta", "zero", "fp32", args.nodes),
+        ("cube3", None, "fp32", args.network_nodes),
+        ("cube3", None, "int8", args.network_nodes),
+        ("cube3-meta", None, "fp32", args.network_nodes),
     ):
         domain = qsolve.get_domain(domain_name)
-        heuristic = qsolve.load_heuristic(spec, domain)
+        heuristic = qsolve.load_heuristic(spec, domain, precision=precision)
         start = domain.random_walk(np.array([100]), np.random.default_rng(0))[0]
-        label = "zero" if spec == "zero" else f"shipped {domain_name} network"
+        label = "zero" if spec == "zero" else f"shipped {domain_name} network, {precision}"
         cases.append((domain_name, label, domain, heuristic, start, nodes))
     compile_after = kernels.COMPILE_AFTER if kernels is not None else 0
     if kernels is not None:
@@ -145,7 +146,7 @@ def main() -> None:
     warm = load_seconds(None)
     print(
         f"\nFirst use of the compiled kernels in a process: {warm:.2f} s with numba's cache, "
-        f"{cold:.2f} s compiling into an empty cache; searches under {kernels.COMPILE_AFTER:,} "
+        f"{cold:.2f} s compiling into an empty cache; searches generating fewer than {kernels.COMPILE_AFTER:,} "
         "nodes never load numba."
     )
 

@@ -46,7 +46,7 @@ def test_compiled_open_list_pops_the_same_pairs(
     heuristic = get_heuristic(heuristic_name, domain)
     for start in domain.random_walk(np.full(3, depth), np.random.default_rng(13)):
         runs = []
-        # numpy and heapq throughout; compiled from the start; switching after 300 nodes.
+        # numpy and heapq throughout; compiled from the start; switching after 300 pairs.
         for compile_after, compiled in ((0, "0"), (0, "1"), (300, "1")):
             monkeypatch.setattr(kernels, "COMPILE_AFTER", compile_after)
             monkeypatch.setattr(kernels, "_loaded", [])  # as in a fresh process

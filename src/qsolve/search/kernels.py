@@ -14,7 +14,7 @@ import numpy as np
 
 from qsolve.search.common import grow
 
-# Nodes a search stores before its open list moves to the compiled kernels.
+# Pairs a search pops (nodes it generates) before its open list moves to the compiled kernels.
 COMPILE_AFTER = 20_000
 
 _loaded: list[ModuleType | None] = []

@@ -117,8 +117,8 @@ class EdgeOpenList:
     node's next untried action sits in the heap; popping it pushes the one after.  This pops exactly
     the pairs that pushing every action would, with O(1) heap entries per pop.
 
-    The heap starts as a Python ``heapq`` list.  Once the store holds ``kernels.COMPILE_AFTER``
-    nodes, and where numba is installed, it moves into arrays (the same binary heap, entry by
+    The heap starts as a Python ``heapq`` list.  Once it has popped ``kernels.COMPILE_AFTER``
+    pairs, and where numba is installed, it moves into arrays (the same binary heap, entry by
     entry) that compiled kernels pop and push, and compiled top-k ranks new nodes: a short search
     never pays for loading numba.  Where an earlier search has loaded them, the kernels run from
     the start.  Both ways pop the same pairs in the same order.
@@ -135,6 +135,7 @@ class EdgeOpenList:
         self.full_q = np.empty((0, 0), dtype=np.float32)  # [rankings, A]
         self.full_count = 0
         self.heap: list[tuple[float, int, int, int]] = []  # (f, -node, rank, generation)
+        self.popped = 0  # pairs popped by the heapq code
         self.kernels: ModuleType | None = None  # the compiled kernels, once in use
         self.arrays: kernels.HeapArrays | None = None  # the heap, once compiled kernels run it
         if kernels.loaded():
@@ -146,8 +147,6 @@ class EdgeOpenList:
     def insert(self, new: np.ndarray, reopened: np.ndarray, clock: Clock) -> Requests:
         """Ask Q for the ``new`` nodes, rank their actions, then push them and the ``reopened``."""
         q = (yield from clock.ask(self.store.states[new])) if len(new) else None
-        if self.arrays is None and self.store.size >= kernels.COMPILE_AFTER:
-            self.compile()
         self.rank(new, q)
         clock.lap("ranking")
         yield from self.push(new, clock)
@@ -223,6 +222,8 @@ class EdgeOpenList:
 
     def pop(self, batch_size: int, bound: float, clock: Clock) -> Pop:
         """Up to ``batch_size`` best open pairs with f below ``bound``: their nodes and actions."""
+        if self.arrays is None and self.popped >= kernels.COMPILE_AFTER:
+            self.compile()
         if self.arrays is not None:
             return (yield from self.pop_compiled(batch_size, bound, clock))
         heap, generation, finite, k = (
@@ -260,6 +261,7 @@ class EdgeOpenList:
             parents.append(node)
             actions.append(action)
             self.advance(node, rank, q, gen)
+        self.popped += len(parents)
         return np.array(parents, dtype=np.int64), np.array(actions, dtype=np.int64)
 
     def pop_compiled(self, batch_size: int, bound: float, clock: Clock) -> Pop:
