@@ -128,7 +128,7 @@ def pop_pairs(  # type: ignore[no-untyped-def]
         out_actions[count] = action
         count += 1
         if next_q < INF:
-            f[0], rank[0] = weight * g[parent] + next_q, r + 1
+            f[0], rank[0] = weight * g[parent] + next_q, r + 1  # common.priority, compiled
             _sift_down(f, node, rank, gen, size, 0)
         else:
             size = _pop_top(f, node, rank, gen, size)
