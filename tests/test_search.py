@@ -6,7 +6,7 @@ import pytest
 import qsolve
 from qsolve.domains import get_domain
 from qsolve.heuristics import get_heuristic
-from qsolve.search import Limits, astar_search, qstar_search
+from qsolve.search import Limits, astar_search, qstar_search, testing
 
 PUZZLE8 = get_domain("puzzle8")
 CUBE2 = get_domain("cube2")
@@ -104,7 +104,7 @@ def test_lazy_action_ordering_pops_the_same_pairs(
         for lazy in (True, False):
             trace: list[tuple[int, int]] = []
             results.append(
-                qstar_search(
+                testing.qstar_search(
                     domain,
                     heuristic,
                     start,

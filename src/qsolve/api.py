@@ -125,7 +125,7 @@ def solve(
         raise QsolveError(f"parallel must be at least 1, got {parallel}")
     if algorithm == "qstar":
         searches = (
-            qstar_steps(domain, h, start, batch_size, weight, optimal, limits) for start in starts
+            qstar_steps(domain, start, batch_size, weight, optimal, limits) for start in starts
         )
         evaluate = h.q_values
     else:

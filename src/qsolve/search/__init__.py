@@ -1,4 +1,6 @@
-"""Search: Q* over (node, action) pairs and the batch weighted A* baseline."""
+"""Search: Q* over (node, action) pairs and the batch weighted A* baseline, one best-first loop
+(``best_first``) over two open lists (``open_lists``); Q*'s hot parts compiled where numba is
+installed (``kernels``)."""
 
 from qsolve.search.astar import astar_search
 from qsolve.search.common import Limits, SearchResult

@@ -1,10 +1,12 @@
-"""What Q* and A* share: the node store with duplicate detection, limits, and the result record."""
+"""What Q* and A* share: the node store with duplicate detection, the priority, limits, the result
+record, and the drivers that answer a search's heuristic requests (one search, or many in lockstep)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -60,17 +62,33 @@ class Limits:
         return None
 
 
+def priority(g: Any, h: Any, weight: float) -> Any:
+    """The open-list key of both searches, f = weight * g + h (Q* puts Q(node, action) for h);
+    on floats or on numpy arrays."""
+    return weight * g + h
+
+
 class Clock:
-    """Adds up wall time by phase: each ``lap`` charges the time since the previous lap."""
+    """Adds up wall time by phase (each ``lap`` charges the time since the previous lap) and
+    counts the states sent to the heuristic."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.last = time.perf_counter()
+        self.heuristic_inputs = 0
 
     def lap(self, phase: str) -> None:
         now = time.perf_counter()
         self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self.last
         self.last = now
+
+    def ask(self, states: np.ndarray) -> Generator[np.ndarray, np.ndarray, np.ndarray]:
+        """Request the heuristic's answer for ``[N, D]`` states from the driver (use with
+        ``yield from``); the time until the answer comes is charged to "heuristic"."""
+        answer = yield states
+        self.lap("heuristic")
+        self.heuristic_inputs += len(states)
+        return answer
 
 
 def grow(array: np.ndarray, size: int) -> np.ndarray:
@@ -85,9 +103,9 @@ def grow(array: np.ndarray, size: int) -> np.ndarray:
 class NodeStore:
     """Search nodes in growable arrays, indexed by state for exact duplicate detection.
 
-    A node keeps its state, its parent node, the action that reached it and its path cost g.
-    Path costs live in a Python list because the open list reads them one at a time.  A node's
-    generation goes up when its path cost drops, so that open-list entries made before go stale.
+    A node keeps its state, its parent node, the action that reached it and its path cost g.  A
+    node's generation goes up when its path cost drops, so that open-list entries made before go
+    stale.  Rows past ``size`` are unused.
     """
 
     def __init__(self, start: np.ndarray) -> None:
@@ -95,8 +113,8 @@ class NodeStore:
         self.states = np.empty((1024, self.dim), dtype=start.dtype)
         self.parent = np.empty(1024, dtype=np.int64)
         self.action = np.empty(1024, dtype=np.int64)
-        self.g: list[float] = []
-        self.generation: list[int] = []
+        self.g = np.empty(1024, dtype=np.float64)
+        self.generation = np.empty(1024, dtype=np.int64)
         self.index: dict[bytes, int] = {}
         self.size = 0
         self.insert(start[None, :], np.array([-1]), np.array([-1]), np.array([0.0]))
@@ -118,9 +136,10 @@ class NodeStore:
             .tolist()
         )
         costs = path_costs.tolist()
-        index, g = self.index, self.g
+        index, g, g_at = self.index, self.g, self.g.item
         ids = [-1] * len(costs)
         new_rows: list[int] = []
+        new_g: list[float] = []
         updates: list[tuple[int, int]] = []
         base = self.size
         for i, (key, cost) in enumerate(zip(keys, costs, strict=True)):
@@ -129,10 +148,14 @@ class NodeStore:
                 node = base + len(new_rows)
                 index[key] = node
                 new_rows.append(i)
-                g.append(cost)
-                self.generation.append(0)
+                new_g.append(cost)
                 ids[i] = node
-            elif cost < g[node]:
+            elif node >= base:  # reached twice in this batch
+                if cost < new_g[node - base]:
+                    new_g[node - base] = cost
+                    updates.append((node, i))
+                    ids[i] = node
+            elif cost < g_at(node):
                 g[node] = cost
                 updates.append((node, i))
                 ids[i] = node
@@ -141,10 +164,14 @@ class NodeStore:
         self.states = grow(self.states, end)
         self.parent = grow(self.parent, end)
         self.action = grow(self.action, end)
+        self.g = grow(self.g, end)
+        self.generation = grow(self.generation, end)
         rows = np.array(new_rows, dtype=np.int64)
         self.states[base:end] = states[rows]
         self.parent[base:end] = parents[rows]
         self.action[base:end] = actions[rows]
+        self.g[base:end] = new_g
+        self.generation[base:end] = 0
         reopened: dict[int, None] = {}
         for node, i in updates:
             self.parent[node] = parents[i]
@@ -197,8 +224,8 @@ class Incumbent:
 
     def offer(self, store: NodeStore, ids: np.ndarray, is_goal: np.ndarray) -> None:
         for node in ids[is_goal & (ids >= 0)].tolist():
-            if store.g[node] < self.cost:
-                self.cost, self.node = store.g[node], node
+            if store.g.item(node) < self.cost:
+                self.cost, self.node = store.g.item(node), node
 
     @property
     def found(self) -> bool:
@@ -206,21 +233,7 @@ class Incumbent:
 
 
 Search = Generator[np.ndarray, np.ndarray, SearchResult]
-
-
-def evaluate_new(
-    store: NodeStore, new: np.ndarray, clock: Clock
-) -> Generator[np.ndarray, np.ndarray, np.ndarray | None]:
-    """The step Q* and A* share after inserting children (``NodeStore.add_children``): yield the
-    new nodes' states for the heuristic.  Use with ``yield from``; returns the heuristic's answer
-    for the new nodes (None if there are none)."""
-    clock.lap("duplicates")
-    if not len(new):
-        return None
-    clock.lap("open list")
-    answer = yield store.states[new]
-    clock.lap("heuristic")
-    return answer
+Requests = Generator[np.ndarray, np.ndarray, None]  # a step that may ask the heuristic
 
 
 def run_search(search: Search, evaluate: Callable[[np.ndarray], np.ndarray]) -> SearchResult:

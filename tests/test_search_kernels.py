@@ -1,0 +1,60 @@
+"""Q*'s compiled kernels (numba) against its numpy and heapq code: same ranks, same popped pairs."""
+
+import numpy as np
+import pytest
+
+from qsolve.domains import get_domain
+from qsolve.heuristics import get_heuristic
+from qsolve.search import kernels, testing
+from qsolve.search.open_lists import full_ranking, top_actions
+
+jit = pytest.importorskip("qsolve.search._jit", reason="numba is not installed")
+
+
+def tied_q(rng, n, a):
+    """Q-values with many ties and some inapplicable (inf) actions."""
+    q = rng.integers(0, 5, (n, a)).astype(np.float32)
+    q[rng.random((n, a)) < 0.2] = np.inf
+    return q
+
+
+@pytest.mark.parametrize(("a", "k"), [(12, 3), (49, 32), (1884, 32), (6, 6), (4, 1)])
+def test_top_k_is_the_head_of_the_stable_ranking(a, k):
+    rng = np.random.default_rng(a)
+    q = tied_q(rng, 300, a)
+    expected = np.argsort(q, axis=1, kind="stable")[:, :k]
+    order, q_sorted, _ = top_actions(q, k)
+    compiled_order, compiled_q = jit.top_k(q, k)
+    assert np.array_equal(order, expected) and np.array_equal(compiled_order, expected)
+    assert np.array_equal(q_sorted, compiled_q)
+    assert np.array_equal(full_ranking(q[0])[0][:k], expected[0])
+
+
+@pytest.mark.parametrize(
+    ("domain_name", "heuristic_name", "batch_size", "weight", "top_k", "depth"),
+    [
+        ("puzzle8", "manhattan", 4, 1.0, 2, 24),
+        ("cube2", "zero", 16, 1.0, 3, 5),
+        ("lightsout5", "zero", 32, 1.0, 7, 4),
+        ("cube3-meta", "zero", 200, 1.0, 32, 3),
+    ],
+)
+def test_compiled_open_list_pops_the_same_pairs(
+    monkeypatch, domain_name, heuristic_name, batch_size, weight, top_k, depth
+):
+    domain = get_domain(domain_name)
+    heuristic = get_heuristic(heuristic_name, domain)
+    for start in domain.random_walk(np.full(3, depth), np.random.default_rng(13)):
+        runs = []
+        # numpy and heapq throughout; compiled from the start; switching after 300 pairs.
+        for compile_after, compiled in ((0, "0"), (0, "1"), (300, "1")):
+            monkeypatch.setattr(kernels, "COMPILE_AFTER", compile_after)
+            monkeypatch.setattr(kernels, "_loaded", [])  # as in a fresh process
+            monkeypatch.setenv("QSOLVE_COMPILED", compiled)
+            trace: list[tuple[int, int]] = []
+            result = testing.qstar_search(
+                domain, heuristic, start, batch_size, weight, True, top_k=top_k, trace=trace
+            )
+            runs.append((trace, result.actions, result.nodes_generated, result.heuristic_inputs))
+        assert runs[0] == runs[1] == runs[2]
+        assert len(set(runs[0][0])) == len(runs[0][0])  # no pair is popped twice
