@@ -74,7 +74,7 @@ class LightsOut(Domain):
             np.uint8
         )
 
-    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Press cell ``actions[i]`` of ``states[i]``."""
         return states ^ self.press_masks[np.asarray(actions, dtype=np.int64)]
 
@@ -113,12 +113,14 @@ class LightsOut(Domain):
         bad = [c for c in cells if c not in "01"]
         if bad:
             raise QsolveError(f"{self.name} cells must be 0 or 1, got {bad[0]!r}")
-        state: np.ndarray = np.array([int(c) for c in cells], dtype=self.dtype)
-        if not self.solvable(state[None, :])[0]:
-            raise QsolveError(
-                f"{self.name} state {cells} is unsolvable: no set of presses turns it off"
-            )
-        return state
+        return self._check_parsed(np.array([int(c) for c in cells], dtype=self.dtype), text)
+
+    def _invalid(self, states: np.ndarray) -> tuple[int, str] | None:
+        """The first board that no set of presses turns off."""
+        unsolvable = ~self.solvable(states)
+        if np.any(unsolvable):
+            return int(np.argmax(unsolvable)), "unsolvable: no set of presses turns it off"
+        return None
 
     def format_state(self, state: np.ndarray) -> str:
         """The cells of one ``[D]`` state as a string of 0s and 1s."""

@@ -73,7 +73,7 @@ class NetworkHeuristic(Heuristic):
         with torch.inference_mode():
             for lo in range(0, states.shape[0], self.heuristic_batch):
                 chunk = states[lo : lo + self.heuristic_batch]
-                x = torch.from_numpy(self.domain.encode(chunk)).to(self.device)
+                x = torch.from_numpy(self.domain._encode(chunk)).to(self.device)
                 out[lo : lo + len(chunk)] = self.model(x).float().cpu().numpy()
         return out * self.scale if self.scale != 1 else out
 
@@ -81,7 +81,7 @@ class NetworkHeuristic(Heuristic):
         if self.kind == "v":
             return super().q_values(states)
         q = self._forward(states)
-        return np.where(self.domain.applicable(states), q, np.float32(np.inf))
+        return np.where(self.domain._applicable(states), q, np.float32(np.inf))
 
     def values(self, states: np.ndarray) -> np.ndarray:
         if self.kind == "q":  # min_a Q(s, a), a chunk at a time: [N, A] can be large for A*
@@ -91,7 +91,7 @@ class NetworkHeuristic(Heuristic):
                 or [np.empty(0, dtype=np.float32)]
             )
         h = self._forward(states)[:, 0]
-        return np.where(self.domain.is_goal(states), np.float32(0.0), h)
+        return np.where(self.domain._is_goal(states), np.float32(0.0), h)
 
 
 def quantize(model: ResidualMLP, precision: str, device: torch.device) -> torch.nn.Module:

@@ -55,7 +55,7 @@ def astar_steps(
     started = time.perf_counter()
     store = NodeStore(start)
     incumbent = Incumbent()
-    incumbent.offer(store, np.array([0]), domain.is_goal(start[None, :]))
+    incumbent.offer(store, np.array([0]), domain._is_goal(start[None, :]))
     g = store.g
     h: list[float] = []
     # A node's entry is live while its generation is unchanged; expanding or reopening it bumps it.
@@ -104,13 +104,13 @@ def astar_steps(
         iterations += 1
         clock.lap("open list")
         parent_ids = np.array(parents, dtype=np.int64)
-        children, mask = domain.expand(store.states[parent_ids])  # [P, A, D], [P, A]
+        children, mask = domain._expand(store.states[parent_ids])  # [P, A, D], [P, A]
         rows, actions = np.nonzero(mask)
         children = children[rows, actions]
         parent_of = parent_ids[rows]
         path_costs = np.array([g[p] for p in parents])[rows] + domain.action_costs[actions]
         nodes_generated += len(children)
-        is_goal = domain.is_goal(children)
+        is_goal = domain._is_goal(children)
         clock.lap("generation")
         new, reopened = store.add_children(
             children, parent_of, actions, path_costs, is_goal, incumbent

@@ -149,7 +149,7 @@ def qstar_steps(
     store = NodeStore(start)
     ranks = _Ranks(heuristic, store, min(top_k, domain.num_actions))
     incumbent = Incumbent()
-    incumbent.offer(store, np.array([0]), domain.is_goal(start[None, :]))
+    incumbent.offer(store, np.array([0]), domain._is_goal(start[None, :]))
     g = store.g
     generation = store.generation  # a node's pairs go stale when its path cost drops
     heap: list[tuple[float, int, int, int]] = []
@@ -224,9 +224,9 @@ def qstar_steps(
         clock.lap("open list")
         parent_ids = np.array(parents, dtype=np.int64)
         action_ids = np.array(actions, dtype=np.int64)
-        children = domain.step(store.states[parent_ids], action_ids)
+        children = domain._step(store.states[parent_ids], action_ids)
         path_costs = np.array([g[p] for p in parents]) + domain.action_costs[action_ids]
-        is_goal = domain.is_goal(children)
+        is_goal = domain._is_goal(children)
         nodes_generated += len(parents)
         clock.lap("generation")
         new, reopened = store.add_children(
