@@ -6,20 +6,21 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from qsolve import api
-from qsolve.cli_args import non_negative_int, positive, weight
+from qsolve import api, options
+from qsolve.cli_args import OneLineParser, checked, non_negative_int
 from qsolve.domains import DOMAINS, Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.search import SearchResult
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="qsolve",
         description="Learn heuristics with deep Q-networks and solve puzzles with Q* search.",
     )
@@ -39,10 +40,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--file", type=Path, help="one state a line; fields after the state are ignored"
     )
     solve.add_argument(
-        "--count", type=positive(int), default=1, help="instances for --random-walk (default 1)"
+        "--count",
+        type=checked(int, lambda v: options.check_count("the count", v)),
+        default=1,
+        help="instances for --random-walk (default 1)",
     )
     solve.add_argument(
-        "--seed", type=int, default=0, help="random seed for --random-walk (default 0)"
+        "--seed",
+        type=checked(int, options.check_seed),
+        default=0,
+        help="random seed for --random-walk (default 0)",
     )
     solve.add_argument(
         "--heuristic", help="zero, manhattan, oracle or a model folder (default: shipped model)"
@@ -54,18 +61,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="search algorithm (default qstar)",
     )
     solve.add_argument(
-        "--batch-size", type=positive(int), default=1, help="pairs (Q*) or nodes (A*) per iteration"
+        "--batch-size",
+        type=checked(int, options.check_batch_size),
+        default=1,
+        help="pairs (Q*) or nodes (A*) per iteration",
     )
     solve.add_argument(
         "--weight",
-        type=weight,
+        type=checked(float, options.check_weight),
         default=1.0,
         help="weight λ on the path cost, in [0, 1] (default 1)",
     )
     solve.add_argument(
-        "--time-limit", type=positive(float), default=60.0, help="seconds per instance (default 60)"
+        "--time-limit",
+        type=checked(float, options.check_time_limit),
+        default=60.0,
+        help="seconds per instance, and for making the instances (default 60)",
     )
-    solve.add_argument("--max-nodes", type=positive(int), help="nodes generated per instance")
+    solve.add_argument(
+        "--max-nodes",
+        type=checked(int, lambda v: options.check_count("max nodes", v)),
+        help="nodes generated per instance",
+    )
     solve.add_argument(
         "--optimal", action="store_true", help="search on until the solution is provably shortest"
     )
@@ -80,19 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     solve.add_argument(
         "--heuristic-batch",
-        type=positive(int),
+        type=checked(int, lambda v: options.check_count("the heuristic batch", v)),
         default=100_000,
         help="most states per network call",
     )
     solve.add_argument(
         "--threads",
-        type=positive(int),
+        type=checked(int, options.check_threads),
         default=1,
         help="CPU threads for a network heuristic (default 1: search batches are small)",
     )
     solve.add_argument(
         "--parallel",
-        type=positive(int),
+        type=checked(int, lambda v: options.check_count("parallel", v)),
         default=32,
         help="searches run in lockstep, sharing each heuristic call (default 32; 1 = one at a time)",
     )
@@ -119,37 +136,103 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_file(domain: Domain, path: Path) -> Iterator[tuple[int, np.ndarray | QsolveError]]:
-    """(line number, state or the error for that line) for each non-empty line of ``path``."""
+# A state is a line of at most a few hundred characters; longer lines are refused unread.
+MAX_LINE = 1 << 16
+BOMS = {b"\xef\xbb\xbf": "utf-8", b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
+def _lines(path: Path, deadline: float) -> Iterator[tuple[int, str | QsolveError]]:
+    """(line number, text or the error for that line) for each line of ``path``: a line that is
+    not UTF-8 (or is too long) is an error of its own, a byte-order mark is skipped."""
     try:
-        lines = path.read_text().splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise QsolveError(
-            f"cannot read {path}: {getattr(error, 'strerror', None) or error}"
-        ) from None
-    for number, line in enumerate(lines, start=1):
-        fields = line.split()
-        if not fields:
-            continue
+        file = path.open("rb")
+    except OSError as error:
+        raise QsolveError(f"cannot read {path}: {error.strerror or error}") from None
+    with file:
         try:
+            head = file.read(3)
+            encoding = next((e for bom, e in BOMS.items() if head.startswith(bom)), "utf-8")
+            if encoding != "utf-8":  # UTF-16 with a byte-order mark: small enough to read whole
+                file.seek(2)
+                data = file.read(MAX_LINE * 64)
+                text = data.decode(encoding, errors="replace")
+                raw_lines: Iterator[bytes | str] = iter(text.splitlines())
+            else:
+                file.seek(3 if head == b"\xef\xbb\xbf" else 0)
+                raw_lines = iter(lambda: file.readline(MAX_LINE + 1), b"")
+            for number, raw in enumerate(raw_lines, start=1):
+                if time.monotonic() > deadline:
+                    raise QsolveError(
+                        f"the time limit ran out while reading {path} ({number - 1:,} lines read)"
+                    )
+                if isinstance(raw, str):
+                    line: str | QsolveError = (
+                        QsolveError("the line is not valid UTF-16 text") if "\ufffd" in raw else raw
+                    )
+                elif len(raw) > MAX_LINE:
+                    while raw and not raw.endswith(b"\n"):  # skip the rest of the line
+                        raw = file.readline(MAX_LINE)
+                        if time.monotonic() > deadline:
+                            raise QsolveError(f"the time limit ran out while reading {path}")
+                    line = QsolveError(f"the line is longer than {MAX_LINE:,} bytes")
+                else:
+                    try:
+                        line = raw.decode("utf-8")
+                    except UnicodeDecodeError as error:
+                        line = QsolveError(
+                            f"the line is not UTF-8 text (byte 0x{raw[error.start]:02x} at "
+                            f"column {error.start + 1})"
+                        )
+                yield number, line
+        except OSError as error:
+            raise QsolveError(f"cannot read {path}: {error.strerror or error}") from None
+
+
+def _read_file(
+    domain: Domain, path: Path, deadline: float = float("inf")
+) -> Iterator[tuple[int, np.ndarray | QsolveError]]:
+    """(line number, state or the error for that line) for each non-empty line of ``path``."""
+    for number, line in _lines(path, deadline):
+        try:
+            if isinstance(line, QsolveError):
+                raise line
+            fields = line.split()
+            if not fields:
+                continue
             yield number, domain.parse_state(" ".join(fields[: domain.text_fields]))
         except QsolveError as error:
             yield number, QsolveError(f"{path}:{number}: {error}")
 
 
+def _random_walks(args: argparse.Namespace, domain: Domain, deadline: float) -> np.ndarray:
+    """``[count, D]`` random-walk states, refused up front when they cannot fit in memory."""
+    # Per instance: the state and its walk's scratch (a float per action), the length, and the
+    # Python objects of its label and result.
+    per_instance = 2 * domain.state_dim + 8 * domain.num_actions + 8 + 400
+    options.check_fits_in_memory(
+        f"--count {args.count:,} (instances of {domain.name})", args.count * per_instance
+    )
+    rng = np.random.default_rng(args.seed)
+    return domain.random_walk(np.full(args.count, args.random_walk), rng, deadline)
+
+
 def _starts(
     args: argparse.Namespace, domain: Domain
 ) -> Iterator[tuple[str, np.ndarray | QsolveError]]:
+    # Making the instances counts against the time limit too.
+    deadline = time.monotonic() + args.time_limit
     if args.state is not None:
         yield "state", domain.parse_state(args.state)
     elif args.scramble is not None:
-        yield "scramble", domain.apply_moves(domain.goal, domain.parse_moves(args.scramble))
+        try:
+            yield "scramble", domain.apply_moves(domain.goal, domain.parse_moves(args.scramble))
+        except QsolveError as error:
+            raise QsolveError(f"--scramble: {error}") from None
     elif args.random_walk is not None:
-        rng = np.random.default_rng(args.seed)
-        for state in domain.random_walk(np.full(args.count, args.random_walk), rng):
+        for state in _random_walks(args, domain, deadline):
             yield f"random walk {args.random_walk}", state
     else:
-        for number, item in _read_file(domain, args.file):
+        for number, item in _read_file(domain, args.file, deadline):
             yield f"line {number}", item
 
 
@@ -205,28 +288,27 @@ def _solve(args: argparse.Namespace) -> int:
         precision=args.precision,
     )
     starts = list(_starts(args, domain))
-    bad = [item for _, item in starts if isinstance(item, QsolveError)]
-    if bad and not args.json:
-        raise bad[0]
     good = [item for _, item in starts if not isinstance(item, QsolveError)]
-    results = iter(
-        api.solve(
-            domain,
-            np.array(good).reshape(len(good), domain.state_dim),
-            heuristic=heuristic,
-            algorithm=args.algorithm,
-            batch_size=args.batch_size,
-            weight=args.weight,
-            optimal=args.optimal,
-            time_limit=args.time_limit,
-            max_nodes=args.max_nodes,
-            parallel=args.parallel,
-        )
+    results = api.solve_iter(
+        domain,
+        np.array(good).reshape(len(good), domain.state_dim),
+        heuristic=heuristic,
+        algorithm=args.algorithm,
+        batch_size=args.batch_size,
+        weight=args.weight,
+        optimal=args.optimal,
+        time_limit=args.time_limit,
+        max_nodes=args.max_nodes,
+        parallel=args.parallel,
     )
+    # Each result is printed as soon as it and those before it are final, bad lines in place.
+    bad = 0
     for label, item in starts:
         if isinstance(item, QsolveError):
-            print(f"qsolve: error: {item}", file=sys.stderr)
-            print(json.dumps({"error": str(item), "source": label}), flush=True)
+            bad += 1
+            print(f"qsolve: error: {item}", file=sys.stderr, flush=True)
+            if args.json:
+                print(json.dumps({"error": str(item), "source": label}), flush=True)
             continue
         result = next(results)
         if args.json:
