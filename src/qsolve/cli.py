@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from qsolve import api, options
-from qsolve.cli_args import OneLineParser, checked, non_negative_int
+from qsolve.cli_args import OneLineParser, checked
 from qsolve.domains import DOMAINS, Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.search import SearchResult
@@ -34,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--state", help="a state in the domain's text form")
     source.add_argument("--scramble", help="moves applied to the goal, e.g. \"R U R' U'\"")
     source.add_argument(
-        "--random-walk", type=non_negative_int, metavar="K", help="K random moves from the goal"
+        "--random-walk",
+        type=checked(int, lambda v: options.check_int("the random walk length", v, 0, 10**15)),
+        metavar="K",
+        help="K random moves from the goal",
     )
     source.add_argument(
         "--file", type=Path, help="one state a line; fields after the state are ignored"
@@ -361,6 +364,13 @@ def main(argv: list[str] | None = None) -> int:
         # point stdout at /dev/null so that the interpreter's final flush does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, the status a shell reports for such a tool
+    except OSError as error:  # a folder that cannot be made, a disk that is full ...
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"qsolve: error: {error.strerror or error}{where}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("qsolve: error: out of memory", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

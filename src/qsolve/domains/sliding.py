@@ -79,10 +79,10 @@ class SlidingPuzzle(Domain):
             raise QsolveError(f"{self.name} needs {d} tiles (0 for the blank), got {len(tokens)}")
         tiles: list[int] = []
         for token in tokens:
-            try:
-                tiles.append(int(token))
-            except ValueError:
-                raise QsolveError(f"{self.name} tile {token!r} is not an integer") from None
+            digits = token.removeprefix("-")
+            if not (digits.isascii() and digits.isdigit()):
+                raise QsolveError(f"{self.name} tile {token!r} is not an integer")
+            tiles.append(int(token))
         out_of_range = [t for t in tiles if not 0 <= t < d]
         if out_of_range:
             raise QsolveError(f"{self.name} tile {out_of_range[0]} is out of range 0..{d - 1}")
