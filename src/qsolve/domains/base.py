@@ -71,9 +71,11 @@ class Domain:
         if array.size:
             low, high = int(array.min()), int(array.max())
             if low < 0 or high >= self.num_values:
-                bad = low if low < 0 else high
+                outside = (array < 0) | (array >= self.num_values)
+                row, col = np.unravel_index(int(np.argmax(outside)), array.shape)
                 raise QsolveError(
-                    f"{self.name} state entries lie in 0..{self.num_values - 1}, got {bad}"
+                    f"{self.name} state {row} has entry {array[row, col]} at position {col}, "
+                    f"outside 0..{self.num_values - 1}"
                 )
         return array.astype(self.dtype, copy=False)
 
