@@ -69,7 +69,7 @@ def test_every_bad_solve_option_is_one_line_and_status_2(capsys, extra):
     [[], ["nonsense"], ["solve"], ["domains", "extra"], ["bench"], ["bench", "nonsense"]],
 )
 def test_bad_commands_are_one_line_too(capsys, argv):
-    code, out, err = run(capsys, *argv)
+    code, _, err = run(capsys, *argv)
     assert code == 2 and one_line_error(err), err
 
 
@@ -102,7 +102,7 @@ def test_the_time_limit_covers_making_the_instances(capsys):
 
 def test_counts_that_cannot_fit_in_memory_are_refused_up_front(capsys):
     started = time.monotonic()
-    code, out, err = run(capsys, *PUZZLE8, "--random-walk", "5", "--count", "10000000000000")
+    code, _, err = run(capsys, *PUZZLE8, "--random-walk", "5", "--count", "10000000000000")
     assert time.monotonic() - started < 5
     assert code == 2 and one_line_error(err) and "GiB" in err and "--count" in err
 

@@ -62,9 +62,7 @@ def test_arrays_are_accepted_exactly_when_their_text_is(name):
     def check(state):
         assert _array_accepts(domain, state) == _parse_accepts(domain, state)
         # Any integer dtype holding the same values is the same state.
-        assert _array_accepts(domain, state.astype(np.int64)[None]) == _array_accepts(
-            domain, state
-        )
+        assert _array_accepts(domain, state.astype(np.int64)[None]) == _array_accepts(domain, state)
 
     check()
 
@@ -268,7 +266,9 @@ def test_fuzz_arrays_to_solve(name):
             in_range_states(name).map(lambda s: s[None]),
             st.tuples(st.integers(0, 3), st.integers(0, domain.state_dim + 1), dtypes).flatmap(
                 lambda shape: st.lists(
-                    st.integers(-300, 300), min_size=shape[0] * shape[1], max_size=shape[0] * shape[1]
+                    st.integers(-300, 300),
+                    min_size=shape[0] * shape[1],
+                    max_size=shape[0] * shape[1],
                 ).map(lambda v: np.array(v).reshape(shape[0], shape[1]).astype(shape[2]))
             ),
         )
