@@ -153,6 +153,8 @@ def solve_iter(
         raise QsolveError(f"expected a domain or a domain name, got {type(domain).__name__}")
     if algorithm not in ALGORITHMS:
         raise QsolveError(f"unknown algorithm {algorithm!r} (choose from {', '.join(ALGORITHMS)})")
+    if precision not in ("fp32", "int8"):
+        raise QsolveError(f"unknown precision {precision!r} (choose from fp32, int8)")
     checked = check_solve_options(
         batch_size, weight, time_limit, max_nodes, max_iterations, heuristic_batch, parallel
     )

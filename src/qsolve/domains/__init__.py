@@ -25,7 +25,7 @@ _CACHE: dict[str, Domain] = {}
 
 def get_domain(name: str) -> Domain:
     """The domain called ``name`` (see ``DOMAINS``); domains are immutable, so they are shared."""
-    if name not in DOMAINS:
+    if not isinstance(name, str) or name not in DOMAINS:
         raise QsolveError(f"unknown domain {name!r} (choose from {', '.join(DOMAINS)})")
     if name not in _CACHE:
         _CACHE[name] = DOMAINS[name]()

@@ -316,6 +316,9 @@ class Cube2(Domain):
 
     def index(self, states: np.ndarray) -> np.ndarray:
         """A perfect hash of ``[N, 24]`` states onto ``[0, 3674160)``: corner permutation and twist."""
+        return self._index(self.check_states(states))
+
+    def _index(self, states: np.ndarray) -> np.ndarray:
         parts = cubies(states, CUBE2_CORNER_FACELETS)
         perm, ori = parts["corner_perm"][:, :6], parts["corner_ori"][:, :6]
         # Lehmer rank of the first 7 corners (the DBL corner, number 6, never moves; the 7th

@@ -80,12 +80,14 @@ class LightsOut(Domain):
 
     def solvable(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` bool: which states some presses turn off (orthogonal to the null space mod 2)."""
+        states = self._array(states)
         return np.all(
             (states.astype(np.int64) @ self.null_space.T.astype(np.int64)) & 1 == 0, axis=1
         )
 
     def presses(self, states: np.ndarray) -> np.ndarray:
         """``[N, A]`` uint8: a fewest-presses set of cells solving each (solvable) state."""
+        states = self._array(states)
         particular = ((states.astype(np.int64) @ self._pseudo_inverse.T) & 1).astype(np.uint8)
         best = particular
         best_cost = particular.sum(axis=1, dtype=np.int64)
@@ -100,6 +102,7 @@ class LightsOut(Domain):
 
     def optimal_cost(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` int64: the exact fewest presses that solve each state; raises if unsolvable."""
+        states = self._array(states)
         if not np.all(self.solvable(states)):
             raise ValueError(f"optimal_cost needs solvable {self.name} states")
         return self.presses(states).sum(axis=1, dtype=np.int64)

@@ -61,6 +61,7 @@ class SlidingPuzzle(Domain):
 
     def solvable(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` bool: which permutations can reach the goal (the parity invariant holds)."""
+        states = self._array(states)
         i, j = self._pairs
         a, b = states[:, i], states[:, j]
         inversions = np.sum((a > b) & (b != 0), axis=1)

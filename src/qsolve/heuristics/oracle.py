@@ -32,7 +32,7 @@ def permutation_rank(perms: np.ndarray) -> np.ndarray:
 def state_index(domain: Domain, states: np.ndarray) -> np.ndarray:
     """A perfect hash of the domain's states, for the domains that have a distance table."""
     if isinstance(domain, Cube2):
-        return domain.index(states)
+        return domain._index(states)
     return permutation_rank(states.astype(np.int64))
 
 
