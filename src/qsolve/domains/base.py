@@ -13,6 +13,7 @@ import numpy as np
 
 from qsolve.errors import QsolveError
 
+
 class Domain:
     """A deterministic problem with a fixed, finite action set and positive action costs.
 
@@ -53,6 +54,11 @@ class Domain:
             and states.ndim == 2
             and states.shape[1] == self.state_dim
         ):
+            # The common case, kept cheap: unsigned entries need only their maximum checked.
+            if states.size == 0 or (
+                states.dtype.kind == "u" and int(states.max()) < self.num_values
+            ):
+                return states
             array = states
         else:
             array = _integer_array(states, f"{self.name} states")
@@ -77,6 +83,15 @@ class Domain:
 
     def _actions(self, actions: object, n: int) -> np.ndarray:
         """``[n]`` int64 actions (a scalar applies to every row), each in ``[0, num_actions)``."""
+        if (
+            isinstance(actions, np.ndarray)
+            and actions.dtype.kind == "i"
+            and actions.shape == (n,)
+            and n > 0
+            and int(actions.min()) >= 0
+            and int(actions.max()) < self.num_actions
+        ):
+            return actions.astype(np.int64, copy=False)  # the common case, kept cheap
         array = _integer_array(actions, f"{self.name} actions")
         if array.ndim > 1 or (array.ndim == 1 and len(array) != n):
             raise QsolveError(
