@@ -284,3 +284,25 @@ def test_fuzz_arrays_to_solve(name):
             assert _replays_to_goal(domain, start, result)
 
     check()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parsers_and_walks_refuse_what_is_not_text_or_a_generator(name):
+    domain = get_domain(name)
+    for value in (None, 5, b"0", ["1"]):
+        with pytest.raises(QsolveError, match="text"):
+            domain.parse_state(value)
+        with pytest.raises(QsolveError, match="text"):
+            domain.parse_moves(value)
+    with pytest.raises(QsolveError, match="Generator"):
+        domain.random_walk(np.array([3]), 0)
+    with pytest.raises(QsolveError, match="non-negative"):
+        domain.random_walk(np.array([-1]), np.random.default_rng(0))
+
+
+def test_apply_moves_names_the_move_that_cannot_apply():
+    domain = get_domain("puzzle15")
+    # The goal's blank is in the bottom-right corner: after D U, "U" has no tile below it.
+    with pytest.raises(QsolveError, match="move 3 of 3, 'U'"):
+        domain.apply_moves(domain.goal, domain.parse_moves("D U U"))
+    assert np.array_equal(domain.apply_moves(domain.goal, domain.parse_moves("D U")), domain.goal)

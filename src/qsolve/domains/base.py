@@ -179,6 +179,8 @@ class Domain:
 
         ``deadline`` (a ``time.monotonic()`` value): raise QsolveError once it passes.
         """
+        if not isinstance(rng, np.random.Generator):
+            raise QsolveError(f"random_walk needs a numpy Generator, got {type(rng).__name__}")
         lengths = _integer_array(lengths, "random walk lengths").reshape(-1)
         if lengths.size and int(lengths.min()) < 0:
             raise QsolveError(f"random walk lengths must be non-negative, got {lengths.min()}")
@@ -209,7 +211,7 @@ class Domain:
         """Action indices for whitespace-separated move names (``X2`` means ``X`` twice)."""
         index = {name: i for i, name in enumerate(self.action_names)}
         actions: list[int] = []
-        for token in text.replace(",", " ").split():
+        for token in expect_text(text, f"{self.name} moves").replace(",", " ").split():
             if token in index:
                 actions.append(index[token])
             elif token.endswith("2") and token[:-1] in index:
@@ -256,6 +258,13 @@ class Domain:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}: {self.num_actions} actions>"
+
+
+def expect_text(text: object, what: str) -> str:
+    """``text`` if it is a string; QsolveError naming ``what`` otherwise."""
+    if not isinstance(text, str):
+        raise QsolveError(f"{what} must be given as text, got {type(text).__name__}")
+    return text
 
 
 def _integer_array(values: object, what: str) -> np.ndarray:

@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from qsolve.domains.base import Domain
+from qsolve.domains.base import Domain, expect_text
 from qsolve.errors import QsolveError
 
 FACES = "URFDLB"
@@ -149,7 +149,7 @@ def permutation_parity(perms: np.ndarray) -> np.ndarray:
 
 
 def _parse_colours(text: str, length: int, domain: str) -> np.ndarray:
-    text = "".join(text.split())
+    text = "".join(expect_text(text, f"a {domain} state").split())
     if len(text) != length:
         raise QsolveError(f"a {domain} state has {length} facelet letters, got {len(text)}")
     bad = sorted(set(text) - set(FACES))

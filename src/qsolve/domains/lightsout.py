@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qsolve.domains.base import Domain
+from qsolve.domains.base import Domain, expect_text
 from qsolve.errors import QsolveError
 
 
@@ -110,7 +110,7 @@ class LightsOut(Domain):
     def parse_state(self, text: str) -> np.ndarray:
         """The ``[D]`` state written as ``size*size`` characters 0 (off) or 1 (on), row-major."""
         d = self.state_dim
-        cells = text.strip()
+        cells = expect_text(text, f"a {self.name} state").strip()
         if len(cells) != d:
             raise QsolveError(f"{self.name} needs {d} cells written as 0s and 1s, got {len(cells)}")
         bad = [c for c in cells if c not in "01"]
@@ -134,6 +134,7 @@ class LightsOut(Domain):
 
         No ``X2`` shorthand: pressing twice is the identity, and "12" must not read as "1 1".
         """
+        text = expect_text(text, f"{self.name} moves")
         actions: list[int] = []
         for token in text.replace(",", " ").split():
             if not (token.isascii() and token.isdigit()) or int(token) >= self.num_actions:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qsolve.domains.base import Domain
+from qsolve.domains.base import Domain, expect_text
 from qsolve.errors import QsolveError
 
 
@@ -75,7 +75,7 @@ class SlidingPuzzle(Domain):
     def parse_state(self, text: str) -> np.ndarray:
         """The ``[D]`` state written as space-separated tiles, 0 for the blank."""
         d = self.state_dim
-        tokens = text.replace(",", " ").split()
+        tokens = expect_text(text, f"a {self.name} state").replace(",", " ").split()
         if len(tokens) != d:
             raise QsolveError(f"{self.name} needs {d} tiles (0 for the blank), got {len(tokens)}")
         tiles: list[int] = []
