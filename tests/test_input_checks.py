@@ -306,3 +306,26 @@ def test_apply_moves_names_the_move_that_cannot_apply():
     with pytest.raises(QsolveError, match="move 3 of 3, 'U'"):
         domain.apply_moves(domain.goal, domain.parse_moves("D U U"))
     assert np.array_equal(domain.apply_moves(domain.goal, domain.parse_moves("D U")), domain.goal)
+
+
+def test_a_domain_that_implements_step_and_applicable_itself_still_searches():
+    class Line(qsolve.Domain):
+        """Positions 0..4 on a line, goal 0; moves left and right (left is blocked at 0)."""
+
+        name = "line"
+        action_names = ["left", "right"]  # noqa: RUF012
+        action_costs = np.ones(2)
+        goal = np.zeros(1, dtype=np.uint8)
+        num_values = 5
+
+        def step(self, states, actions):
+            moves = np.where(np.asarray(actions) == 0, -1, 1)
+            return np.clip(states.astype(np.int64) + moves[:, None], 0, 4).astype(np.uint8)
+
+        def applicable(self, states):
+            return np.stack([states[:, 0] > 0, states[:, 0] < 4], axis=1)
+
+    line = Line()
+    assert not line.every_action_applies
+    (result,) = qsolve.solve(line, np.array([[3]]), heuristic="zero")
+    assert result.solved and result.actions == [0, 0, 0]

@@ -131,10 +131,14 @@ class Domain:
 
     def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """``step`` without checks, for search: the states and actions must be valid."""
+        if type(self).step is not Domain.step:  # a subclass that implements ``step`` itself
+            return self.step(states, actions)
         raise NotImplementedError
 
     def _applicable(self, states: np.ndarray) -> np.ndarray:
         """``applicable`` without checks (every action applies, unless overridden)."""
+        if type(self).applicable is not Domain.applicable:  # implemented as ``applicable``
+            return self.applicable(states)
         return np.ones((states.shape[0], self.num_actions), dtype=bool)
 
     def _is_goal(self, states: np.ndarray) -> np.ndarray:
@@ -159,7 +163,10 @@ class Domain:
     @property
     def every_action_applies(self) -> bool:
         """Whether every action applies in every state (``_applicable`` not overridden)."""
-        return type(self)._applicable is Domain._applicable
+        return (
+            type(self)._applicable is Domain._applicable
+            and type(self).applicable is Domain.applicable
+        )
 
     def is_goal(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` bool: which states are the goal."""
