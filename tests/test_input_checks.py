@@ -329,3 +329,14 @@ def test_a_domain_that_implements_step_and_applicable_itself_still_searches():
     assert not line.every_action_applies
     (result,) = qsolve.solve(line, np.array([[3]]), heuristic="zero")
     assert result.solved and result.actions == [0, 0, 0]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_format_state_takes_one_state_in_range(name):
+    domain = get_domain(name)
+    assert domain.parse_state(domain.format_state(domain.goal)).tolist() == domain.goal.tolist()
+    for state in (domain.goal + domain.num_values, domain.goal[:-1], domain.goal_states(2)):
+        with pytest.raises(QsolveError):
+            domain.format_state(state)
+    with pytest.raises(QsolveError, match="domain"):
+        qsolve.load_heuristic("zero", 5)

@@ -44,6 +44,8 @@ def load_heuristic(
 ) -> Heuristic:
     """A heuristic for ``domain``: a classical name, a trained model folder, or ``None`` (default)."""
     domain = get_domain(domain) if isinstance(domain, str) else domain
+    if not isinstance(domain, Domain):
+        raise QsolveError(f"expected a domain or a domain name, got {type(domain).__name__}")
     heuristic_batch = check_count("the heuristic batch", heuristic_batch)
     if isinstance(spec, Heuristic):
         if spec.domain.name != domain.name:

@@ -81,6 +81,13 @@ class Domain:
                 )
         return array.astype(self.dtype, copy=False)
 
+    def _one_state(self, state: object) -> np.ndarray:
+        """One ``[D]`` state of in-range integers (the form only, as ``_array``)."""
+        array = self._array(state, single=True)
+        if array.shape[0] != 1:
+            raise QsolveError(f"expected one {self.name} state, got {array.shape[0]}")
+        return array[0]
+
     def _actions(self, actions: object, n: int) -> np.ndarray:
         """``[n]`` int64 actions (a scalar applies to every row), each in ``[0, num_actions)``."""
         if (

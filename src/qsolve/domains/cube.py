@@ -226,7 +226,7 @@ class Cube3(Domain):
         return _cube_problem(states, CORNER_FACELETS)
 
     def format_state(self, state: np.ndarray) -> str:
-        return "".join(FACES[int(c)] for c in state)
+        return "".join(FACES[int(c)] for c in self._one_state(state))
 
 
 class Cube3Meta(Cube3):
@@ -312,7 +312,7 @@ class Cube2(Domain):
         return None
 
     def format_state(self, state: np.ndarray) -> str:
-        return "".join(FACES[int(c)] for c in state)
+        return "".join(FACES[int(c)] for c in self._one_state(state))
 
     def index(self, states: np.ndarray) -> np.ndarray:
         """A perfect hash of ``[N, 24]`` states onto ``[0, 3674160)``: corner permutation and twist."""

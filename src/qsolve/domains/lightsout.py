@@ -127,7 +127,7 @@ class LightsOut(Domain):
 
     def format_state(self, state: np.ndarray) -> str:
         """The cells of one ``[D]`` state as a string of 0s and 1s."""
-        return "".join(str(int(v)) for v in state)
+        return "".join(str(int(v)) for v in self._one_state(state))
 
     def parse_moves(self, text: str) -> list[int]:
         """Cell indices for whitespace-separated presses.

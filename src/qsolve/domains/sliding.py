@@ -109,4 +109,4 @@ class SlidingPuzzle(Domain):
 
     def format_state(self, state: np.ndarray) -> str:
         """The tiles of one ``[D]`` state, space separated."""
-        return " ".join(str(int(t)) for t in state)
+        return " ".join(str(int(t)) for t in self._one_state(state))
