@@ -129,6 +129,16 @@ def test_file_lines_with_bad_bytes_a_bom_or_no_end_are_reported_by_number(capsys
     assert "states.txt:2: the line is not UTF-8 text (byte 0xff at column 7)" in err
     assert "states.txt:4:" in err and "longer than" in err
     assert err.count("\n") == 2
+    # Old Mac line ends (CR alone) are line ends too: no state is lost in one long line.
+    cr = tmp_path / "cr.txt"
+    cr.write_bytes(b"\r".join(good) + b"\r")
+    code, out, err = run(capsys, *PUZZLE8, "--file", str(cr), "--json")
+    assert code == 0 and [json.loads(line)["solved"] for line in out.splitlines()] == [True] * 3
+    # A replacement character written in a UTF-8 file is a bad tile, not a decoding error.
+    odd = tmp_path / "odd.txt"
+    odd.write_text("1 2 3 4 5 6 7 8 \ufffd\n", encoding="utf-8")
+    code, out, err = run(capsys, *PUZZLE8, "--file", str(odd))
+    assert code == 2 and "odd.txt:1: puzzle8 tile" in err
     # UTF-16 with its byte-order mark reads the same.
     utf16 = tmp_path / "utf16.txt"
     utf16.write_text("\n".join(s.decode() for s in good) + "\n", encoding="utf-16")

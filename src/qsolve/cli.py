@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -141,54 +142,57 @@ def build_parser() -> argparse.ArgumentParser:
 
 # A state is a line of at most a few hundred characters; longer lines are refused unread.
 MAX_LINE = 1 << 16
-BOMS = {b"\xef\xbb\xbf": "utf-8", b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+# What decoding leaves of bytes that are not text: lone surrogates (UTF-8 with
+# surrogateescape), the replacement character (UTF-16).
+ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+REPLACED = re.compile("\ufffd")
 
 
 def _lines(path: Path, deadline: float) -> Iterator[tuple[int, str | QsolveError]]:
-    """(line number, text or the error for that line) for each line of ``path``: a line that is
-    not UTF-8 (or is too long) is an error of its own, a byte-order mark is skipped."""
+    """(line number, text or the error for that line) for each line of ``path``: UTF-8 (or
+    UTF-16 with its byte-order mark), any line ending; a line that is not valid text, or is far
+    too long, is an error of its own, and a UTF-8 byte-order mark is skipped."""
     try:
-        file = path.open("rb")
+        with path.open("rb") as binary:
+            head = binary.read(2)
+        utf16 = head in (b"\xff\xfe", b"\xfe\xff")
+        # Undecodable bytes become lone surrogates (or U+FFFD in UTF-16), found per line below.
+        file = path.open(
+            encoding="utf-16" if utf16 else "utf-8-sig",
+            errors="replace" if utf16 else "surrogateescape",
+            newline=None,
+        )
     except OSError as error:
         raise QsolveError(f"cannot read {path}: {error.strerror or error}") from None
     with file:
         try:
-            head = file.read(3)
-            encoding = next((e for bom, e in BOMS.items() if head.startswith(bom)), "utf-8")
-            if encoding != "utf-8":  # UTF-16 with a byte-order mark: small enough to read whole
-                file.seek(2)
-                data = file.read(MAX_LINE * 64)
-                text = data.decode(encoding, errors="replace")
-                raw_lines: Iterator[bytes | str] = iter(text.splitlines())
-            else:
-                file.seek(3 if head == b"\xef\xbb\xbf" else 0)
-                raw_lines = iter(lambda: file.readline(MAX_LINE + 1), b"")
-            for number, raw in enumerate(raw_lines, start=1):
+            for number, raw in enumerate(iter(lambda: file.readline(MAX_LINE + 1), ""), 1):
                 if time.monotonic() > deadline:
                     raise QsolveError(
                         f"the time limit ran out while reading {path} ({number - 1:,} lines read)"
                     )
-                if isinstance(raw, str):
-                    line: str | QsolveError = (
-                        QsolveError("the line is not valid UTF-16 text") if "\ufffd" in raw else raw
-                    )
-                elif len(raw) > MAX_LINE:
-                    while raw and not raw.endswith(b"\n"):  # skip the rest of the line
+                line: str | QsolveError = raw
+                if len(raw) > MAX_LINE:
+                    while raw and not raw.endswith("\n"):  # skip the rest of the line
                         raw = file.readline(MAX_LINE)
                         if time.monotonic() > deadline:
                             raise QsolveError(f"the time limit ran out while reading {path}")
-                    line = QsolveError(f"the line is longer than {MAX_LINE:,} bytes")
+                    line = QsolveError(f"the line is longer than {MAX_LINE:,} characters")
                 else:
-                    try:
-                        line = raw.decode("utf-8")
-                    except UnicodeDecodeError as error:
-                        line = QsolveError(
-                            f"the line is not UTF-8 text (byte 0x{raw[error.start]:02x} at "
-                            f"column {error.start + 1})"
+                    bad = (REPLACED if utf16 else ESCAPED_BYTE).search(raw)
+                    if bad is not None:
+                        what = (
+                            "UTF-16 text"
+                            if utf16
+                            else f"UTF-8 text (byte 0x{ord(bad.group()) - 0xDC00:02x}"
+                            f" at column {bad.start() + 1})"
                         )
+                        line = QsolveError(f"the line is not {what}")
                 yield number, line
-        except OSError as error:
-            raise QsolveError(f"cannot read {path}: {error.strerror or error}") from None
+        except (OSError, UnicodeError) as error:
+            raise QsolveError(
+                f"cannot read {path}: {getattr(error, 'strerror', None) or error}"
+            ) from None
 
 
 def _read_file(
