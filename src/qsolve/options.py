@@ -119,6 +119,6 @@ def check_fits_in_memory(what: str, nbytes: int) -> None:
     free = available_memory()
     if nbytes > free:
         raise QsolveError(
-            f"{what} needs about {nbytes / 2**30:,.1f} GiB of memory, "
+            f"{what} needs about {nbytes // 2**30:,} GiB of memory, "
             f"and only {free / 2**30:,.1f} GiB is available"
         )
