@@ -66,7 +66,17 @@ def test_every_bad_solve_option_is_one_line_and_status_2(capsys, extra):
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["nonsense"], ["solve"], ["domains", "extra"], ["bench"], ["bench", "nonsense"]],
+    [
+        [],
+        ["nonsense"],
+        ["solve"],
+        ["solve", "puzzle8", "--file", ""],
+        ["domains", "extra"],
+        ["bench"],
+        ["bench", "nonsense"],
+        ["bench", "quick", "--out", ""],
+        ["bench", "quick", "--domains"],
+    ],
 )
 def test_bad_commands_are_one_line_too(capsys, argv):
     code, _, err = run(capsys, *argv)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from qsolve import api, options
-from qsolve.cli_args import OneLineParser, checked
+from qsolve.cli_args import OneLineParser, checked, path
 from qsolve.domains import DOMAINS, Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.search import SearchResult
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="K random moves from the goal",
     )
     source.add_argument(
-        "--file", type=Path, help="one state a line; fields after the state are ignored"
+        "--file", type=path, help="one state a line; fields after the state are ignored"
     )
     solve.add_argument(
         "--count",
@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="run a benchmark suite: tables, CSV and plots")
     bench.add_argument("suite", help="quick (under 5 minutes), paper, profile, peers or deepcubea")
-    bench.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder")
+    bench.add_argument("--out", type=path, default=Path("bench-results"), help="output folder")
     bench.add_argument(
         "--domains",
         nargs="+",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from qsolve import options
@@ -60,6 +61,13 @@ def checked(
         return value
 
     return parse
+
+
+def path(text: str) -> Path:
+    """A parser for file and folder names: an empty name is refused (it would mean ``.``)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty name")
+    return Path(text)
 
 
 def weight(text: str) -> float:
