@@ -127,11 +127,12 @@ def test_file_with_a_bad_line_reports_it_and_goes_on(capsys, tmp_path):
     assert code == 2
     assert [r.get("solved") for r in records] == [True, None, True]
     assert "states.txt:2:" in err and "states.txt:2:" in records[1]["error"]
-    # Without --json the bad line stops the run before any search.
+    # Without --json too, the bad line is reported and the good lines are still solved.
     code, out, err = run(
         capsys, "solve", "puzzle8", "--file", str(path), "--heuristic", "manhattan"
     )
-    assert code == 2 and out == "" and "states.txt:2:" in err
+    assert code == 2 and err.count("\n") == 1 and "states.txt:2:" in err
+    assert "line 1:" in out and "line 4:" in out and out.count("solution") == 2
 
 
 def test_a_reader_that_stops_early_ends_the_output_quietly(tmp_path):

@@ -133,7 +133,7 @@ def test_turn_geometry_matches_the_domain_permutations(size):
     labels = np.arange(domain.state_dim)[None, :]
     index = {tuple(np.round(p).astype(int)): i for i, p in enumerate(g["centre"])}
     for a, move in enumerate(domain.action_names):
-        after = domain.step(labels, np.array([a]))[0]
+        after = domain._step(labels, np.array([a]))[0]  # sticker labels, not colours
         axis, angle, layer = quarter_turn(size, move)
         turned = g["centre"][layer] @ rotation(np.array(axis), angle).T
         for src, p in zip(layer, turned, strict=True):

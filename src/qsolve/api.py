@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +11,10 @@ import numpy as np
 from qsolve.domains import DOMAINS, Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import CLASSICAL, Heuristic, get_heuristic
+from qsolve.options import check_count, check_solve_options
 from qsolve.search import Limits, SearchResult
 from qsolve.search.astar import astar_steps
-from qsolve.search.common import run_lockstep, run_search
+from qsolve.search.common import iter_lockstep, run_search
 from qsolve.search.qstar import qstar_steps
 
 ALGORITHMS = ("qstar", "astar")
@@ -43,6 +44,9 @@ def load_heuristic(
 ) -> Heuristic:
     """A heuristic for ``domain``: a classical name, a trained model folder, or ``None`` (default)."""
     domain = get_domain(domain) if isinstance(domain, str) else domain
+    if not isinstance(domain, Domain):
+        raise QsolveError(f"expected a domain or a domain name, got {type(domain).__name__}")
+    heuristic_batch = check_count("the heuristic batch", heuristic_batch)
     if isinstance(spec, Heuristic):
         if spec.domain.name != domain.name:
             raise QsolveError(f"the heuristic is for {spec.domain.name}, not {domain.name}")
@@ -70,21 +74,17 @@ def uses_network(spec: str | Path | Heuristic | None, domain: Domain) -> bool:
 
 
 def as_states(domain: Domain, states: np.ndarray | Sequence[str] | str) -> np.ndarray:
-    """``[N, D]`` states from an array (one state or many) or from state texts."""
+    """``[N, D]`` states from an array (one state or many) or from state texts; QsolveError
+    unless every one is a valid state of ``domain`` (see ``Domain.check_states``)."""
     if isinstance(states, str):
         states = [states]
-    if not isinstance(states, np.ndarray):
+    if isinstance(states, Sequence) and all(isinstance(text, str) for text in states):
         return (
             np.stack([domain.parse_state(text) for text in states])
             if len(states)
             else np.empty((0, domain.state_dim), domain.dtype)
         )
-    states = np.atleast_2d(states)
-    if states.shape[1] != domain.state_dim:
-        raise QsolveError(
-            f"{domain.name} states have {domain.state_dim} entries, got {states.shape[1]}"
-        )
-    return states.astype(domain.dtype)
+    return domain.check_states(states)
 
 
 def solve(
@@ -109,20 +109,82 @@ def solve(
     carries the children of all of them; every search does exactly what it would do alone, but
     its ``seconds`` (and ``time_limit``) count the wall time it shared with the others.
     """
+    return list(
+        solve_iter(
+            domain,
+            states,
+            heuristic=heuristic,
+            algorithm=algorithm,
+            batch_size=batch_size,
+            weight=weight,
+            optimal=optimal,
+            time_limit=time_limit,
+            max_nodes=max_nodes,
+            max_iterations=max_iterations,
+            device=device,
+            heuristic_batch=heuristic_batch,
+            parallel=parallel,
+            precision=precision,
+        )
+    )
+
+
+def solve_iter(
+    domain: Domain | str,
+    states: np.ndarray | Sequence[str] | str,
+    heuristic: str | Path | Heuristic | None = None,
+    algorithm: str = "qstar",
+    batch_size: int = 1,
+    weight: float = 1.0,
+    optimal: bool = False,
+    time_limit: float | None = None,
+    max_nodes: int | None = None,
+    max_iterations: int | None = None,
+    device: str = "auto",
+    heuristic_batch: int = 100_000,
+    parallel: int = 1,
+    precision: str = "fp32",
+) -> Iterator[SearchResult]:
+    """``solve``, yielding each result in input order as soon as it is final.
+
+    The states and options are checked before this returns, so bad input raises here, not at
+    the first ``next``.
+    """
     domain = get_domain(domain) if isinstance(domain, str) else domain
+    if not isinstance(domain, Domain):
+        raise QsolveError(f"expected a domain or a domain name, got {type(domain).__name__}")
     if algorithm not in ALGORITHMS:
         raise QsolveError(f"unknown algorithm {algorithm!r} (choose from {', '.join(ALGORITHMS)})")
-    if batch_size < 1:
-        raise QsolveError(f"the batch size must be at least 1, got {batch_size}")
-    if not 0.0 <= weight <= 1.0:
-        raise QsolveError(f"the weight must lie in [0, 1], got {weight}")
+    if precision not in ("fp32", "int8"):
+        raise QsolveError(f"unknown precision {precision!r} (choose from fp32, int8)")
+    checked = check_solve_options(
+        batch_size, weight, time_limit, max_nodes, max_iterations, heuristic_batch, parallel
+    )
     starts = as_states(domain, states)
     h = load_heuristic(
-        heuristic, domain, device=device, heuristic_batch=heuristic_batch, precision=precision
+        heuristic,
+        domain,
+        device=device,
+        heuristic_batch=checked["heuristic_batch"],
+        precision=precision,
     )
-    limits = Limits(max_iterations=max_iterations, max_nodes=max_nodes, time_limit=time_limit)
-    if parallel < 1:
-        raise QsolveError(f"parallel must be at least 1, got {parallel}")
+    return _results(domain, starts, h, algorithm, bool(optimal), checked)
+
+
+def _results(
+    domain: Domain,
+    starts: np.ndarray,
+    h: Heuristic,
+    algorithm: str,
+    optimal: bool,
+    options: dict[str, Any],
+) -> Iterator[SearchResult]:
+    limits = Limits(
+        max_iterations=options["max_iterations"],
+        max_nodes=options["max_nodes"],
+        time_limit=options["time_limit"],
+    )
+    batch_size, weight, parallel = options["batch_size"], options["weight"], options["parallel"]
     if algorithm == "qstar":
         searches = (
             qstar_steps(domain, start, batch_size, weight, optimal, limits) for start in starts
@@ -134,8 +196,10 @@ def solve(
         )
         evaluate = h.values
     if parallel == 1:
-        return [run_search(search, evaluate) for search in searches]
-    return run_lockstep(searches, evaluate, parallel)
+        for search in searches:
+            yield run_search(search, evaluate)
+    else:
+        yield from iter_lockstep(searches, evaluate, parallel)
 
 
 def train(domain: str, out: str | Path, **options: Any) -> Any:
@@ -152,5 +216,6 @@ __all__ = [
     "load_heuristic",
     "shipped_model",
     "solve",
+    "solve_iter",
     "train",
 ]

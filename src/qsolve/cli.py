@@ -5,21 +5,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from qsolve import api, cli_pictures
-from qsolve.cli_args import non_negative_int, positive, weight
+from qsolve import api, cli_pictures, options
+from qsolve.cli_args import OneLineParser, checked, path
 from qsolve.domains import DOMAINS, Domain, check_domain, get_domain, plugin_domains
 from qsolve.errors import QsolveError
 from qsolve.search import SearchResult
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="qsolve",
         description="Learn heuristics with deep Q-networks and solve puzzles with Q* search.",
     )
@@ -39,16 +41,25 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--state", help="a state in the domain's text form")
     source.add_argument("--scramble", help="moves applied to the goal, e.g. \"R U R' U'\"")
     source.add_argument(
-        "--random-walk", type=non_negative_int, metavar="K", help="K random moves from the goal"
+        "--random-walk",
+        type=checked(int, lambda v: options.check_int("the random walk length", v, 0, 10**15)),
+        metavar="K",
+        help="K random moves from the goal",
     )
     source.add_argument(
-        "--file", type=Path, help="one state a line; fields after the state are ignored"
+        "--file", type=path, help="one state a line; fields after the state are ignored"
     )
     solve.add_argument(
-        "--count", type=positive(int), default=1, help="instances for --random-walk (default 1)"
+        "--count",
+        type=checked(int, lambda v: options.check_count("the count", v)),
+        default=1,
+        help="instances for --random-walk (default 1)",
     )
     solve.add_argument(
-        "--seed", type=int, default=0, help="random seed for --random-walk (default 0)"
+        "--seed",
+        type=checked(int, options.check_seed),
+        default=0,
+        help="random seed for --random-walk (default 0)",
     )
     solve.add_argument(
         "--heuristic", help="zero, manhattan, oracle or a model folder (default: shipped model)"
@@ -60,18 +71,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="search algorithm (default qstar)",
     )
     solve.add_argument(
-        "--batch-size", type=positive(int), default=1, help="pairs (Q*) or nodes (A*) per iteration"
+        "--batch-size",
+        type=checked(int, options.check_batch_size),
+        default=1,
+        help="pairs (Q*) or nodes (A*) per iteration",
     )
     solve.add_argument(
         "--weight",
-        type=weight,
+        type=checked(float, options.check_weight),
         default=1.0,
         help="weight λ on the path cost, in [0, 1] (default 1)",
     )
     solve.add_argument(
-        "--time-limit", type=positive(float), default=60.0, help="seconds per instance (default 60)"
+        "--time-limit",
+        type=checked(float, options.check_time_limit),
+        default=60.0,
+        help="seconds per instance, and for making the instances (default 60)",
     )
-    solve.add_argument("--max-nodes", type=positive(int), help="nodes generated per instance")
+    solve.add_argument(
+        "--max-nodes",
+        type=checked(int, lambda v: options.check_count("max nodes", v)),
+        help="nodes generated per instance",
+    )
     solve.add_argument(
         "--optimal", action="store_true", help="search on until the solution is provably shortest"
     )
@@ -86,19 +107,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     solve.add_argument(
         "--heuristic-batch",
-        type=positive(int),
+        type=checked(int, lambda v: options.check_count("the heuristic batch", v)),
         default=100_000,
         help="most states per network call",
     )
     solve.add_argument(
         "--threads",
-        type=positive(int),
+        type=checked(int, options.check_threads),
         default=1,
         help="CPU threads for a network heuristic (default 1: search batches are small)",
     )
     solve.add_argument(
         "--parallel",
-        type=positive(int),
+        type=checked(int, lambda v: options.check_count("parallel", v)),
         default=32,
         help="searches run in lockstep, sharing each heuristic call (default 32; 1 = one at a time)",
     )
@@ -109,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="run a benchmark suite: tables, CSV and plots")
     bench.add_argument("suite", help="quick (under 5 minutes), paper, profile, peers or deepcubea")
-    bench.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder")
+    bench.add_argument("--out", type=path, default=Path("bench-results"), help="output folder")
     bench.add_argument(
         "--domains",
         nargs="+",
@@ -128,37 +149,106 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_file(domain: Domain, path: Path) -> Iterator[tuple[int, np.ndarray | QsolveError]]:
-    """(line number, state or the error for that line) for each non-empty line of ``path``."""
+# A state is a line of at most a few hundred characters; longer lines are refused unread.
+MAX_LINE = 1 << 16
+# What decoding leaves of bytes that are not text: lone surrogates (UTF-8 with
+# surrogateescape), the replacement character (UTF-16).
+ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+REPLACED = re.compile("\ufffd")
+
+
+def _lines(path: Path, deadline: float) -> Iterator[tuple[int, str | QsolveError]]:
+    """(line number, text or the error for that line) for each line of ``path``: UTF-8 (or
+    UTF-16 with its byte-order mark), any line ending; a line that is not valid text, or is far
+    too long, is an error of its own, and a UTF-8 byte-order mark is skipped."""
     try:
-        lines = path.read_text().splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise QsolveError(
-            f"cannot read {path}: {getattr(error, 'strerror', None) or error}"
-        ) from None
-    for number, line in enumerate(lines, start=1):
-        fields = line.split()
-        if not fields:
-            continue
+        with path.open("rb") as binary:
+            head = binary.read(2)
+        utf16 = head in (b"\xff\xfe", b"\xfe\xff")
+        # Undecodable bytes become lone surrogates (or U+FFFD in UTF-16), found per line below.
+        file = path.open(
+            encoding="utf-16" if utf16 else "utf-8-sig",
+            errors="replace" if utf16 else "surrogateescape",
+            newline=None,
+        )
+    except OSError as error:
+        raise QsolveError(f"cannot read {path}: {error.strerror or error}") from None
+    with file:
         try:
+            for number, raw in enumerate(iter(lambda: file.readline(MAX_LINE + 1), ""), 1):
+                if time.monotonic() > deadline:
+                    raise QsolveError(
+                        f"the time limit ran out while reading {path} ({number - 1:,} lines read)"
+                    )
+                line: str | QsolveError = raw
+                if len(raw) > MAX_LINE:
+                    while raw and not raw.endswith("\n"):  # skip the rest of the line
+                        raw = file.readline(MAX_LINE)
+                        if time.monotonic() > deadline:
+                            raise QsolveError(f"the time limit ran out while reading {path}")
+                    line = QsolveError(f"the line is longer than {MAX_LINE:,} characters")
+                else:
+                    bad = (REPLACED if utf16 else ESCAPED_BYTE).search(raw)
+                    if bad is not None:
+                        what = (
+                            "UTF-16 text"
+                            if utf16
+                            else f"UTF-8 text (byte 0x{ord(bad.group()) - 0xDC00:02x}"
+                            f" at column {bad.start() + 1})"
+                        )
+                        line = QsolveError(f"the line is not {what}")
+                yield number, line
+        except (OSError, UnicodeError) as error:
+            raise QsolveError(
+                f"cannot read {path}: {getattr(error, 'strerror', None) or error}"
+            ) from None
+
+
+def _read_file(
+    domain: Domain, path: Path, deadline: float = float("inf")
+) -> Iterator[tuple[int, np.ndarray | QsolveError]]:
+    """(line number, state or the error for that line) for each non-empty line of ``path``."""
+    for number, line in _lines(path, deadline):
+        try:
+            if isinstance(line, QsolveError):
+                raise line
+            fields = line.split()
+            if not fields:
+                continue
             yield number, domain.parse_state(" ".join(fields[: domain.text_fields]))
         except QsolveError as error:
             yield number, QsolveError(f"{path}:{number}: {error}")
 
 
+def _random_walks(args: argparse.Namespace, domain: Domain, deadline: float) -> np.ndarray:
+    """``[count, D]`` random-walk states, refused up front when they cannot fit in memory."""
+    # Per instance: the state and its walk's scratch (a float per action), the length, and the
+    # Python objects of its label and result.
+    per_instance = 2 * domain.state_dim + 8 * domain.num_actions + 8 + 400
+    options.check_fits_in_memory(
+        f"--count {args.count:,} (instances of {domain.name})", args.count * per_instance
+    )
+    rng = np.random.default_rng(args.seed)
+    return domain.random_walk(np.full(args.count, args.random_walk), rng, deadline)
+
+
 def _starts(
     args: argparse.Namespace, domain: Domain
 ) -> Iterator[tuple[str, np.ndarray | QsolveError]]:
+    # Making the instances counts against the time limit too.
+    deadline = time.monotonic() + args.time_limit
     if args.state is not None:
         yield "state", domain.parse_state(args.state)
     elif args.scramble is not None:
-        yield "scramble", domain.apply_moves(domain.goal, domain.parse_moves(args.scramble))
+        try:
+            yield "scramble", domain.apply_moves(domain.goal, domain.parse_moves(args.scramble))
+        except QsolveError as error:
+            raise QsolveError(f"--scramble: {error}") from None
     elif args.random_walk is not None:
-        rng = np.random.default_rng(args.seed)
-        for state in domain.random_walk(np.full(args.count, args.random_walk), rng):
+        for state in _random_walks(args, domain, deadline):
             yield f"random walk {args.random_walk}", state
     else:
-        for number, item in _read_file(domain, args.file):
+        for number, item in _read_file(domain, args.file, deadline):
             yield f"line {number}", item
 
 
@@ -215,29 +305,28 @@ def _solve(args: argparse.Namespace) -> int:
         precision=args.precision,
     )
     starts = list(_starts(args, domain))
-    bad = [item for _, item in starts if isinstance(item, QsolveError)]
-    if bad and not args.json:
-        raise bad[0]
     good = [item for _, item in starts if not isinstance(item, QsolveError)]
-    results = iter(
-        api.solve(
-            domain,
-            np.array(good).reshape(len(good), domain.state_dim),
-            heuristic=heuristic,
-            algorithm=args.algorithm,
-            batch_size=args.batch_size,
-            weight=args.weight,
-            optimal=args.optimal,
-            time_limit=args.time_limit,
-            max_nodes=args.max_nodes,
-            parallel=args.parallel,
-        )
+    results = api.solve_iter(
+        domain,
+        np.array(good).reshape(len(good), domain.state_dim),
+        heuristic=heuristic,
+        algorithm=args.algorithm,
+        batch_size=args.batch_size,
+        weight=args.weight,
+        optimal=args.optimal,
+        time_limit=args.time_limit,
+        max_nodes=args.max_nodes,
+        parallel=args.parallel,
     )
+    # Each result is printed as soon as it and those before it are final, bad lines in place.
+    bad = 0
     played = []
     for label, item in starts:
         if isinstance(item, QsolveError):
-            print(f"qsolve: error: {item}", file=sys.stderr)
-            print(json.dumps({"error": str(item), "source": label}), flush=True)
+            bad += 1
+            print(f"qsolve: error: {item}", file=sys.stderr, flush=True)
+            if args.json:
+                print(json.dumps({"error": str(item), "source": label}), flush=True)
             continue
         result = next(results)
         played.append((label, item, result))
@@ -308,6 +397,13 @@ def main(argv: list[str] | None = None) -> int:
         # point stdout at /dev/null so that the interpreter's final flush does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, the status a shell reports for such a tool
+    except OSError as error:  # a folder that cannot be made, a disk that is full ...
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"qsolve: error: {error.strerror or error}{where}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("qsolve: error: out of memory", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,11 +1,18 @@
-"""Argument types shared by the ``qsolve`` subcommands: each rejects bad values with one line."""
+"""Argument types shared by the ``qsolve`` subcommands: each rejects bad values with one line.
+
+The ranges themselves live in ``qsolve.options``, so that the API and the command line agree.
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
 from collections.abc import Callable
-from typing import TypeVar
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+from qsolve import options
+from qsolve.errors import QsolveError
 
 Number = TypeVar("Number", int, float)
 
@@ -26,6 +33,7 @@ def positive(kind: Callable[[str], Number]) -> Callable[[str], Number]:
 
 
 def non_negative_int(text: str) -> int:
+    """A parser for integers from 0 up."""
     try:
         value = int(text)
     except ValueError:
@@ -35,11 +43,42 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def checked(
+    kind: Callable[[str], Number], check: Callable[[Number], object]
+) -> Callable[[str], Number]:
+    """A parser that reads ``kind`` from text and applies ``check`` (one of ``qsolve.options``)."""
+
+    def parse(text: str) -> Number:
+        try:
+            value = kind(text)
+        except ValueError:
+            noun = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        try:
+            check(value)
+        except QsolveError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        return value
+
+    return parse
+
+
+def path(text: str) -> Path:
+    """A parser for file and folder names: an empty name is refused (it would mean ``.``)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty name")
+    return Path(text)
+
+
 def weight(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"the weight must lie in [0, 1], got {text!r}")
-    return value
+    """A parser for the weight on the path cost, in [0, 1]."""
+    return checked(float, lambda v: options.check_float("the weight", v, 0.0, 1.0))(text)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line (``qsolve: error: ...``) and exit status 2;
+    ``--help`` still prints the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("qsolve").strip()
+        self.exit(2, f"qsolve: error: {command + ': ' if command else ''}{message}\n")

@@ -53,6 +53,8 @@ def plugin_domains() -> dict[str, str]:
 
 def get_domain(name: str) -> Domain:
     """The domain called ``name`` (see the module doc); domains are immutable, so they are shared."""
+    if not isinstance(name, str):
+        raise QsolveError(f"a domain is named by a string, not {type(name).__name__}")
     if name in _CACHE:
         return _CACHE[name]
     if name in DOMAINS:

@@ -1,6 +1,13 @@
-"""The batched domain interface: every operation takes and returns numpy arrays, one row per state."""
+"""The batched domain interface: every operation takes and returns numpy arrays, one row per state.
+
+The public methods (``step``, ``applicable``, ``is_goal``, ``expand``, ``encode``, ...) check what a
+caller hands them and raise ``QsolveError``; search, which calls them millions of times on states it
+made itself, uses the unchecked ``_step``, ``_applicable``, ``_is_goal``, ``_expand`` and ``_encode``.
+"""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
@@ -11,8 +18,9 @@ class Domain:
     """A deterministic problem with a fixed, finite action set and positive action costs.
 
     States are ``[N, D]`` arrays of small non-negative ints (``dtype``); actions are ints in
-    ``[0, num_actions)``.  Subclasses set the attributes below and implement ``step``,
-    ``parse_state`` and ``format_state``; everything else has a batched default.
+    ``[0, num_actions)``.  Subclasses set the attributes below and implement ``_step``,
+    ``parse_state`` and ``format_state``, and ``_invalid`` where not every array of in-range
+    values is a state; everything else has a batched default.
     """
 
     name: str
@@ -41,50 +49,178 @@ class Domain:
     def encoding_dim(self) -> int:
         return self.state_dim * self.num_values
 
+    # -- checking what callers pass ----------------------------------------------------------
+
+    def _array(self, states: object, single: bool = False) -> np.ndarray:
+        """``[N, D]`` states of ``dtype`` from an integer array whose entries lie in
+        ``[0, num_values)``; ``single``: also accept one ``[D]`` state.  Checks the form only."""
+        if (
+            isinstance(states, np.ndarray)
+            and states.dtype == self.dtype
+            and states.ndim == 2
+            and states.shape[1] == self.state_dim
+        ):
+            # The common case, kept cheap: unsigned entries need only their maximum checked.
+            if states.size == 0 or (
+                states.dtype.kind == "u" and int(states.max()) < self.num_values
+            ):
+                return states
+            array = states
+        else:
+            array = _integer_array(states, f"{self.name} states")
+            if single and array.ndim == 1:
+                array = array[None, :]
+            if array.ndim != 2 or array.shape[1] != self.state_dim:
+                shape = "[D] or [N, D]" if single else "[N, D]"
+                raise QsolveError(
+                    f"{self.name} states are {shape} arrays with D = {self.state_dim}, "
+                    f"got shape {list(array.shape)}"
+                )
+        if array.size:
+            low, high = int(array.min()), int(array.max())
+            if low < 0 or high >= self.num_values:
+                outside = (array < 0) | (array >= self.num_values)
+                row, col = np.unravel_index(int(np.argmax(outside)), array.shape)
+                raise QsolveError(
+                    f"{self.name} state {row} has entry {array[row, col]} at position {col}, "
+                    f"outside 0..{self.num_values - 1}"
+                )
+        return array.astype(self.dtype, copy=False)
+
+    def _one_state(self, state: object) -> np.ndarray:
+        """One ``[D]`` state of in-range integers (the form only, as ``_array``)."""
+        array = self._array(state, single=True)
+        if array.shape[0] != 1:
+            raise QsolveError(f"expected one {self.name} state, got {array.shape[0]}")
+        return array[0]
+
+    def _actions(self, actions: object, n: int) -> np.ndarray:
+        """``[n]`` int64 actions (a scalar applies to every row), each in ``[0, num_actions)``."""
+        if (
+            isinstance(actions, np.ndarray)
+            and actions.dtype.kind == "i"
+            and actions.shape == (n,)
+            and n > 0
+            and int(actions.min()) >= 0
+            and int(actions.max()) < self.num_actions
+        ):
+            return actions.astype(np.int64, copy=False)  # the common case, kept cheap
+        array = _integer_array(actions, f"{self.name} actions")
+        if array.ndim > 1 or (array.ndim == 1 and len(array) != n):
+            raise QsolveError(
+                f"{self.name} step needs one action per state ({n}), got shape {list(array.shape)}"
+            )
+        if array.size:
+            low, high = int(array.min()), int(array.max())
+            if low < 0 or high >= self.num_actions:
+                bad = low if low < 0 else high
+                raise QsolveError(
+                    f"{self.name} actions lie in 0..{self.num_actions - 1}, got {bad}"
+                )
+        return np.broadcast_to(array.astype(np.int64, copy=False), (n,))
+
+    def _invalid(self, states: np.ndarray) -> tuple[int, str] | None:
+        """The first row of ``[N, D]`` in-range states that breaks the domain's own rules (a
+        repeated tile, a wrong parity, a twisted corner ...) and the reason, or None."""
+        return None
+
+    def check_states(self, states: object) -> np.ndarray:
+        """``[N, D]`` states of ``dtype`` from one ``[D]`` state or a ``[N, D]`` array; raises
+        QsolveError unless each is an integer row of the domain that can reach the goal."""
+        array = self._array(states, single=True)
+        bad = self._invalid(array)
+        if bad is not None:
+            raise QsolveError(f"{self.name} state {bad[0]}: {bad[1]}")
+        return array
+
+    def _check_parsed(self, state: np.ndarray, text: str) -> np.ndarray:
+        """``state``, parsed from ``text``, once the domain's rules hold for it."""
+        bad = self._invalid(state[None, :])
+        if bad is not None:
+            raise QsolveError(f"{self.name} state {' '.join(text.split())!r}: {bad[1]}")
+        return state
+
     # -- dynamics ---------------------------------------------------------------------------
+
+    def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """``step`` without checks, for search: the states and actions must be valid."""
+        if type(self).step is not Domain.step:  # a subclass that implements ``step`` itself
+            return self.step(states, actions)
+        raise NotImplementedError
+
+    def _applicable(self, states: np.ndarray) -> np.ndarray:
+        """``applicable`` without checks (every action applies, unless overridden)."""
+        if type(self).applicable is not Domain.applicable:  # implemented as ``applicable``
+            return self.applicable(states)
+        return np.ones((states.shape[0], self.num_actions), dtype=bool)
+
+    def _is_goal(self, states: np.ndarray) -> np.ndarray:
+        return np.all(states == self.goal, axis=1)
+
+    def _expand(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n, a = states.shape[0], self.num_actions
+        parents = np.repeat(states, a, axis=0)
+        actions = np.tile(np.arange(a), n)
+        children = self._step(parents, actions).reshape(n, a, -1)
+        return children, self._applicable(states)
 
     def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Apply ``actions[i]`` to ``states[i]``; inapplicable actions leave the state unchanged."""
-        raise NotImplementedError
+        states = self._array(states)
+        return self._step(states, self._actions(actions, states.shape[0]))
 
     def applicable(self, states: np.ndarray) -> np.ndarray:
         """``[N, A]`` bool mask of the actions that change each state (all True by default)."""
-        return np.ones((states.shape[0], self.num_actions), dtype=bool)
+        return self._applicable(self._array(states))
 
     @property
     def every_action_applies(self) -> bool:
-        """Whether every action applies in every state (``applicable`` not overridden)."""
-        return type(self).applicable is Domain.applicable
+        """Whether every action applies in every state (``_applicable`` not overridden)."""
+        return (
+            type(self)._applicable is Domain._applicable
+            and type(self).applicable is Domain.applicable
+        )
 
     def is_goal(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` bool: which states are the goal."""
-        return np.all(states == self.goal, axis=1)
+        return self._is_goal(self._array(states))
 
     def goal_states(self, n: int) -> np.ndarray:
         return np.repeat(self.goal[None, :], n, axis=0)
 
     def expand(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """All children: ``[N, A, D]`` states and the ``[N, A]`` applicability mask."""
-        n, a = states.shape[0], self.num_actions
-        parents = np.repeat(states, a, axis=0)
-        actions = np.tile(np.arange(a), n)
-        children = self.step(parents, actions).reshape(n, a, -1)
-        return children, self.applicable(states)
+        return self._expand(self._array(states))
 
     @property
     def walk_domain(self) -> Domain:
         """The domain whose actions random walks take (``self``; cube3-meta walks quarter turns)."""
         return self
 
-    def random_walk(self, lengths: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """``[N, D]`` states reached by ``lengths[i]`` uniformly random applicable actions from the goal."""
-        lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
+    def random_walk(
+        self, lengths: np.ndarray, rng: np.random.Generator, deadline: float | None = None
+    ) -> np.ndarray:
+        """``[N, D]`` states reached by ``lengths[i]`` uniformly random applicable actions from the goal.
+
+        ``deadline`` (a ``time.monotonic()`` value): raise QsolveError once it passes.
+        """
+        if not isinstance(rng, np.random.Generator):
+            raise QsolveError(f"random_walk needs a numpy Generator, got {type(rng).__name__}")
+        lengths = _integer_array(lengths, "random walk lengths").reshape(-1)
+        if lengths.size and int(lengths.min()) < 0:
+            raise QsolveError(f"random walk lengths must be non-negative, got {lengths.min()}")
         states = self.goal_states(len(lengths))
-        for t in range(int(lengths.max(initial=0))):
+        steps = int(lengths.max(initial=0))
+        for t in range(steps):
+            if deadline is not None and time.monotonic() > deadline:
+                raise QsolveError(
+                    f"the time limit ran out while making the instances: {t:,} of the "
+                    f"{steps:,} random moves made"
+                )
             active = np.flatnonzero(lengths > t)
             # A uniform choice among the applicable actions of each row.
-            scores = rng.random((len(active), self.num_actions)) * self.applicable(states[active])
-            states[active] = self.step(states[active], np.argmax(scores, axis=1))
+            scores = rng.random((len(active), self.num_actions)) * self._applicable(states[active])
+            states[active] = self._step(states[active], np.argmax(scores, axis=1))
         return states
 
     # -- text -----------------------------------------------------------------------------
@@ -100,7 +236,7 @@ class Domain:
         """Action indices for whitespace-separated move names (``X2`` means ``X`` twice)."""
         index = {name: i for i, name in enumerate(self.action_names)}
         actions: list[int] = []
-        for token in text.replace(",", " ").split():
+        for token in expect_text(text, f"{self.name} moves").replace(",", " ").split():
             if token in index:
                 actions.append(index[token])
             elif token.endswith("2") and token[:-1] in index:
@@ -112,27 +248,58 @@ class Domain:
         return actions
 
     def format_moves(self, actions: list[int] | np.ndarray) -> list[str]:
-        return [self.action_names[int(a)] for a in actions]
+        return [self.action_names[int(a)] for a in self._actions(np.asarray(actions), len(actions))]
 
     def base_moves(self, actions: list[int] | np.ndarray) -> list[str]:
         """Move names in the base domain's notation (meta-actions expanded)."""
         return self.format_moves(actions)
 
     def apply_moves(self, state: np.ndarray, actions: list[int]) -> np.ndarray:
-        states = state[None, :].copy()
-        for a in actions:
-            states = self.step(states, np.array([a]))
+        """The ``[D]`` state after ``actions`` in turn; QsolveError naming the first move that
+        cannot apply (a sliding tile that is not there), with its position."""
+        states = self.check_states(state)[:1].copy()
+        moves = self._actions(np.asarray(actions, dtype=np.int64), len(actions))
+        for position, a in enumerate(moves.tolist(), start=1):
+            if not self._applicable(states)[0, a]:
+                raise QsolveError(
+                    f"move {position} of {len(moves)}, {self.action_names[a]!r}, cannot be "
+                    f"applied to the {self.name} state {self.format_state(states[0])!r}"
+                )
+            states = self._step(states, np.array([a]))
         return states[0]
 
     # -- network input --------------------------------------------------------------------
 
-    def encode(self, states: np.ndarray) -> np.ndarray:
-        """One-hot network input: ``[N, D * num_values]`` float32."""
+    def _encode(self, states: np.ndarray) -> np.ndarray:
         n, d = states.shape
         out = np.zeros((n, d * self.num_values), dtype=np.float32)
         cols = np.arange(d) * self.num_values + states.astype(np.int64)
         out[np.arange(n)[:, None], cols] = 1.0
         return out
 
+    def encode(self, states: np.ndarray) -> np.ndarray:
+        """One-hot network input: ``[N, D * num_values]`` float32."""
+        return self._encode(self._array(states))
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}: {self.num_actions} actions>"
+
+
+def expect_text(text: object, what: str) -> str:
+    """``text`` if it is a string; QsolveError naming ``what`` otherwise."""
+    if not isinstance(text, str):
+        raise QsolveError(f"{what} must be given as text, got {type(text).__name__}")
+    return text
+
+
+def _integer_array(values: object, what: str) -> np.ndarray:
+    """``values`` as an integer (or bool) numpy array; QsolveError for floats, text, objects."""
+    try:
+        array = np.asarray(values)
+    except (ValueError, TypeError) as error:  # ragged lists and the like
+        raise QsolveError(f"{what} must be an integer array ({error})") from None
+    if array.size == 0 and array.dtype.kind == "f":  # np.asarray([]) is float64
+        return array.astype(np.int64)
+    if array.dtype.kind not in "iub":
+        raise QsolveError(f"{what} must be integers, got an array of {array.dtype}")
+    return array

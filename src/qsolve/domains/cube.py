@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from qsolve.domains.base import Domain
+from qsolve.domains.base import Domain, expect_text
 from qsolve.errors import QsolveError
 
 FACES = "URFDLB"
@@ -149,7 +149,7 @@ def permutation_parity(perms: np.ndarray) -> np.ndarray:
 
 
 def _parse_colours(text: str, length: int, domain: str) -> np.ndarray:
-    text = "".join(text.split())
+    text = "".join(expect_text(text, f"a {domain} state").split())
     if len(text) != length:
         raise QsolveError(f"a {domain} state has {length} facelet letters, got {len(text)}")
     bad = sorted(set(text) - set(FACES))
@@ -157,32 +157,46 @@ def _parse_colours(text: str, length: int, domain: str) -> np.ndarray:
         raise QsolveError(
             f"unknown colour letter(s) {''.join(bad)!r} in {domain} state (use {FACES})"
         )
-    state = np.array([FACES.index(ch) for ch in text], dtype=np.uint8)
-    counts = np.bincount(state, minlength=6)
-    if np.any(counts != length // 6):
-        wrong = ", ".join(f"{FACES[i]}: {n}" for i, n in enumerate(counts) if n != length // 6)
-        raise QsolveError(
-            f"each colour must appear {length // 6} times in a {domain} state ({wrong})"
-        )
-    return state
+    return np.array([FACES.index(ch) for ch in text], dtype=np.uint8)
 
 
-def _check_cubies(state: np.ndarray, domain: str, corner_facelets: np.ndarray) -> None:
-    parts = cubies(state[None, :], corner_facelets)
-    cp, co = parts["corner_perm"][0], parts["corner_ori"][0]
-    if np.any(cp < 0) or len(set(cp.tolist())) != 8:
-        raise QsolveError(f"impossible {domain}: the corner stickers do not form the 8 corners")
-    if co.sum() % 3:
-        raise QsolveError(f"impossible {domain}: a corner is twisted")
-    if "edge_perm" not in parts:
-        return
-    ep, eo = parts["edge_perm"][0], parts["edge_ori"][0]
-    if np.any(ep < 0) or len(set(ep.tolist())) != 12:
-        raise QsolveError(f"impossible {domain}: the edge stickers do not form the 12 edges")
-    if eo.sum() % 2:
-        raise QsolveError(f"impossible {domain}: an edge is flipped")
-    if permutation_parity(cp[None])[0] != permutation_parity(ep[None])[0]:
-        raise QsolveError(f"impossible {domain}: two pieces are swapped (permutation parity)")
+def _first(bad: np.ndarray) -> int | None:
+    """The index of the first True in ``[N]`` bool, or None."""
+    return int(np.argmax(bad)) if np.any(bad) else None
+
+
+def _cube_problem(states: np.ndarray, corner_facelets: np.ndarray) -> tuple[int, str] | None:
+    """The first of ``[N, 54]`` or ``[N, 24]`` colour arrays that is no cube, and why."""
+    per_colour = states.shape[1] // 6
+    counts = np.stack([np.sum(states == c, axis=1) for c in range(6)], axis=1)  # [N, 6]
+    row = _first(np.any(counts != per_colour, axis=1))
+    if row is not None:
+        wrong = ", ".join(f"{FACES[c]}: {n}" for c, n in enumerate(counts[row]) if n != per_colour)
+        return row, f"each colour must appear {per_colour} times ({wrong})"
+    parts = cubies(states, corner_facelets)
+    cp, co = parts["corner_perm"], parts["corner_ori"]
+    checks = [
+        (
+            np.any(np.sort(cp, axis=1) != np.arange(8), axis=1),
+            "the corner stickers do not form the 8 corners",
+        ),
+        (co.sum(axis=1) % 3 != 0, "impossible: a corner is twisted"),
+    ]
+    if "edge_perm" in parts:
+        ep, eo = parts["edge_perm"], parts["edge_ori"]
+        edges_bad = np.any(np.sort(ep, axis=1) != np.arange(12), axis=1)
+        checks += [
+            (edges_bad, "the edge stickers do not form the 12 edges"),
+            (eo.sum(axis=1) % 2 != 0, "impossible: an edge is flipped"),
+        ]
+        # The parity test needs real permutations; rows failing above are reported first anyway.
+        ok = ~(edges_bad | checks[0][0])
+        parity = np.zeros(len(states), dtype=bool)
+        if np.any(ok):
+            parity[ok] = permutation_parity(cp[ok]) != permutation_parity(ep[ok])
+        checks.append((parity, "impossible: two pieces are swapped (permutation parity)"))
+    found = [(row, reason) for bad, reason in checks if (row := _first(bad)) is not None]
+    return min(found) if found else None
 
 
 class Cube3(Domain):
@@ -199,20 +213,22 @@ class Cube3(Domain):
         self.action_costs = np.ones(len(self.action_names))
         self.goal = GOAL3.copy()
 
-    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         return np.take_along_axis(states, self.perms[actions], axis=1)
 
     def parse_state(self, text: str) -> np.ndarray:
-        state = _parse_colours(text, 54, self.name)
-        if np.any(state[4::9] != np.arange(6)):
-            raise QsolveError(
-                "the centres of a cube3 state must read U R F D L B (letter = colour of that face's centre)"
-            )
-        _check_cubies(state, self.name, CORNER_FACELETS)
-        return state
+        """The ``[54]`` state written as 54 facelet letters in Kociemba order."""
+        return self._check_parsed(_parse_colours(text, 54, self.name), text)
+
+    def _invalid(self, states: np.ndarray) -> tuple[int, str] | None:
+        """The first row that is not a cube in the standard orientation, and why."""
+        row = _first(np.any(states[:, 4::9] != np.arange(6), axis=1))
+        if row is not None:
+            return row, "the centres must read U R F D L B (letter = colour of that face's centre)"
+        return _cube_problem(states, CORNER_FACELETS)
 
     def format_state(self, state: np.ndarray) -> str:
-        return "".join(FACES[int(c)] for c in state)
+        return "".join(FACES[int(c)] for c in self._one_state(state))
 
 
 class Cube3Meta(Cube3):
@@ -253,12 +269,15 @@ class Cube3Meta(Cube3):
     def walk_domain(self) -> Domain:
         return self.quarter_turns
 
-    def random_walk(self, lengths: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def random_walk(
+        self, lengths: np.ndarray, rng: np.random.Generator, deadline: float | None = None
+    ) -> np.ndarray:
         """Walks of quarter turns, so that cube3 and cube3-meta get the same scrambles."""
-        return self.quarter_turns.random_walk(lengths, rng)
+        return self.quarter_turns.random_walk(lengths, rng, deadline)
 
     def base_moves(self, actions: list[int] | np.ndarray) -> list[str]:
-        return [CUBE3_MOVES[a] for i in actions for a in self.sequences[int(i)]]
+        checked = self._actions(np.asarray(actions), len(actions))
+        return [CUBE3_MOVES[a] for i in checked for a in self.sequences[int(i)]]
 
 
 # The 2x2x2 cube: the corner facelets 1, 3, 7, 9 of each face of the 3x3 string, DLB corner fixed.
@@ -285,23 +304,31 @@ class Cube2(Domain):
         self.action_costs = np.ones(6)
         self.goal = GOAL3[CUBE2_FACELETS].copy()
 
-    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         return np.take_along_axis(states, self.perms[actions], axis=1)
 
     def parse_state(self, text: str) -> np.ndarray:
-        state = _parse_colours(text, 24, self.name)
-        _check_cubies_2(state)
-        if np.any(state[_DBL] != self.goal[_DBL]):
-            raise QsolveError(
-                "a cube2 state keeps the DLB corner fixed: D7, L7, B9 must read D, L, B"
-            )
-        return state
+        """The ``[24]`` state written as the 24 corner facelet letters (U1 U3 U7 U9 R1 ...)."""
+        return self._check_parsed(_parse_colours(text, 24, self.name), text)
+
+    def _invalid(self, states: np.ndarray) -> tuple[int, str] | None:
+        """The first row that is no 2x2x2 cube with the DLB corner in place, and why."""
+        found = _cube_problem(states, CUBE2_CORNER_FACELETS)
+        if found is not None:
+            return found
+        row = _first(np.any(states[:, _DBL] != self.goal[_DBL], axis=1))
+        if row is not None:
+            return row, "the DLB corner stays fixed: D7, L7, B9 must read D, L, B"
+        return None
 
     def format_state(self, state: np.ndarray) -> str:
-        return "".join(FACES[int(c)] for c in state)
+        return "".join(FACES[int(c)] for c in self._one_state(state))
 
     def index(self, states: np.ndarray) -> np.ndarray:
         """A perfect hash of ``[N, 24]`` states onto ``[0, 3674160)``: corner permutation and twist."""
+        return self._index(self.check_states(states))
+
+    def _index(self, states: np.ndarray) -> np.ndarray:
         parts = cubies(states, CUBE2_CORNER_FACELETS)
         perm, ori = parts["corner_perm"][:, :6], parts["corner_ori"][:, :6]
         # Lehmer rank of the first 7 corners (the DBL corner, number 6, never moves; the 7th
@@ -318,7 +345,3 @@ class Cube2(Domain):
         return rank * 729 + twist
 
     num_states = 3674160
-
-
-def _check_cubies_2(state: np.ndarray) -> None:
-    _check_cubies(state, "cube2", CUBE2_CORNER_FACELETS)

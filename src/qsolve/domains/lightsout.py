@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qsolve.domains.base import Domain
+from qsolve.domains.base import Domain, expect_text
 from qsolve.errors import QsolveError
 
 
@@ -75,18 +75,20 @@ class LightsOut(Domain):
             np.uint8
         )
 
-    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Press cell ``actions[i]`` of ``states[i]``."""
         return states ^ self.press_masks[np.asarray(actions, dtype=np.int64)]
 
     def solvable(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` bool: which states some presses turn off (orthogonal to the null space mod 2)."""
+        states = self._array(states)
         return np.all(
             (states.astype(np.int64) @ self.null_space.T.astype(np.int64)) & 1 == 0, axis=1
         )
 
     def presses(self, states: np.ndarray) -> np.ndarray:
         """``[N, A]`` uint8: a fewest-presses set of cells solving each (solvable) state."""
+        states = self._array(states)
         particular = ((states.astype(np.int64) @ self._pseudo_inverse.T) & 1).astype(np.uint8)
         best = particular
         best_cost = particular.sum(axis=1, dtype=np.int64)
@@ -101,6 +103,7 @@ class LightsOut(Domain):
 
     def optimal_cost(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` int64: the exact fewest presses that solve each state; raises if unsolvable."""
+        states = self._array(states)
         if not np.all(self.solvable(states)):
             raise ValueError(f"optimal_cost needs solvable {self.name} states")
         return self.presses(states).sum(axis=1, dtype=np.int64)
@@ -108,28 +111,31 @@ class LightsOut(Domain):
     def parse_state(self, text: str) -> np.ndarray:
         """The ``[D]`` state written as ``size*size`` characters 0 (off) or 1 (on), row-major."""
         d = self.state_dim
-        cells = text.strip()
+        cells = expect_text(text, f"a {self.name} state").strip()
         if len(cells) != d:
             raise QsolveError(f"{self.name} needs {d} cells written as 0s and 1s, got {len(cells)}")
         bad = [c for c in cells if c not in "01"]
         if bad:
             raise QsolveError(f"{self.name} cells must be 0 or 1, got {bad[0]!r}")
-        state: np.ndarray = np.array([int(c) for c in cells], dtype=self.dtype)
-        if not self.solvable(state[None, :])[0]:
-            raise QsolveError(
-                f"{self.name} state {cells} is unsolvable: no set of presses turns it off"
-            )
-        return state
+        return self._check_parsed(np.array([int(c) for c in cells], dtype=self.dtype), text)
+
+    def _invalid(self, states: np.ndarray) -> tuple[int, str] | None:
+        """The first board that no set of presses turns off."""
+        unsolvable = ~self.solvable(states)
+        if np.any(unsolvable):
+            return int(np.argmax(unsolvable)), "unsolvable: no set of presses turns it off"
+        return None
 
     def format_state(self, state: np.ndarray) -> str:
         """The cells of one ``[D]`` state as a string of 0s and 1s."""
-        return "".join(str(int(v)) for v in state)
+        return "".join(str(int(v)) for v in self._one_state(state))
 
     def parse_moves(self, text: str) -> list[int]:
         """Cell indices for whitespace-separated presses.
 
         No ``X2`` shorthand: pressing twice is the identity, and "12" must not read as "1 1".
         """
+        text = expect_text(text, f"{self.name} moves")
         actions: list[int] = []
         for token in text.replace(",", " ").split():
             if not (token.isascii() and token.isdigit()) or int(token) >= self.num_actions:

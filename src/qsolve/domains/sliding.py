@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qsolve.domains.base import Domain
+from qsolve.domains.base import Domain, expect_text
 from qsolve.errors import QsolveError
 
 
@@ -40,19 +40,19 @@ class SlidingPuzzle(Domain):
         new_cols = cols[:, None] + dcol[None, :]
         # [D, A] per blank position: which moves stay on the board, and where the blank goes
         # (itself when the move is not applicable, so the swap in `step` is a no-op).
-        self._applicable = (new_rows >= 0) & (new_rows < size) & (new_cols >= 0) & (new_cols < size)
-        self._targets = np.where(self._applicable, new_rows * size + new_cols, pos[:, None])
+        self._on_board = (new_rows >= 0) & (new_rows < size) & (new_cols >= 0) & (new_cols < size)
+        self._targets = np.where(self._on_board, new_rows * size + new_cols, pos[:, None])
         self._pairs = np.triu_indices(d, k=1)  # (i, j) index pairs with i < j, for inversions
 
     def _blanks(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` int: the index of the blank in each state."""
         return np.argmax(states == 0, axis=1)
 
-    def applicable(self, states: np.ndarray) -> np.ndarray:
+    def _applicable(self, states: np.ndarray) -> np.ndarray:
         """``[N, 4]`` bool: the moves whose tile lies on the board."""
-        return self._applicable[self._blanks(states)]
+        return self._on_board[self._blanks(states)]
 
-    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Slide the tile ``actions[i]`` names into the blank of ``states[i]``."""
         rows = np.arange(states.shape[0])
         blanks = self._blanks(states)
@@ -64,6 +64,7 @@ class SlidingPuzzle(Domain):
 
     def solvable(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` bool: which permutations can reach the goal (the parity invariant holds)."""
+        states = self._array(states)
         i, j = self._pairs
         a, b = states[:, i], states[:, j]
         inversions = np.sum((a > b) & (b != 0), axis=1)
@@ -77,33 +78,38 @@ class SlidingPuzzle(Domain):
     def parse_state(self, text: str) -> np.ndarray:
         """The ``[D]`` state written as space-separated tiles, 0 for the blank."""
         d = self.state_dim
-        tokens = text.replace(",", " ").split()
+        tokens = expect_text(text, f"a {self.name} state").replace(",", " ").split()
         if len(tokens) != d:
             raise QsolveError(f"{self.name} needs {d} tiles (0 for the blank), got {len(tokens)}")
         tiles: list[int] = []
         for token in tokens:
-            try:
-                tiles.append(int(token))
-            except ValueError:
-                raise QsolveError(f"{self.name} tile {token!r} is not an integer") from None
+            digits = token.removeprefix("-")
+            if not (digits.isascii() and digits.isdigit()):
+                raise QsolveError(f"{self.name} tile {token!r} is not an integer")
+            tiles.append(int(token))
         out_of_range = [t for t in tiles if not 0 <= t < d]
         if out_of_range:
             raise QsolveError(f"{self.name} tile {out_of_range[0]} is out of range 0..{d - 1}")
-        counts = np.bincount(tiles, minlength=d)
-        if np.any(counts != 1):
+        return self._check_parsed(np.array(tiles, dtype=self.dtype), text)
+
+    def _invalid(self, states: np.ndarray) -> tuple[int, str] | None:
+        """The first row that is not a permutation of the tiles, or has the wrong parity."""
+        d = self.state_dim
+        not_permutation = np.any(np.sort(states, axis=1) != np.arange(d), axis=1)
+        if np.any(not_permutation):
+            row = int(np.argmax(not_permutation))
+            counts = np.bincount(states[row], minlength=d)
             repeated = " ".join(str(t) for t in np.flatnonzero(counts > 1))
             missing = " ".join(str(t) for t in np.flatnonzero(counts == 0))
-            raise QsolveError(
-                f"{self.name} tiles must be 0..{d - 1} once each: repeated {repeated}, "
-                f"missing {missing}"
+            return (
+                row,
+                f"tiles must be 0..{d - 1} once each: repeated {repeated}, missing {missing}",
             )
-        state: np.ndarray = np.array(tiles, dtype=self.dtype)
-        if not self.solvable(state[None, :])[0]:
-            raise QsolveError(
-                f"{self.name} state {text.strip()!r} is unsolvable (wrong permutation parity)"
-            )
-        return state
+        unsolvable = ~self.solvable(states)
+        if np.any(unsolvable):
+            return int(np.argmax(unsolvable)), "unsolvable (wrong permutation parity)"
+        return None
 
     def format_state(self, state: np.ndarray) -> str:
         """The tiles of one ``[D]`` state, space separated."""
-        return " ".join(str(int(t)) for t in state)
+        return " ".join(str(int(t)) for t in self._one_state(state))

@@ -32,7 +32,7 @@ def permutation_rank(perms: np.ndarray) -> np.ndarray:
 def state_index(domain: Domain, states: np.ndarray) -> np.ndarray:
     """A perfect hash of the domain's states, for the domains that have a distance table."""
     if isinstance(domain, Cube2):
-        return domain.index(states)
+        return domain._index(states)
     return permutation_rank(states.astype(np.int64))
 
 
@@ -54,7 +54,7 @@ def breadth_first_distances(domain: Domain) -> np.ndarray:
     depth = 0
     while len(frontier):
         depth += 1
-        children, mask = domain.expand(frontier)
+        children, mask = domain._expand(frontier)
         children = children[mask]
         index = state_index(domain, children)
         fresh = dist[index] == -1
@@ -65,7 +65,45 @@ def breadth_first_distances(domain: Domain) -> np.ndarray:
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("QSOLVE_CACHE", Path.home() / ".cache" / "qsolve"))
+    """The folder of the cached tables: ``$QSOLVE_CACHE``, else ``~/.cache/qsolve``."""
+    return Path(os.environ.get("QSOLVE_CACHE") or Path.home() / ".cache" / "qsolve")
+
+
+def _cached_table(domain: Domain) -> np.ndarray:
+    """The distance table of ``domain``, from the cache when a valid one is there, else computed
+    and saved.  A cached file of the wrong type, size or content is computed again."""
+    folder = cache_dir()
+    path = folder / f"oracle-{domain.name}.npy"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise QsolveError(
+            f"cannot use {folder} for the oracle's cache ({error.strerror or error}); "
+            "set QSOLVE_CACHE to a writable folder"
+        ) from None
+    try:
+        table = np.load(path, allow_pickle=False)
+        if (
+            table.dtype == np.int8
+            and table.shape == (table_size(domain),)
+            and table[state_index(domain, domain.goal[None, :])][0] == 0
+            and int(table.min()) >= -1
+        ):
+            return table
+    except (OSError, ValueError, EOFError):
+        pass
+    table = breadth_first_distances(domain)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    try:
+        np.save(tmp, table)
+        os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise QsolveError(
+            f"cannot write the oracle's cache {path} ({error.strerror or error}); "
+            "set QSOLVE_CACHE to a writable folder"
+        ) from None
+    return table
 
 
 class Oracle(Heuristic):
@@ -83,15 +121,7 @@ class Oracle(Heuristic):
             raise QsolveError(
                 f"the oracle heuristic exists only for {', '.join(self.domains)}, not {domain.name}"
             )
-        path = cache_dir() / f"oracle-{domain.name}.npy"
-        try:
-            self.table = np.load(path)
-        except (OSError, ValueError):
-            self.table = breadth_first_distances(domain)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-            np.save(tmp, self.table)
-            os.replace(tmp, path)
+        self.table = _cached_table(domain)
 
     def values(self, states: np.ndarray) -> np.ndarray:
         if self.table is None:

@@ -19,6 +19,7 @@ from qsolve.domains.base import Domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics.base import Heuristic
 from qsolve.networks.resnet import Architecture, ResidualMLP
+from qsolve.options import check_fits_in_memory
 
 MODEL_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -73,7 +74,7 @@ class NetworkHeuristic(Heuristic):
         with torch.inference_mode():
             for lo in range(0, states.shape[0], self.heuristic_batch):
                 chunk = states[lo : lo + self.heuristic_batch]
-                x = torch.from_numpy(self.domain.encode(chunk)).to(self.device)
+                x = torch.from_numpy(self.domain._encode(chunk)).to(self.device)
                 out[lo : lo + len(chunk)] = self.model(x).float().cpu().numpy()
         return out * self.scale if self.scale != 1 else out
 
@@ -81,7 +82,7 @@ class NetworkHeuristic(Heuristic):
         if self.kind == "v":
             return super().q_values(states)
         q = self._forward(states)
-        return np.where(self.domain.applicable(states), q, np.float32(np.inf))
+        return np.where(self.domain._applicable(states), q, np.float32(np.inf))
 
     def values(self, states: np.ndarray) -> np.ndarray:
         if self.kind == "q":  # min_a Q(s, a), a chunk at a time: [N, A] can be large for A*
@@ -91,7 +92,7 @@ class NetworkHeuristic(Heuristic):
                 or [np.empty(0, dtype=np.float32)]
             )
         h = self._forward(states)[:, 0]
-        return np.where(self.domain.is_goal(states), np.float32(0.0), h)
+        return np.where(self.domain._is_goal(states), np.float32(0.0), h)
 
 
 def quantize(model: ResidualMLP, precision: str, device: torch.device) -> torch.nn.Module:
@@ -124,12 +125,43 @@ def read_config(path: str | Path) -> dict[str, Any]:
         )
     try:
         config = json.loads(file.read_text())
-        Architecture(**config["architecture"])
+        _check_architecture(Architecture(**config["architecture"]))
         if config["kind"] not in KINDS or not isinstance(config["domain"], str):
-            raise ValueError(config["kind"])
+            raise ValueError(f"kind {config['kind']!r}")
+        scale = config.get("scale", 1.0)
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale < 1e30:
+            raise ValueError(f"scale {scale!r} is not a positive number")
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
         raise QsolveError(f"{file} is corrupted or not a qsolve model config ({error})") from None
     return dict(config)
+
+
+# Far beyond any network qsolve trains (cube3 is 5000 x 1000 x 4 blocks); larger is a damaged file.
+MAX_WIDTH = 1 << 17
+MAX_BLOCKS = 1 << 10
+
+
+def _check_architecture(arch: Architecture) -> None:
+    """ValueError unless every size is an integer in range and the weights fit in memory."""
+    limits = {
+        "input_dim": MAX_WIDTH,
+        "output_dim": MAX_WIDTH,
+        "width1": MAX_WIDTH,
+        "width2": MAX_WIDTH,
+        "blocks": MAX_BLOCKS,
+    }
+    for name, high in limits.items():
+        value = getattr(arch, name)
+        low = 0 if name == "blocks" else 1
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name} {value!r} is not an integer in {low}..{high}")
+    weights = (
+        arch.input_dim * arch.width1
+        + arch.width1 * arch.width2
+        + 2 * arch.blocks * arch.width2**2
+        + arch.width2 * arch.output_dim
+    )
+    check_fits_in_memory(f"the network in the config ({weights:,} weights)", 4 * weights)
 
 
 def load_model(path: str | Path, domain: Domain) -> tuple[ResidualMLP, dict[str, Any]]:

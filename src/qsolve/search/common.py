@@ -4,7 +4,7 @@ record, and the drivers that answer a search's heuristic requests (one search, o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,9 +251,18 @@ def run_lockstep(
 ) -> list[SearchResult]:
     """Drive many searches in lockstep, at most ``parallel`` at a time: each heuristic call
     carries the states of every unfinished search.  Returns the results in input order."""
+    return list(iter_lockstep(searches, evaluate, parallel))
+
+
+def iter_lockstep(
+    searches: Iterable[Search], evaluate: Callable[[np.ndarray], np.ndarray], parallel: int
+) -> Iterator[SearchResult]:
+    """``run_lockstep``, yielding each result in input order as soon as it and every result
+    before it are final (so that a caller can print them while the rest run)."""
     pending = iter(enumerate(searches))
     results: dict[int, SearchResult] = {}
     active: dict[int, tuple[Search, np.ndarray]] = {}
+    next_out = 0
 
     def advance(i: int, search: Search, answer: np.ndarray | None) -> None:
         try:
@@ -269,6 +278,9 @@ def run_lockstep(
             if item is None:
                 break
             advance(item[0], item[1], None)
+        while next_out in results:
+            yield results.pop(next_out)
+            next_out += 1
         if not active:
             break
         batch = list(active.items())
@@ -278,4 +290,3 @@ def run_lockstep(
             del active[i]
             advance(i, search, answers[offset : offset + len(request)])
             offset += len(request)
-    return [results[i] for i in range(len(results))]

@@ -69,16 +69,16 @@ def inverse_actions(domain: Domain) -> np.ndarray:
         return np.asarray(cached)
     rng = np.random.default_rng(0)
     states = walk.random_walk(rng.integers(0, 40, size=300), rng)
-    applicable = walk.applicable(states)
+    applicable = walk._applicable(states)
     a = walk.num_actions
     inverse = np.full(a, -1, dtype=np.int64)
     for i in range(a):
         rows = np.flatnonzero(applicable[:, i])
         if len(rows) == 0:
             continue
-        children = walk.step(states[rows], np.full(len(rows), i))
+        children = walk._step(states[rows], np.full(len(rows), i))
         for j in range(a):
-            back = walk.step(children, np.full(len(rows), j))
+            back = walk._step(children, np.full(len(rows), j))
             if np.array_equal(back, states[rows]) and walk.action_costs[j] == walk.action_costs[i]:
                 inverse[i] = j
                 break
@@ -108,13 +108,13 @@ def walks(
     inverse = None if backtrack else inverse_actions(domain)
     for t in range(int(lengths.max(initial=0))):
         active = np.flatnonzero(lengths > t)
-        scores = rng.random((len(active), a)) * walk.applicable(states[active])
+        scores = rng.random((len(active), a)) * walk._applicable(states[active])
         if inverse is not None:
             undo = inverse[last[active]]
             rows = np.flatnonzero((last[active] >= 0) & (undo >= 0))
             scores[rows, undo[rows]] = -1.0  # never the move that undoes the previous one
         chosen = np.argmax(scores, axis=1)
-        states[active] = walk.step(states[active], chosen)
+        states[active] = walk._step(states[active], chosen)
         cost[active] += walk.action_costs[chosen].astype(np.float32)
         last[active] = chosen
         if moves is not None:
@@ -190,7 +190,7 @@ def make_batch(
     rng = np.random.default_rng([seed, step])
     states, bounds, undo = draw_states(domain, source, scramble_max, batch_size, rng)
     bounds, undo = tightest_bounds(states, bounds, undo)
-    applicable = domain.applicable(states)  # [N, A]
+    applicable = domain._applicable(states)  # [N, A]
     n, a = applicable.shape
     if actions_per_state is None or actions_per_state >= a:
         actions = np.tile(np.arange(a), (n, 1))
@@ -199,7 +199,7 @@ def make_batch(
         actions = np.argsort(-scores, axis=1)[:, :actions_per_state]
     batch = Batch(
         states=states,
-        is_goal=domain.is_goal(states),
+        is_goal=domain._is_goal(states),
         actions=actions.astype(np.int64),
         trained=np.take_along_axis(applicable, actions, axis=1),
         costs=domain.action_costs[actions].astype(np.float32),
@@ -215,19 +215,19 @@ def make_batch(
 def with_children(domain: Domain, batch: Batch) -> Batch:
     """``batch`` with the children of its trained actions made."""
     k = batch.actions.shape[1]
-    children = domain.step(np.repeat(batch.states, k, axis=0), batch.actions.reshape(-1))
+    children = domain._step(np.repeat(batch.states, k, axis=0), batch.actions.reshape(-1))
     return replace(
         batch,
         children=children,
-        child_is_goal=domain.is_goal(children),
+        child_is_goal=domain._is_goal(children),
         child_applicable=_applicable_mask(domain, children),
     )
 
 
 def _applicable_mask(domain: Domain, states: np.ndarray) -> np.ndarray | None:
-    """``domain.applicable(states)``, or None where every action applies (cubes, Lights Out):
+    """``domain._applicable(states)``, or None where every action applies (cubes, Lights Out):
     the batch then travels from the worker processes and to the device without it."""
-    return None if domain.every_action_applies else domain.applicable(states)
+    return None if domain.every_action_applies else domain._applicable(states)
 
 
 def with_actions(domain: Domain, batch: Batch, first: np.ndarray) -> Batch:
@@ -235,7 +235,7 @@ def with_actions(domain: Domain, batch: Batch, first: np.ndarray) -> Batch:
     ``first`` (``[N, G]``), their children made again where the batch has children."""
     n, k = batch.actions.shape
     count = first.shape[1]
-    applicable = domain.applicable(batch.states)
+    applicable = domain._applicable(batch.states)
     actions = batch.actions.copy()
     actions[:, :count] = first
     out = replace(
@@ -246,14 +246,14 @@ def with_actions(domain: Domain, batch: Batch, first: np.ndarray) -> Batch:
     )
     if len(batch.children) == 0:
         return out
-    new = domain.step(np.repeat(batch.states, count, axis=0), first.reshape(-1))
+    new = domain._step(np.repeat(batch.states, count, axis=0), first.reshape(-1))
     grouped = batch.children.reshape(n, k, -1).copy()
     grouped[:, :count] = new.reshape(n, count, -1)
     children = grouped.reshape(n * k, -1)
     return replace(
         out,
         children=children,
-        child_is_goal=domain.is_goal(children),
+        child_is_goal=domain._is_goal(children),
         child_applicable=_applicable_mask(domain, children),
     )
 

@@ -92,7 +92,7 @@ def with_greedy_actions(
     n = batch.actions.shape[0]
     with torch.no_grad(), autocast(device):
         q = online(one_hot(domain, batch.states, device)).float().cpu().numpy()
-    q[~domain.applicable(batch.states)] = math.inf
+    q[~domain._applicable(batch.states)] = math.inf
     q[np.arange(n)[:, None], batch.actions[:, count:]] = math.inf  # sampled already
     best = q.argpartition(count - 1, axis=1)[:, :count]
     return with_actions(domain, batch, best)
