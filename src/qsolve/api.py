@@ -17,6 +17,8 @@ from qsolve.search.common import run_lockstep, run_search
 from qsolve.search.qstar import qstar_steps
 
 ALGORITHMS = ("qstar", "astar")
+# What runs a network heuristic; qsolve.networks.engines.ENGINES, named here without importing torch.
+ENGINES = ("auto", "torch", "onnx")
 MODELS_DIR = Path(__file__).parent / "models"
 
 
@@ -39,10 +41,18 @@ def load_heuristic(
     domain: Domain | str,
     device: str = "auto",
     heuristic_batch: int = 100_000,
-    precision: str = "fp32",
+    precision: str = "auto",
+    engine: str = "auto",
 ) -> Heuristic:
-    """A heuristic for ``domain``: a classical name, a trained model folder, or ``None`` (default)."""
+    """A heuristic for ``domain``: a classical name, a trained model folder, or ``None`` (default).
+
+    A network runs through ``engine`` (``auto``: the fastest exact one on this machine, measured
+    once and cached; ``torch``; ``onnx``) at ``precision`` (``auto``: fp32, or int8 where the
+    model's config.json says int8 was checked; ``fp32``; ``int8``; ``fp16``/``bf16`` on CUDA).
+    """
     domain = get_domain(domain) if isinstance(domain, str) else domain
+    if engine not in ENGINES:
+        raise QsolveError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
     if isinstance(spec, Heuristic):
         if spec.domain.name != domain.name:
             raise QsolveError(f"the heuristic is for {spec.domain.name}, not {domain.name}")
@@ -57,7 +67,12 @@ def load_heuristic(
     from qsolve.networks import load_heuristic as load_network  # torch loads only when needed
 
     return load_network(
-        spec, domain, device=device, heuristic_batch=heuristic_batch, precision=precision
+        spec,
+        domain,
+        device=device,
+        heuristic_batch=heuristic_batch,
+        precision=precision,
+        engine=engine,
     )
 
 
@@ -101,7 +116,8 @@ def solve(
     device: str = "auto",
     heuristic_batch: int = 100_000,
     parallel: int = 1,
-    precision: str = "fp32",
+    precision: str = "auto",
+    engine: str = "auto",
 ) -> list[SearchResult]:
     """Solve each start state with Q* (or A*) and return one ``SearchResult`` per state.
 
@@ -118,7 +134,12 @@ def solve(
         raise QsolveError(f"the weight must lie in [0, 1], got {weight}")
     starts = as_states(domain, states)
     h = load_heuristic(
-        heuristic, domain, device=device, heuristic_batch=heuristic_batch, precision=precision
+        heuristic,
+        domain,
+        device=device,
+        heuristic_batch=heuristic_batch,
+        precision=precision,
+        engine=engine,
     )
     limits = Limits(max_iterations=max_iterations, max_nodes=max_nodes, time_limit=time_limit)
     if parallel < 1:

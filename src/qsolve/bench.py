@@ -367,7 +367,7 @@ def network_options(domain_name: str, batch: int, repeats: int) -> list[Row]:
     """States per second through the domain's network under each inference option."""
     import torch
 
-    from qsolve.networks.heuristic import quantize
+    from qsolve.networks.engines import quantize
 
     domain = get_domain(domain_name)
     heuristic, _ = heuristic_for(domain_name)
