@@ -206,3 +206,30 @@ def test_weights_hash_follows_the_weights():
     with torch.no_grad():
         b.head.bias[0] += 1e-3
     assert engines.weights_hash(a) != engines.weights_hash(b)
+
+
+def test_flops_count_every_linear_layer():
+    from qsolve.networks import peak
+
+    arch = small_model().arch  # 81 -> 32 -> 16, one block of two 16x16 layers, 4 actions
+    assert peak.layer_shapes(arch) == [(81, 32), (32, 16), (16, 16), (16, 16), (16, 4)]
+    assert peak.flops_per_state(arch) == 2 * (81 * 32 + 32 * 16 + 2 * 16 * 16 + 16 * 4)
+    linear = [m for m in small_model().modules() if isinstance(m, torch.nn.Linear)]
+    n_weights = sum(m.weight.numel() for m in linear)
+    assert peak.flops_per_state(arch) == 2 * n_weights
+
+
+@needs_onnxruntime
+def test_the_peak_measurement_reports_every_engine_and_library(cache):
+    from qsolve.networks import peak
+
+    model = small_model()
+    sample = get_domain("puzzle8").encode(walks("puzzle8", 50))
+    peaks, rows = peak.measure(model, sample, (10, 100), budget=0.01)
+    libraries = {(r["library"], r["precision"]) for r in peaks}
+    assert {("numpy (OpenBLAS)", "fp32"), ("torch", "fp32"), ("onnxruntime", "int8")} <= libraries
+    assert {r["engine"] for r in rows} == {"torch fp32", "torch int8", "onnx fp32", "onnx int8"}
+    for row in rows:
+        assert row["GFLOP/s"] > 0 and row["% of fp32 peak"] > 0
+        if row["engine"].endswith("fp32"):
+            assert row["max |Δ output|"] <= 1e-5 and row["same argmin %"] == 100
