@@ -20,6 +20,8 @@ import os
 import platform
 import time
 import warnings
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -265,19 +267,35 @@ class OnnxEngine:
 # -- choosing -------------------------------------------------------------------------------
 
 
-def _seconds_per_state(engine: Engine, sample: np.ndarray, budget: float) -> float:
-    """Best time per state over the calibration batches, within about ``budget`` seconds."""
-    total = 0.0
+def race(
+    runs: Mapping[str, Callable[[], object]], budget: float, least: int = 3
+) -> dict[str, float]:
+    """The fastest time of each run, measured in interleaved rounds (one run of each per round,
+    after a warm-up round) for about ``budget`` seconds, so that a busy spell on a shared machine
+    slows every candidate alike instead of one."""
+    for run in runs.values():
+        run()
+    best = dict.fromkeys(runs, float("inf"))
+    started, rounds = time.perf_counter(), 0
+    while rounds < least or (time.perf_counter() - started < budget and rounds < 100):
+        for name, run in runs.items():
+            began = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - began)
+        rounds += 1
+    return best
+
+
+def _seconds_per_state(
+    candidates: dict[str, Engine], sample: np.ndarray, budget: float
+) -> dict[str, float]:
+    """Per candidate: its best seconds per state, summed over the calibration batches."""
+    total = dict.fromkeys(candidates, 0.0)
     for batch in CALIBRATION_BATCHES:
         x = sample[:batch]
-        engine(x)  # warm up: allocations, ONNX Runtime's first-run planning
-        best, spent, runs = float("inf"), 0.0, 0
-        while runs < 2 or (spent < budget / len(CALIBRATION_BATCHES) and runs < 10):
-            started = time.perf_counter()
-            engine(x)
-            seconds = time.perf_counter() - started
-            best, spent, runs = min(best, seconds), spent + seconds, runs + 1
-        total += best / len(x)
+        runs = {name: partial(engine, x) for name, engine in candidates.items()}
+        for name, seconds in race(runs, budget / len(CALIBRATION_BATCHES), least=2).items():
+            total[name] += seconds / len(x)
     return total
 
 
@@ -358,17 +376,15 @@ def make_engine(
     repeats = -(-max(CALIBRATION_BATCHES) // len(sample))
     sample = np.ascontiguousarray(np.tile(sample, (repeats, 1))[: max(CALIBRATION_BATCHES)])
     reference = TorchEngine(model, "fp32", device)(sample[:100])
-    timings: dict[str, float] = {}
     built: dict[str, Engine] = {}
     for name, prec in candidates:
-        label = f"{name}:{prec}"
         candidate = _build(model, input_dim, name, prec, device, digest)
         if prec == "fp32" and not np.allclose(
             candidate(sample[:100]), reference, rtol=FP32_TOLERANCE, atol=FP32_TOLERANCE
         ):
             continue  # not exact: never chosen
-        timings[label] = _seconds_per_state(candidate, sample, budget / len(candidates))
-        built[label] = candidate
+        built[f"{name}:{prec}"] = candidate
+    timings = _seconds_per_state(built, sample, budget)
     best = min(timings, key=timings.__getitem__)
     choices = _read_choices()
     name, prec = best.split(":")

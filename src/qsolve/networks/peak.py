@@ -13,7 +13,6 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
-import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -37,23 +36,6 @@ def layer_shapes(arch: Architecture) -> list[tuple[int, int]]:
 def flops_per_state(arch: Architecture) -> float:
     """Floating-point operations of the linear layers for one state (2 per multiply-add)."""
     return float(sum(2 * fan_in * fan_out for fan_in, fan_out in layer_shapes(arch)))
-
-
-def race(runs: dict[str, Callable[[], object]], budget: float, least: int = 3) -> dict[str, float]:
-    """The fastest time of each run, measured in interleaved rounds (one run of each per round,
-    after a warm-up round) for about ``budget`` seconds, so that a busy spell on a shared machine
-    slows every candidate alike instead of one."""
-    for run in runs.values():
-        run()
-    best = dict.fromkeys(runs, float("inf"))
-    started, rounds = time.perf_counter(), 0
-    while rounds < least or (time.perf_counter() - started < budget and rounds < 100):
-        for name, run in runs.items():
-            began = time.perf_counter()
-            run()
-            best[name] = min(best[name], time.perf_counter() - began)
-        rounds += 1
-    return best
 
 
 def _chain(runs: Sequence[Callable[[], object]]) -> Callable[[], None]:
@@ -213,7 +195,7 @@ def measure(
             f"{lib}|{prec}": run for (lib, prec), run in gemms.items()
         }
         runs |= {name: partial(engine, x[:batch]) for name, engine in candidates.items()}
-        seconds = race(runs, budget)
+        seconds = engines.race(runs, budget)
         peak = {"fp32": 0.0, "int8": 0.0}
         for library, precision in gemms:
             speed = batch * flops / seconds[f"{library}|{precision}"] / 1e9
