@@ -4,8 +4,8 @@
 
 puzzle8 and cube2: random states, optimum from the breadth-first oracle.  lightsout7 and puzzle15:
 the DeepCubeA test sets in $QSOLVE_BENCHMARKS/deepcubea, else ../shared/benchmarks/deepcubea
-(optimum on each line; first 100 states of puzzle15).  cube3: random walks of several depths
-(solve rate against depth).  ``puzzle8-v`` and ``cube2-v``: the V networks of the DeepCubeA
+(optimum on each line; first 100 states of puzzle15).  cube3 and cube3-meta: random walks of
+several depths (solve rate against depth).  ``puzzle8-v`` and ``cube2-v``: the V networks of the DeepCubeA
 baseline, with A*.
 """
 
@@ -45,6 +45,7 @@ SETTINGS = {
     "lightsout7": Setting(count=500),
     "puzzle15": Setting(weight=0.4, batch_size=1000, count=100),
     "cube3": Setting(weight=0.6, batch_size=100, time_limit=10.0, count=10),
+    "cube3-meta": Setting(weight=0.6, batch_size=100, time_limit=10.0, count=10),
     # The V networks of the DeepCubeA baseline, measured with A*.
     "puzzle8-v": Setting(count=200),
     "cube2-v": Setting(count=200),
