@@ -394,7 +394,7 @@ def make_engine(
         return _build(model, input_dim, *candidates[0], device, digest)
 
     key = f"{digest}|{machine_key()}|{'+'.join(f'{e}:{p}' for e, p in candidates)}"
-    key += f"|torch {torch.__version__}|v{CHOICE_VERSION}"
+    key += f"|torch {torch.__version__}|v{CHOICE_VERSION}|export v{EXPORT_VERSION}"
     if "onnx" in engines:
         import onnxruntime
 
