@@ -4,8 +4,8 @@
 
 puzzle8 and cube2: random states, optimum from the breadth-first oracle.  lightsout7 and puzzle15:
 the DeepCubeA test sets in $QSOLVE_BENCHMARKS/deepcubea, else ../shared/benchmarks/deepcubea
-(optimum on each line; first 100 states of puzzle15).  cube3: random walks of several depths
-(solve rate against depth).  ``puzzle8-v`` and ``cube2-v``: the V networks of the DeepCubeA
+(optimum on each line; first 100 states of puzzle15).  cube3 and cube3-meta: random walks of
+several depths (solve rate against depth).  ``puzzle8-v`` and ``cube2-v``: the V networks of the DeepCubeA
 baseline, with A*.
 """
 
@@ -45,6 +45,7 @@ SETTINGS = {
     "lightsout7": Setting(count=500),
     "puzzle15": Setting(weight=0.4, batch_size=1000, count=100),
     "cube3": Setting(weight=0.6, batch_size=100, time_limit=10.0, count=10),
+    "cube3-meta": Setting(weight=0.6, batch_size=100, time_limit=10.0, count=10),
     # The V networks of the DeepCubeA baseline, measured with A*.
     "puzzle8-v": Setting(count=200),
     "cube2-v": Setting(count=200),
@@ -94,15 +95,23 @@ def main() -> None:
         "--offset", type=int, default=0, help="skip this many lines of a DeepCubeA set (default 0)"
     )
     parser.add_argument(
-        "--precision", choices=("fp32", "int8"), default="fp32", help="network arithmetic"
+        "--precision",
+        nargs="+",
+        choices=("auto", "fp32", "int8"),
+        default=["fp32"],
+        help="network arithmetic; several (fp32 int8) compare them in one run",
+    )
+    parser.add_argument(
+        "--engine", default="auto", help="what runs the network: auto, torch or onnx"
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     models = dict(item.split("=", 1) for item in args.model)
-    table = Table(title=f"Shipped models on this CPU ({args.precision})")
+    table = Table(title=f"Shipped models on this CPU (engine {args.engine})")
     for column in (
         "domain",
+        "precision",
         "search",
         "instances",
         "n",
@@ -127,17 +136,24 @@ def main() -> None:
             shipped = shipped.parent / name
         heuristic = models.get(name) or shipped
         if heuristic is None or not (Path(heuristic) / "config.json").is_file():
-            table.add_row(name, algorithm, "no shipped model", *[""] * 10)
+            table.add_row(name, "", algorithm, "no shipped model", *[""] * 10)
             continue
-        # Loaded once per domain: every set is measured with the same weights.
-        loaded = qsolve.load_heuristic(str(heuristic), domain_name, precision=args.precision)
         sets = instances(domain_name, args.count or s.count, args.seed, args.offset)
-        for label, states, optimal in sets:
+        # Loaded once per domain and precision: every set is measured with the same weights.
+        loaded = {
+            precision: qsolve.load_heuristic(
+                str(heuristic), domain_name, precision=precision, engine=args.engine
+            )
+            for precision in args.precision
+        }
+        for (label, states, optimal), precision in (
+            (one, precision) for one in sets for precision in args.precision
+        ):
             started = time.perf_counter()
             results = qsolve.solve(
                 domain_name,
                 states,
-                heuristic=loaded,
+                heuristic=loaded[precision],
                 algorithm=algorithm,
                 weight=s.weight,
                 batch_size=s.batch_size,
@@ -151,6 +167,7 @@ def main() -> None:
             )
             table.add_row(
                 name,
+                f"{loaded[precision].engine.name} {loaded[precision].precision}",
                 "A*" if algorithm == "astar" else "Q*",
                 label,
                 str(len(states)),

@@ -18,6 +18,9 @@ from qsolve.search.common import iter_lockstep, run_search
 from qsolve.search.qstar import qstar_steps
 
 ALGORITHMS = ("qstar", "astar")
+# What runs a network heuristic; qsolve.networks.engines.ENGINES, named here without importing torch.
+ENGINES = ("auto", "torch", "onnx")
+PRECISIONS = ("auto", "fp32", "int8", "fp16", "bf16")
 MODELS_DIR = Path(__file__).parent / "models"
 
 
@@ -40,13 +43,21 @@ def load_heuristic(
     domain: Domain | str,
     device: str = "auto",
     heuristic_batch: int = 100_000,
-    precision: str = "fp32",
+    precision: str = "auto",
+    engine: str = "auto",
 ) -> Heuristic:
-    """A heuristic for ``domain``: a classical name, a trained model folder, or ``None`` (default)."""
+    """A heuristic for ``domain``: a classical name, a trained model folder, or ``None`` (default).
+
+    A network runs through ``engine`` (``auto``: the fastest exact one on this machine, measured
+    once and cached; ``torch``; ``onnx``) at ``precision`` (``auto``: fp32, or int8 where the
+    model's config.json says int8 was checked; ``fp32``; ``int8``; ``fp16``/``bf16`` on CUDA).
+    """
     domain = get_domain(domain) if isinstance(domain, str) else domain
     if not isinstance(domain, Domain):
         raise QsolveError(f"expected a domain or a domain name, got {type(domain).__name__}")
     heuristic_batch = check_count("the heuristic batch", heuristic_batch)
+    if engine not in ENGINES:
+        raise QsolveError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
     if isinstance(spec, Heuristic):
         if spec.domain.name != domain.name:
             raise QsolveError(f"the heuristic is for {spec.domain.name}, not {domain.name}")
@@ -61,7 +72,12 @@ def load_heuristic(
     from qsolve.networks import load_heuristic as load_network  # torch loads only when needed
 
     return load_network(
-        spec, domain, device=device, heuristic_batch=heuristic_batch, precision=precision
+        spec,
+        domain,
+        device=device,
+        heuristic_batch=heuristic_batch,
+        precision=precision,
+        engine=engine,
     )
 
 
@@ -101,7 +117,8 @@ def solve(
     device: str = "auto",
     heuristic_batch: int = 100_000,
     parallel: int = 1,
-    precision: str = "fp32",
+    precision: str = "auto",
+    engine: str = "auto",
 ) -> list[SearchResult]:
     """Solve each start state with Q* (or A*) and return one ``SearchResult`` per state.
 
@@ -125,6 +142,7 @@ def solve(
             heuristic_batch=heuristic_batch,
             parallel=parallel,
             precision=precision,
+            engine=engine,
         )
     )
 
@@ -143,7 +161,8 @@ def solve_iter(
     device: str = "auto",
     heuristic_batch: int = 100_000,
     parallel: int = 1,
-    precision: str = "fp32",
+    precision: str = "auto",
+    engine: str = "auto",
 ) -> Iterator[SearchResult]:
     """``solve``, yielding each result in input order as soon as it is final.
 
@@ -155,8 +174,8 @@ def solve_iter(
         raise QsolveError(f"expected a domain or a domain name, got {type(domain).__name__}")
     if algorithm not in ALGORITHMS:
         raise QsolveError(f"unknown algorithm {algorithm!r} (choose from {', '.join(ALGORITHMS)})")
-    if precision not in ("fp32", "int8"):
-        raise QsolveError(f"unknown precision {precision!r} (choose from fp32, int8)")
+    if precision not in PRECISIONS:
+        raise QsolveError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
     checked = check_solve_options(
         batch_size, weight, time_limit, max_nodes, max_iterations, heuristic_batch, parallel
     )
@@ -167,6 +186,7 @@ def solve_iter(
         device=device,
         heuristic_batch=checked["heuristic_batch"],
         precision=precision,
+        engine=engine,
     )
     return _results(domain, starts, h, algorithm, bool(optimal), checked)
 

@@ -367,7 +367,7 @@ def network_options(domain_name: str, batch: int, repeats: int) -> list[Row]:
     """States per second through the domain's network under each inference option."""
     import torch
 
-    from qsolve.networks.heuristic import quantize
+    from qsolve.networks.engines import quantize
 
     domain = get_domain(domain_name)
     heuristic, _ = heuristic_for(domain_name)
@@ -442,6 +442,22 @@ def network_options(domain_name: str, batch: int, repeats: int) -> list[Row]:
             }
         )
     return rows
+
+
+def network_engines(domain_name: str, batches: tuple[int, ...]) -> tuple[list[Row], list[Row]]:
+    """The domain's network through each engine against the core's peak for its layer sizes."""
+    from qsolve.networks.peak import measure
+
+    domain = get_domain(domain_name)
+    heuristic, _ = heuristic_for(domain_name)
+    model, engine = getattr(heuristic, "model", None), getattr(heuristic, "engine", None)
+    if model is None:
+        return [], []
+    sample = domain.encode(walks(domain_name, [20], 1000, seed=3))
+    peaks, rows = measure(model, sample, batches, budget=2.0, default=engine)
+    return [{"domain": domain_name, **r} for r in peaks], [
+        {"domain": domain_name, **r} for r in rows
+    ]
 
 
 # -- the suites -----------------------------------------------------------------------------
@@ -676,6 +692,18 @@ def suite_profile(report: Report, out: Path) -> None:
         for batch in (100, 1000, 10_000) if domain_name == "cube3-meta" else (1000,):
             options += network_options(domain_name, batch, 5)
     report.add("Network inference options on this CPU (one batch of states)", options)
+    peaks, engine_rows = network_engines("cube3", (100, 1000, 10_000))
+    report.add(
+        "The core's peak for the cube3 network: its layer products alone (one core)",
+        peaks,
+        "[B, fan_in] @ [fan_in, fan_out] for each linear layer; GOP/s for int8",
+    )
+    report.add(
+        "The cube3 network per engine, as a share of that peak",
+        engine_rows,
+        "engines and layer products raced in interleaved rounds; auto = what --engine auto picked; "
+        "benchmarks/engine_peak.py measures the other networks",
+    )
 
 
 def suite_peers(report: Report, out: Path) -> None:

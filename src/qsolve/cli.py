@@ -100,10 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--device", default="auto", help="device for a network heuristic: auto, cpu or cuda"
     )
     solve.add_argument(
+        "--engine",
+        default="auto",
+        help="what runs a network heuristic: auto (the fastest exact one here), torch or onnx",
+    )
+    solve.add_argument(
         "--precision",
-        choices=("fp32", "int8"),
-        default="fp32",
-        help="network arithmetic: fp32, or int8 (linear layers quantized; CPU only)",
+        choices=("auto", "fp32", "int8", "fp16", "bf16"),
+        default="auto",
+        help="network arithmetic: auto (fp32; int8 where the model says it was checked), fp32, "
+        "int8 (linear layers quantized; CPU only), fp16 or bf16 (CUDA only)",
     )
     solve.add_argument(
         "--heuristic-batch",
@@ -303,6 +309,7 @@ def _solve(args: argparse.Namespace) -> int:
         device=args.device,
         heuristic_batch=args.heuristic_batch,
         precision=args.precision,
+        engine=args.engine,
     )
     starts = list(_starts(args, domain))
     good = [item for _, item in starts if not isinstance(item, QsolveError)]

@@ -6,9 +6,7 @@ A model folder holds ``model.safetensors`` (the weights, half precision) and ``c
 
 from __future__ import annotations
 
-import copy
 import json
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ import torch
 from qsolve.domains.base import Domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics.base import Heuristic
+from qsolve.networks.engines import Engine, int8_checked, make_engine
 from qsolve.networks.resnet import Architecture, ResidualMLP
 from qsolve.options import check_fits_in_memory
 
@@ -25,7 +24,7 @@ MODEL_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 FORMAT = "qsolve-model/1"
 KINDS = ("q", "v")
-PRECISIONS = ("fp32", "int8")
+CALIBRATION_STATES = 1000  # random-walk states that the ``auto`` engine is measured on
 
 
 def resolve_device(name: str) -> torch.device:
@@ -40,7 +39,12 @@ def resolve_device(name: str) -> torch.device:
 
 
 class NetworkHeuristic(Heuristic):
-    """A Q network (``kind="q"``: Q-values for all actions in one pass) or a V network (``"v"``)."""
+    """A Q network (``kind="q"``: Q-values for all actions in one pass) or a V network (``"v"``).
+
+    ``engine`` runs the forward pass (``torch``, ``onnx`` or ``auto``: the fastest exact one on
+    this machine, measured once and cached); ``precision`` is ``fp32``, ``int8`` (CPU), ``fp16``
+    or ``bf16`` (CUDA), or ``auto``: fp32, or int8 too if ``allow_int8`` (see ``int8_checked``).
+    """
 
     def __init__(
         self,
@@ -52,6 +56,8 @@ class NetworkHeuristic(Heuristic):
         name: str = "network",
         scale: float = 1.0,
         precision: str = "fp32",
+        engine: str = "torch",
+        allow_int8: bool = False,
     ) -> None:
         super().__init__(domain)
         expected = domain.num_actions if kind == "q" else 1
@@ -59,8 +65,16 @@ class NetworkHeuristic(Heuristic):
             raise QsolveError(f"the network's shape does not fit {domain.name} (kind {kind})")
         self.device = resolve_device(device) if isinstance(device, str) else device
         self.arch = model.arch
-        self.model = quantize(model, precision, self.device)
-        self.precision = precision
+        self.model = model.to(self.device)
+        sample = None
+        if engine == "auto" or precision == "auto":
+            rng = np.random.default_rng(0)
+            lengths = rng.integers(0, 30, size=CALIBRATION_STATES)
+            sample = domain.encode(domain.random_walk(lengths, rng))
+        self.engine: Engine = make_engine(
+            model, model.arch.input_dim, engine, precision, self.device, sample, allow_int8
+        )
+        self.precision = self.engine.precision
         self.kind = kind
         self.heuristic_batch = max(1, int(heuristic_batch))
         self.name = name
@@ -71,11 +85,9 @@ class NetworkHeuristic(Heuristic):
     def _forward(self, states: np.ndarray) -> np.ndarray:
         """The raw network output ``[N, output_dim]`` float32, in chunks of ``heuristic_batch``."""
         out = np.empty((states.shape[0], self.arch.output_dim), dtype=np.float32)
-        with torch.inference_mode():
-            for lo in range(0, states.shape[0], self.heuristic_batch):
-                chunk = states[lo : lo + self.heuristic_batch]
-                x = torch.from_numpy(self.domain._encode(chunk)).to(self.device)
-                out[lo : lo + len(chunk)] = self.model(x).float().cpu().numpy()
+        for lo in range(0, states.shape[0], self.heuristic_batch):
+            chunk = states[lo : lo + self.heuristic_batch]
+            out[lo : lo + len(chunk)] = self.engine(self.domain._encode(chunk))
         return out * self.scale if self.scale != 1 else out
 
     def q_values(self, states: np.ndarray) -> np.ndarray:
@@ -93,24 +105,6 @@ class NetworkHeuristic(Heuristic):
             )
         h = self._forward(states)[:, 0]
         return np.where(self.domain._is_goal(states), np.float32(0.0), h)
-
-
-def quantize(model: ResidualMLP, precision: str, device: torch.device) -> torch.nn.Module:
-    """``model`` on ``device`` at ``precision``: ``fp32`` as is, or ``int8``, its linear layers
-    dynamically quantized (weights int8, activations quantized per batch; CPU only)."""
-    if precision not in PRECISIONS:
-        raise QsolveError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
-    if precision == "fp32":
-        return model.to(device)
-    if device.type != "cpu":
-        raise QsolveError("int8 precision runs on the CPU only; use --precision fp32 with cuda")
-    with warnings.catch_warnings():
-        # torch marks dynamic quantization for a future removal; it works in the pinned release.
-        warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return torch.ao.quantization.quantize_dynamic(
-            copy.deepcopy(model).cpu(), {torch.nn.Linear}, dtype=torch.qint8
-        )
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
@@ -191,12 +185,15 @@ def load_heuristic(
     device: str = "auto",
     heuristic_batch: int = 100_000,
     scale: float | None = None,
-    precision: str = "fp32",
+    precision: str = "auto",
+    engine: str = "auto",
 ) -> NetworkHeuristic:
     """The trained network in the model folder ``path`` as a heuristic for ``domain``.
 
     ``scale`` multiplies the network's estimates; by default the model's own ``scale`` in
-    config.json (1 unless set when the model was shipped).
+    config.json (1 unless set when the model was shipped).  ``engine`` and ``precision`` as in
+    ``NetworkHeuristic``; ``precision="auto"`` allows int8 only where config.json says it was
+    checked.
     """
     model, config = load_model(path, domain)
     if scale is None:
@@ -205,5 +202,14 @@ def load_heuristic(
         raise QsolveError(f"the heuristic scale must be positive, got {scale}")
     name = f"network:{Path(path).name}"
     return NetworkHeuristic(
-        domain, model, config["kind"], device, heuristic_batch, name, scale, precision
+        domain,
+        model,
+        config["kind"],
+        device,
+        heuristic_batch,
+        name,
+        scale,
+        precision,
+        engine,
+        allow_int8=int8_checked(config),
     )

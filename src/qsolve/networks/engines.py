@@ -1,0 +1,435 @@
+"""Engines that run a network's forward pass: torch (CPU or CUDA) and ONNX Runtime (CPU).
+
+Which one is fastest depends on the machine: on some CPUs torch's kernels reach half of what a
+matrix product can, while ONNX Runtime reaches nearly all of it.  ``auto`` measures the candidates
+once per machine and model, at the batch sizes search uses, and keeps the choice in the user's
+cache folder (``$QSOLVE_CACHE`` or ``~/.cache/qsolve``), next to the ONNX exports, which are keyed
+by the hash of the weights.  Every candidate ``auto`` may pick computes the same function as torch
+in fp32 (checked on a sample when it is measured); int8 is a candidate only when asked for, or
+when the model's config.json records that int8 was checked on its hard test set
+(``"int8_checked"``, see ``int8_checked``).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import os
+import platform
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from qsolve.errors import QsolveError
+
+ENGINES = ("auto", "torch", "onnx")
+PRECISIONS = ("auto", "fp32", "int8", "fp16", "bf16")
+# Bump when the exported graph or the choice's measurement changes, so old cache entries are unused.
+EXPORT_VERSION = 2
+CHOICE_VERSION = 1
+# Batches that search hands the network: B=100 Q* steps, and lockstep or B=1000 steps.
+CALIBRATION_BATCHES = (100, 1000)
+# fp32 engines may differ by float rounding only; a larger deviation disqualifies a candidate.
+FP32_TOLERANCE = 1e-4
+
+exports = 0  # ONNX exports made by this process (the tests count them)
+
+
+class Engine(Protocol):
+    """A network's forward pass: ``[N, input_dim]`` float32 -> ``[N, output_dim]`` float32."""
+
+    name: str
+    precision: str
+
+    def __call__(self, x: np.ndarray) -> np.ndarray: ...
+
+
+def cache_dir() -> Path:
+    """The user's cache folder for qsolve (``$QSOLVE_CACHE`` or ``~/.cache/qsolve``)."""
+    return Path(os.environ.get("QSOLVE_CACHE", Path.home() / ".cache" / "qsolve"))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def weights_hash(model: torch.nn.Module) -> str:
+    """sha256 of the network's parameters (names, shapes, float32 values): the cache key."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        values = tensor.detach().float().cpu().contiguous().numpy()
+        digest.update(f"{name}{tuple(values.shape)}".encode())
+        digest.update(values.tobytes())
+    return digest.hexdigest()
+
+
+def machine_key() -> str:
+    """The CPU model, its core count and the threads the engines use: what speed depends on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}|{os.cpu_count()} cores|{torch.get_num_threads()} threads"
+
+
+def onnxruntime_available() -> bool:
+    """Whether ONNX Runtime (and the onnx package that the export needs) can be imported."""
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def int8_checked(config: dict[str, Any]) -> bool:
+    """Whether config.json says int8 was checked on the model's hard test set.
+
+    The key is ``"int8_checked": {"states": ..., "fp32": {"solved": ..., "mean_cost": ...},
+    "int8": {...}}`` with the figures measured; it is set by hand after such a check, never by
+    training.  Only then may ``precision="auto"`` use int8.
+    """
+    checked = config.get("int8_checked")
+    return isinstance(checked, dict) and bool(checked)
+
+
+# -- torch ----------------------------------------------------------------------------------
+
+
+def quantize(model: torch.nn.Module, precision: str, device: torch.device) -> torch.nn.Module:
+    """``model`` on ``device`` at ``precision``: ``fp32`` as is; ``int8``, its linear layers
+    dynamically quantized (weights int8, activations quantized per batch; CPU only); ``fp16`` or
+    ``bf16``, half precision on a CUDA device."""
+    if precision not in PRECISIONS[1:]:
+        raise QsolveError(
+            f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS[1:])})"
+        )
+    if precision == "fp32":
+        return model.to(device)
+    if precision in ("fp16", "bf16"):
+        if device.type != "cuda":
+            raise QsolveError(f"{precision} precision runs on a CUDA device only")
+        dtype = torch.float16 if precision == "fp16" else torch.bfloat16
+        return copy.deepcopy(model).to(device=device, dtype=dtype)
+    if device.type != "cpu":
+        raise QsolveError("int8 precision runs on the CPU only; use --precision fp32 with cuda")
+    with warnings.catch_warnings():
+        # torch marks dynamic quantization for a future removal; it works in the pinned release.
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return torch.ao.quantization.quantize_dynamic(
+            copy.deepcopy(model).cpu(), {torch.nn.Linear}, dtype=torch.qint8
+        )
+
+
+class TorchEngine:
+    """The network in torch, eager, on the CPU or a CUDA device."""
+
+    name = "torch"
+
+    def __init__(self, model: torch.nn.Module, precision: str, device: torch.device) -> None:
+        self.precision = precision
+        self.device = device
+        self.model = quantize(model, precision, device)
+        self.dtype = next(self.model.parameters(), torch.zeros(0)).dtype
+        if precision == "int8":
+            self.dtype = torch.float32
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            inputs = torch.from_numpy(x).to(self.device, self.dtype)
+            return self.model(inputs).float().cpu().numpy()
+
+
+# -- ONNX Runtime ---------------------------------------------------------------------------
+
+
+def _export(model: torch.nn.Module, input_dim: int, path: Path) -> None:
+    """Write the fp32 network to ``path`` as an ONNX graph with a free batch dimension."""
+    global exports
+    with warnings.catch_warnings():
+        # The TorchScript-based exporter handles this network (Gemm, LayerNormalization, Relu,
+        # Softplus) without the extra packages that the torch.export-based one needs.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            copy.deepcopy(model).float().cpu().eval(),
+            (torch.zeros(2, input_dim),),
+            str(path),
+            dynamo=False,
+            input_names=["x"],
+            output_names=["y"],
+            dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
+            opset_version=17,
+        )
+    exports += 1
+    _rewrite_softplus(path)
+
+
+def _rewrite_softplus(path: Path) -> None:
+    """Replace each Softplus node by relu(y) + log(1 + exp(-|y|)), the same function: ONNX
+    Runtime's Softplus kernel is slow (on cube3-meta's 1884 outputs, a third of the pass)."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    graph = onnx.load(str(path))
+    nodes = []
+    one = "softplus_one"
+    for node in graph.graph.node:
+        if node.op_type != "Softplus":
+            nodes.append(node)
+            continue
+        y, out, tag = node.input[0], node.output[0], node.output[0] + "_sp"
+        nodes += [
+            helper.make_node("Abs", [y], [tag + "_abs"]),
+            helper.make_node("Neg", [tag + "_abs"], [tag + "_neg"]),
+            helper.make_node("Exp", [tag + "_neg"], [tag + "_exp"]),
+            helper.make_node("Add", [tag + "_exp", one], [tag + "_1p"]),
+            helper.make_node("Log", [tag + "_1p"], [tag + "_log"]),
+            helper.make_node("Relu", [y], [tag + "_relu"]),
+            helper.make_node("Add", [tag + "_relu", tag + "_log"], [out]),
+        ]
+    if len(nodes) == len(graph.graph.node):
+        return
+    graph.graph.initializer.append(numpy_helper.from_array(np.ones((), np.float32), one))
+    del graph.graph.node[:]
+    graph.graph.node.extend(nodes)
+    onnx.save(graph, str(path))
+
+
+def _quantize_onnx(src: Path, dst: Path) -> None:
+    """ONNX Runtime's dynamic quantization of the fp32 graph: int8 weights, uint8 activations."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.disable(logging.WARNING)  # it logs advice on pre-processing that does not apply
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            quantize_dynamic(src, dst, weight_type=QuantType.QInt8)
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def onnx_file(model: torch.nn.Module, input_dim: int, precision: str, digest: str) -> Path:
+    """The cached ONNX file of ``model`` at ``precision`` (exported once, on first use).
+
+    Written under a temporary name and renamed, so that a reader sees a whole file or none.
+    """
+    path = cache_dir() / "onnx" / f"{digest[:32]}-v{EXPORT_VERSION}-{precision}.onnx"
+    if path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fp32 = path.with_name(f"{path.name}.{os.getpid()}.fp32.tmp")
+    int8 = path.with_name(f"{path.name}.{os.getpid()}.int8.tmp")
+    try:
+        _export(model, input_dim, fp32)
+        if precision == "int8":
+            _quantize_onnx(fp32, int8)
+            os.replace(int8, path)
+        else:
+            os.replace(fp32, path)
+    finally:
+        fp32.unlink(missing_ok=True)
+        int8.unlink(missing_ok=True)
+    return path
+
+
+class OnnxEngine:
+    """The network in ONNX Runtime's CPU execution provider, on as many threads as torch uses."""
+
+    name = "onnx"
+
+    def __init__(self, model: torch.nn.Module, input_dim: int, precision: str, digest: str) -> None:
+        if not onnxruntime_available():
+            raise QsolveError(
+                "--engine onnx needs ONNX Runtime: pip install onnxruntime onnx "
+                "(or use --engine torch)"
+            )
+        if precision not in ("fp32", "int8"):
+            raise QsolveError(f"the onnx engine runs fp32 or int8, not {precision}")
+        self.precision = precision
+        path = onnx_file(model, input_dim, precision, digest)
+        try:
+            self.session = self._session(path)
+        except Exception:  # a damaged cache file (ONNX Runtime raises several types): redo it
+            path.unlink(missing_ok=True)
+            path = onnx_file(model, input_dim, precision, digest)
+            try:
+                self.session = self._session(path)
+            except Exception as error:
+                first = str(error).splitlines()[0] if str(error) else type(error).__name__
+                raise QsolveError(
+                    f"ONNX Runtime cannot load the exported network ({first})"
+                ) from None
+        self.input = self.session.get_inputs()[0].name
+
+    @staticmethod
+    def _session(path: Path) -> Any:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        return ort.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        out = self.session.run(None, {self.input: np.ascontiguousarray(x, dtype=np.float32)})[0]
+        return np.asarray(out, dtype=np.float32)
+
+
+# -- choosing -------------------------------------------------------------------------------
+
+
+def race(
+    runs: Mapping[str, Callable[[], object]], budget: float, least: int = 3
+) -> dict[str, float]:
+    """The fastest time of each run, measured in interleaved rounds (one run of each per round,
+    after a warm-up round) for about ``budget`` seconds, so that a busy spell on a shared machine
+    slows every candidate alike instead of one."""
+    for run in runs.values():
+        run()
+    best = dict.fromkeys(runs, float("inf"))
+    started, rounds = time.perf_counter(), 0
+    while rounds < least or (time.perf_counter() - started < budget and rounds < 100):
+        for name, run in runs.items():
+            began = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - began)
+        rounds += 1
+    return best
+
+
+def _seconds_per_state(
+    candidates: dict[str, Engine], sample: np.ndarray, budget: float
+) -> dict[str, float]:
+    """Per candidate: its best seconds per state, summed over the calibration batches."""
+    total = dict.fromkeys(candidates, 0.0)
+    for batch in CALIBRATION_BATCHES:
+        x = sample[:batch]
+        runs = {name: partial(engine, x) for name, engine in candidates.items()}
+        for name, seconds in race(runs, budget / len(CALIBRATION_BATCHES), least=2).items():
+            total[name] += seconds / len(x)
+    return total
+
+
+def _choices_file() -> Path:
+    return cache_dir() / "engines.json"
+
+
+def _read_choices() -> dict[str, Any]:
+    try:
+        choices = json.loads(_choices_file().read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    return choices if isinstance(choices, dict) else {}
+
+
+def _build(
+    model: torch.nn.Module,
+    input_dim: int,
+    engine: str,
+    precision: str,
+    device: torch.device,
+    digest: str,
+) -> Engine:
+    if engine == "onnx":
+        if device.type != "cpu":
+            raise QsolveError("the onnx engine runs on the CPU; use --engine torch with cuda")
+        return OnnxEngine(model, input_dim, precision, digest)
+    return TorchEngine(model, precision, device)
+
+
+def make_engine(
+    model: torch.nn.Module,
+    input_dim: int,
+    engine: str = "auto",
+    precision: str = "auto",
+    device: torch.device | None = None,
+    sample: np.ndarray | None = None,
+    allow_int8: bool = False,
+    budget: float = 1.0,
+) -> Engine:
+    """The engine that runs ``model``: the one asked for, or with ``auto`` the fastest exact one.
+
+    ``precision="auto"`` means fp32, or int8 too when ``allow_int8`` (the model's config says
+    int8 was checked).  ``sample`` (``[N, input_dim]`` float32, N ≥ 1000 is best) is what
+    ``auto`` measures on; the choice is cached per machine and model.
+    """
+    if engine not in ENGINES:
+        raise QsolveError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+    if precision not in PRECISIONS:
+        raise QsolveError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
+    device = device or torch.device("cpu")
+    digest = weights_hash(model) if engine != "torch" else ""
+    if engine != "auto" and precision != "auto":
+        return _build(model, input_dim, engine, precision, device, digest)
+    if device.type != "cpu":  # ONNX Runtime's CPU provider is no GPU engine
+        return TorchEngine(model, "fp32" if precision == "auto" else precision, device)
+    precisions = ["fp32", "int8"] if precision == "auto" and allow_int8 else [precision]
+    precisions = ["fp32" if p == "auto" else p for p in precisions]
+    engines = ["torch", "onnx"] if engine == "auto" else [engine]
+    if "onnx" in engines and engine == "auto" and not onnxruntime_available():
+        engines.remove("onnx")
+    candidates = [(e, p) for p in precisions for e in engines]
+    if len(candidates) == 1:
+        return _build(model, input_dim, *candidates[0], device, digest)
+
+    key = f"{digest}|{machine_key()}|{'+'.join(f'{e}:{p}' for e, p in candidates)}"
+    key += f"|torch {torch.__version__}|v{CHOICE_VERSION}|export v{EXPORT_VERSION}"
+    if "onnx" in engines:
+        import onnxruntime
+
+        key += f"|onnxruntime {onnxruntime.__version__}"
+    cached = _read_choices().get(key)
+    if isinstance(cached, dict) and (cached.get("engine"), cached.get("precision")) in candidates:
+        return _build(model, input_dim, cached["engine"], cached["precision"], device, digest)
+
+    if sample is None or len(sample) == 0:
+        sample = np.zeros((max(CALIBRATION_BATCHES), input_dim), dtype=np.float32)
+    repeats = -(-max(CALIBRATION_BATCHES) // len(sample))
+    sample = np.ascontiguousarray(np.tile(sample, (repeats, 1))[: max(CALIBRATION_BATCHES)])
+    reference = TorchEngine(model, "fp32", device)(sample[:100])
+    built: dict[str, Engine] = {}
+    for name, prec in candidates:
+        candidate = _build(model, input_dim, name, prec, device, digest)
+        if prec == "fp32" and not np.allclose(
+            candidate(sample[:100]), reference, rtol=FP32_TOLERANCE, atol=FP32_TOLERANCE
+        ):
+            continue  # not exact: never chosen
+        built[f"{name}:{prec}"] = candidate
+    timings = _seconds_per_state(built, sample, budget)
+    best = min(timings, key=timings.__getitem__)
+    choices = _read_choices()
+    name, prec = best.split(":")
+    choices[key] = {
+        "engine": name,
+        "precision": prec,
+        "us_per_state": {k: round(v * 1e6, 3) for k, v in timings.items()},
+        "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    _write_atomic(_choices_file(), json.dumps(choices, indent=1).encode())
+    return built[best]
+
+
+def describe(engine: Engine) -> str:
+    """``onnx fp32``, ``torch int8``: what runs the network."""
+    return f"{engine.name} {engine.precision}"
