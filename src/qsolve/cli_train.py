@@ -49,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
         if main:
             raise
         return 2  # rank 0 reports the same error
-    if not main:
-        return 130 if summary.interrupted else 0
+    if not main:  # rank 0 reports, and torchrun must not stop it before it has
+        return 0
     rates = " ".join(f"{k}={v:.0%}" for k, v in summary.last_eval.items())
     print(
         f"{'interrupted' if summary.interrupted else 'trained'} {args.domain} "

@@ -19,6 +19,7 @@ A rank that dies makes the next collective fail on the others: ``PeerLost``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
@@ -105,8 +106,7 @@ class Group(Single):
         return torch.device("cuda", self.local_rank)
 
     def share(self, batch_size: int) -> int:
-        # The first ranks take one more state each when the batch does not divide evenly.
-        return batch_size // self.world_size + (self.rank < batch_size % self.world_size)
+        return share_size(batch_size, self.rank, self.world_size)
 
     def stream(self) -> tuple[int, ...]:
         return (self.world_size, self.rank)
@@ -140,8 +140,7 @@ class Group(Single):
         try:
             yield
         except RuntimeError as error:  # gloo and NCCL raise RuntimeError subclasses
-            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise PeerLost(first or type(error).__name__) from error
+            raise PeerLost(_reason(error)) from error
 
     def close(self, peer_lost: bool = False) -> None:
         import torch.distributed as dist
@@ -154,6 +153,12 @@ class Group(Single):
             except RuntimeError:
                 pass
         dist.destroy_process_group()
+
+
+def share_size(batch_size: int, rank: int, world_size: int) -> int:
+    """Rank ``rank``'s part of a batch: the first ranks take one more state each when the batch
+    does not divide evenly."""
+    return batch_size // world_size + (rank < batch_size % world_size)
 
 
 def launched_by_torchrun() -> bool:
@@ -173,6 +178,14 @@ def join() -> Single:
 def environment_rank() -> int:
     """The rank torchrun gave this process (0 outside torchrun)."""
     return _env_int("RANK") if launched_by_torchrun() else 0
+
+
+def _reason(error: Exception) -> str:
+    """The first sentence of a backend's error, without its source location."""
+    text = " ".join(str(error).split())
+    text = re.sub(r"^\[[^\]]*\]\s*", "", text)  # gloo: "[.../pair.cc:537] Read error ..."
+    first = re.split(r"(?<=[a-z])\. ", text, maxsplit=1)[0].rstrip(".")
+    return first or type(error).__name__
 
 
 def _env_int(name: str) -> int:
