@@ -7,8 +7,8 @@ with the same global batch, one CPU thread per rank (``--threads 1``); examples 
 the trained (state, action) pairs of all ranks over rank 0's training time, startup and the final
 save left out.  Scaling efficiency = speed with N ranks / (N x speed with 1).  Solving: instances
 per second in one process and on local Ray instances of 1 and N workers (what ``qsolve solve
---ray`` runs), Ray's startup shown apart.  On GPUs, pass ``--device cuda`` (one
-rank per GPU).
+--ray`` runs), the best of ``--repeat`` alternating runs, Ray's startup shown apart.  On GPUs,
+pass ``--device cuda`` (one rank per GPU).
 """
 
 from __future__ import annotations
@@ -74,24 +74,33 @@ def solve_speeds(args: argparse.Namespace, workers: list[int]) -> list[tuple[str
     domain = get_domain(args.solve_domain)
     states = domain.random_walk(np.full(args.solve_count, 60), np.random.default_rng(0))
     search = {"heuristic": args.solve_heuristic, "parallel": 32, "time_limit": 60.0}
-    started = time.perf_counter()
     single = api.solve(domain, states, **search)
-    rows = [("one process", 0.0, len(states) / (time.perf_counter() - started))]
-    for n in workers:
-        t0 = time.perf_counter()
-        ray.init(num_cpus=n, include_dashboard=False, logging_level=logging.ERROR)
-        t1 = time.perf_counter()
-        outcomes = dict(cluster.solve_stream(domain, states, **search))
-        t2 = time.perf_counter()
-        ray.shutdown()
-        same = all(
-            {**outcomes[i].to_dict(), "seconds": 0} == {**r.to_dict(), "seconds": 0}  # type: ignore[union-attr]
-            for i, r in enumerate(single)
-        )
-        if not same:
-            raise SystemExit("Ray's results differ from the single-process ones")
-        rows.append((f"--ray, {n} worker(s)", t1 - t0, len(states) / (t2 - t1)))
+    best: dict[str, tuple[float, float]] = {}  # run -> (Ray start, seconds solving), best of all
+    for _ in range(args.repeat):  # the runs alternate, so a burst of load hits each alike
+        started = time.perf_counter()
+        api.solve(domain, states, **search)
+        _keep(best, "one process", 0.0, time.perf_counter() - started)
+        for n in workers:
+            t0 = time.perf_counter()
+            ray.init(num_cpus=n, include_dashboard=False, logging_level=logging.ERROR)
+            t1 = time.perf_counter()
+            outcomes = dict(cluster.solve_stream(domain, states, **search))
+            t2 = time.perf_counter()
+            ray.shutdown()
+            same = all(
+                {**outcomes[i].to_dict(), "seconds": 0} == {**r.to_dict(), "seconds": 0}  # type: ignore[union-attr]
+                for i, r in enumerate(single)
+            )
+            if not same:
+                raise SystemExit("Ray's results differ from the single-process ones")
+            _keep(best, f"--ray, {n} worker(s)", t1 - t0, t2 - t1)
+    rows = [(run, start, len(states) / seconds) for run, (start, seconds) in best.items()]
     return rows
+
+
+def _keep(best: dict[str, tuple[float, float]], run: str, start: float, seconds: float) -> None:
+    if run not in best or seconds < best[run][1]:
+        best[run] = (start, seconds)
 
 
 def main() -> None:
@@ -107,6 +116,7 @@ def main() -> None:
     parser.add_argument("--solve-domain", default="puzzle15")
     parser.add_argument("--solve-heuristic", default="manhattan")
     parser.add_argument("--solve-count", type=int, default=200, help="0: skip the Ray part")
+    parser.add_argument("--repeat", type=int, default=2, help="solving runs of each kind (best)")
     args = parser.parse_args()
 
     console = Console()
@@ -130,7 +140,7 @@ def main() -> None:
             table = Table(
                 "run", "Ray start (s)", "instances/s",
                 title=f"solving {args.solve_count} {args.solve_domain} random walks of 60 "
-                f"({args.solve_heuristic}); the same results in every run",
+                f"({args.solve_heuristic}), best of {args.repeat}; the same results in every run",
             )  # fmt: skip
             for run, start, speed in solve_speeds(args, sorted({1, max(args.ranks)})):
                 table.add_row(run, f"{start:.1f}" if start else "-", f"{speed:.1f}")

@@ -165,3 +165,20 @@ def test_a_rerun_with_the_same_out_file_solves_only_the_missing_instances(
     status, out, err = _run(capsys, "--file", str(other), "--ray", "--out", str(results))
     assert status == 2 and out == []
     assert "holds a result for another input" in err and err.count("\n") == 1
+
+
+def test_out_without_ray_solves_here_and_a_rerun_skips_what_the_file_holds(tmp_path, capsys):
+    states = _write_states(tmp_path / "states.txt", bad_line=True)
+    argv = ["--file", str(states), "--heuristic", "manhattan", "--json"]
+    status, plain, _ = _run(capsys, *argv)
+    results = tmp_path / "results.jsonl"
+    out_status, first, _ = _run(capsys, *argv, "--out", str(results))
+    assert status == out_status == 2  # the bad line, reported by both
+    assert _without_seconds(first) == _without_seconds(plain)
+    written = results.read_text().splitlines(keepends=True)
+    assert len(written) == COUNT  # every solved instance; the bad line is no result
+    results.write_text("".join(written[:7]))
+    _, again, _ = _run(capsys, *argv, "--out", str(results))
+    assert _without_seconds(again) == _without_seconds(plain)
+    assert results.read_text().splitlines(keepends=True)[:7] == written[:7]
+    assert len(results.read_text().splitlines()) == COUNT

@@ -163,11 +163,11 @@ def solve_stream(
     time_limit, max_nodes).  Each instance is tried at most twice.
     """
     ray = import_ray()
+    n = len(states)
+    if n == 0:  # a rerun that finds every instance in its --out file
+        return
     started = connect(ray, address, workers)
     try:
-        n = len(states)
-        if n == 0:
-            return
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         size = chunk_size or max(1, min(parallel, math.ceil(n / (CHUNKS_PER_WORKER * cpus))))
         payload = ray.put(heuristic_payload(heuristic, domain))

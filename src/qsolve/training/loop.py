@@ -381,6 +381,7 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
             f"rank {group.rank} of {group.world_size} lost contact with the other ranks ({lost}); "
             f"{where}; continue with --resume"
         ) from lost
+    interrupted = interrupted or stop.requested > 0  # also a request during the last step
     return TrainSummary(
         out, state.step, state.seconds, examples / max(1e-9, busy), interrupted, rates, split
     )
