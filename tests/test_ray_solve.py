@@ -182,3 +182,6 @@ def test_out_without_ray_solves_here_and_a_rerun_skips_what_the_file_holds(tmp_p
     assert _without_seconds(again) == _without_seconds(plain)
     assert results.read_text().splitlines(keepends=True)[:7] == written[:7]
     assert len(results.read_text().splitlines()) == COUNT
+    status, out, err = _run(capsys, *argv, "--out", str(tmp_path / "no-such-folder" / "r.jsonl"))
+    assert status == 2 and out == []
+    assert err.startswith("qsolve: error: cannot write --out") and err.count("\n") == 1

@@ -317,7 +317,12 @@ def solve_command(
         )
     outcomes: dict[int, Outcome] = {i: _from_record(r) for i, r in done.items()}
     failed = bool(bad)
-    file = open(args.out, "a") if args.out is not None else None
+    file = None
+    if args.out is not None:
+        try:
+            file = open(args.out, "a")  # before any solving: a bad path costs nothing
+        except OSError as error:
+            raise QsolveError(f"cannot write --out {args.out}: {error.strerror}") from None
     try:
         following = 0  # the next instance to print, in input order
         for position, outcome in stream:
