@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--out",
         type=Path,
+        metavar="FILE",
         help="also write each result to this JSON-lines file as it arrives; a rerun with the "
         "same file solves only the instances not in it",
     )
