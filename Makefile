@@ -10,7 +10,8 @@ $(BIN)/qsolve: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch is pinned to the CPU release that installs without a multi-GB download.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	# The ray extra too, so that the tests of qsolve solve --ray run.
+	$(BIN)/pip install --quiet -e '.[dev,ray]'
 	touch $(BIN)/qsolve
 
 setup: $(BIN)/qsolve

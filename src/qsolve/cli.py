@@ -133,6 +133,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="one JSON object per instance, one per line"
     )
     cli_pictures.add_html_option(solve)
+    solve.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="solve on Ray: alone, a local Ray on this machine's cores; auto or HOST:PORT, a "
+        "running cluster (pip install 'qsolve[ray]')",
+    )
+    solve.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="also write each result to this JSON-lines file as it arrives; a rerun with the "
+        "same file solves only the instances not in it",
+    )
 
     bench = commands.add_parser("bench", help="run a benchmark suite: tables, CSV and plots")
     bench.add_argument("suite", help="quick (under 5 minutes), paper, profile, peers or deepcubea")
@@ -312,6 +327,10 @@ def _solve(args: argparse.Namespace) -> int:
         engine=args.engine,
     )
     starts = list(_starts(args, domain))
+    if args.ray is not None or args.out is not None:
+        from qsolve import cluster
+
+        return cluster.solve_command(args, domain, heuristic, starts, _print_result)
     good = [item for _, item in starts if not isinstance(item, QsolveError)]
     results = api.solve_iter(
         domain,

@@ -13,13 +13,15 @@ the walk targets (``targets.py``).
   when the press matrix is invertible (7x7), k is the exact fewest presses.
 
 The batch of step t is a function of (seed, t) only, so a resumed run repeats an uninterrupted
-one; worker processes make the same batches a few steps ahead.
+one; worker processes make the same batches a few steps ahead.  In data-parallel training each
+rank draws its share of the step from a stream of its own, (seed, t, world size, rank).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import signal
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
@@ -182,12 +184,15 @@ def make_batch(
     actions_per_state: int | None,
     source: str = "walk",
     children: bool = True,
+    stream: Sequence[int] = (),
 ) -> Batch:
     """The batch of training step ``step``: a function of (seed, step) only.
 
     ``children=False`` leaves the children out (walk targets need none: 1/A of the work).
+    ``stream`` adds entropy of its own: in data-parallel training, each rank's share of the
+    step is drawn from (seed, step, world size, rank).
     """
-    rng = np.random.default_rng([seed, step])
+    rng = np.random.default_rng([seed, step, *stream])
     states, bounds, undo = draw_states(domain, source, scramble_max, batch_size, rng)
     bounds, undo = tightest_bounds(states, bounds, undo)
     applicable = domain._applicable(states)  # [N, A]

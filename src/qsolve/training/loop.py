@@ -10,6 +10,9 @@ A stop request (Ctrl-C, SIGTERM) only sets a flag: the step under way finishes, 
 saves and returns, so a checkpoint never holds a half-applied step.  A second request does not
 skip that save; a third aborts at once.  The batch of step t depends only on (seed, t), so a
 resumed run repeats an uninterrupted one exactly (on the CPU, with the same thread count).
+
+Under torchrun the same loop runs on every rank (``distributed.py``): each trains on its share
+of the batch, the gradients are averaged, and rank 0 alone evaluates and saves.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from qsolve.networks.resnet import Architecture, ResidualMLP
 from qsolve.training import checkpoint
 from qsolve.training.config import TrainConfig
 from qsolve.training.data import Batch, BatchSource, with_actions
+from qsolve.training.distributed import PeerLost, Single, join
 from qsolve.training.evaluate import (
     METRIC_COLUMNS,
     Evaluator,
@@ -102,12 +106,19 @@ def gradient_step(
     domain: Domain,
     batch: Batch,
     y: torch.Tensor,
-    online: ResidualMLP,
+    online: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     config: TrainConfig,
     device: torch.device,
+    group: Single | None = None,
+    total: int = 0,
 ) -> float:
-    """One Adam step on the loss between the online network and the targets; returns the loss."""
+    """One Adam step on the loss between the online network and the targets; returns the loss.
+
+    With a ``group`` of several ranks, ``online`` is wrapped in DistributedDataParallel and
+    ``total`` counts the trained pairs of all ranks: the loss is then the mean over the whole
+    step's batch (each rank's sum over ``total``), and so is the averaged gradient.
+    """
     with autocast(device):
         out = online(one_hot(domain, batch.states, device)).float()
     if config.kind == "q":
@@ -116,13 +127,25 @@ def gradient_step(
         prediction, y = out.gather(1, actions)[trained], y[trained]
     else:
         prediction = out[:, 0]
-    loss = F.mse_loss(prediction, y) if config.loss == "mse" else F.huber_loss(prediction, y)
+    if group is None or group.world_size == 1:
+        loss = F.mse_loss(prediction, y) if config.loss == "mse" else F.huber_loss(prediction, y)
+        value = None
+    else:
+        errors = (
+            F.mse_loss(prediction, y, reduction="sum")
+            if config.loss == "mse"
+            else F.huber_loss(prediction, y, reduction="sum")
+        )
+        share = errors / max(1, total)
+        # Summed before the backward pass, so that a rank lost here leaves no step half-taken.
+        value = group.all_sum([float(share.item())])[0]
+        loss = share * group.world_size  # DDP divides the summed gradients by the world size
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     if config.grad_clip:
         torch.nn.utils.clip_grad_norm_(online.parameters(), config.grad_clip)
     optimizer.step()
-    return float(loss.item())
+    return float(loss.item()) if value is None else value
 
 
 # -- the loop ------------------------------------------------------------------------------
@@ -138,9 +161,24 @@ def train(domain: str, out: str | Path, progress: bool = True, **options: Any) -
 
 
 def train_config(config: TrainConfig, progress: bool = True) -> TrainSummary:
-    """Run the training described by ``config`` (see ``train``)."""
-    domain = get_domain(config.domain)
-    out = Path(config.out)
+    """Run the training described by ``config`` (see ``train``); under torchrun, this process's
+    rank of a data-parallel run."""
+    group = join()
+    lost = False
+    try:
+        return _train(config, progress and group.is_main, group)
+    except PeerLost:
+        lost = True
+        raise
+    finally:
+        group.close(peer_lost=lost)
+
+
+def _prepare(
+    config: TrainConfig, domain: Domain, out: Path
+) -> tuple[dict[str, Any] | None, tuple[ResidualMLP, dict[str, Any]] | None]:
+    """Check the folder and the options, before any training time is spent; the checkpoint to
+    resume from, or else the shipped model (weights and config.json) to count on from."""
     checkpoint.prepare_folder(out, resume=config.resume, overwrite=config.overwrite)
     saved = checkpoint.load_resume(out) if config.resume else None
     if saved is not None:
@@ -149,9 +187,38 @@ def train_config(config: TrainConfig, progress: bool = True) -> TrainSummary:
     arch = config.architecture(domain)
     if saved is not None:
         _check_resumable(config, saved)
+    shipped = None
+    if saved is None and config.resume:  # weights only: a fresh optimizer, counting on
+        shipped = load_model(out, domain)
+        if shipped[0].arch != arch:
+            raise QsolveError(f"the model in {out} has architecture {shipped[0].arch}, not {arch}")
     checkpoint.check_memory(arch, config)
-    device = resolve_device(config.device)
-    torch.set_num_threads(config.threads or max(1, (os.cpu_count() or 1) - config.workers))
+    return saved, shipped
+
+
+def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
+    domain = get_domain(config.domain)
+    out = Path(config.out)
+    # Rank 0 alone reads and writes the folder (machines need not share one); the other ranks
+    # learn from it what it found: an error, or the network sizes.
+    found: tuple[str, Any] = ("sizes", None)
+    saved, shipped = None, None
+    if group.is_main:
+        try:
+            saved, shipped = _prepare(config, domain, out)
+            found = ("sizes", (config.width1, config.width2, config.blocks))
+        except QsolveError as error:
+            found = ("error", str(error))
+            if group.world_size == 1:
+                raise
+    found = group.share_object(found)
+    if found[0] == "error":
+        raise QsolveError(found[1])
+    config.with_sizes(found[1])
+    arch = config.architecture(domain)
+    device = group.device(resolve_device(config.device))
+    cores = (os.cpu_count() or 1) // group.local_world_size
+    torch.set_num_threads(config.threads or max(1, cores - config.workers))
     torch.manual_seed(config.seed)
 
     online = ResidualMLP(arch).to(device)
@@ -163,23 +230,40 @@ def train_config(config: TrainConfig, progress: bool = True) -> TrainSummary:
         torch.set_rng_state(saved["torch_rng"])
         known = {f.name for f in fields(Progress)}
         state = Progress(**{k: v for k, v in saved["progress"].items() if k in known})
-    elif config.resume:  # shipped weights only: continue with a fresh optimizer, counting on
-        model, shipped = load_model(out, domain)
-        if model.arch != arch:
-            raise QsolveError(f"the model in {out} has architecture {model.arch}, not {arch}")
+    elif shipped is not None:
+        model, info = shipped
         online.load_state_dict(model.state_dict())
-        state.step = int(shipped.get("step", 0))
-        state.seconds = float(shipped.get("train_seconds", 0.0))
+        state.step = int(info.get("step", 0))
+        state.seconds = float(info.get("train_seconds", 0.0))
     target = copy.deepcopy(online)
     if saved is not None:
         target.load_state_dict(saved["target"])
     target.eval()
+    if group.world_size > 1:  # every rank starts from rank 0's networks, optimizer and step
+        start = group.share_object(
+            _to_cpu(
+                {
+                    "online": online.state_dict(),
+                    "target": target.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "progress": asdict(state),
+                }
+            )
+            if group.is_main
+            else None
+        )
+        online.load_state_dict(start["online"])
+        target.load_state_dict(start["target"])
+        optimizer.load_state_dict(start["optimizer"])
+        state = Progress(**start["progress"])
+    trainer = group.wrap(online)  # the online network whose gradients are averaged
 
     metrics_csv = out / "metrics.csv"
-    truncate_metrics(metrics_csv, state.step)  # rows after the checkpoint belong to no model
-    evaluator = Evaluator(domain, int(config.scramble_max or 1))
-    heuristic = NetworkHeuristic(domain, online, config.kind, device)
-    columns = METRIC_COLUMNS + evaluator.columns
+    if group.is_main:
+        truncate_metrics(metrics_csv, state.step)  # rows after the checkpoint belong to no model
+        evaluator = Evaluator(domain, int(config.scramble_max or 1))
+        heuristic = NetworkHeuristic(domain, online, config.kind, device)
+        columns = METRIC_COLUMNS + evaluator.columns
     rates: dict[str, float] = {}
 
     def save() -> None:
@@ -208,45 +292,59 @@ def train_config(config: TrainConfig, progress: bool = True) -> TrainSummary:
         lambda step: (
             config.seed,
             step,
-            config.batch_size,
+            group.share(config.batch_size),
             config.walk_limit(step),
             config.actions_per_state,
             config.source,
             children,
+            group.stream(),
         ),
     )
     display = _Display(config, state.step, progress)
+    lost: PeerLost | None = None
     with _stop_requests() as stop, display:
+        interrupted = False
         try:
-            while (config.steps is None or state.step < config.steps) and not stop.requested:
-                if time.perf_counter() >= deadline:
+            while config.steps is None or state.step < config.steps:
+                if group.world_size == 1 and (stop.requested or time.perf_counter() >= deadline):
+                    interrupted = stop.requested > 0
                     break
                 t0 = time.perf_counter()
                 batch = source.get(state.step)
+                pairs = int(batch.trained.sum()) if config.kind == "q" else len(batch.states)
+                if group.world_size > 1:  # every rank stops after the same step
+                    asked, late, total = group.all_sum([stop.requested > 0, t0 >= deadline, pairs])
+                    if asked or late:
+                        interrupted = asked > 0
+                        break
+                    pairs = int(total)
                 if config.greedy_actions:
                     batch = with_greedy_actions(
                         domain, batch, online, config.greedy_actions, device
                     )
                 _hook("batch")
                 t1 = time.perf_counter()
-                for group in optimizer.param_groups:  # a function of the step, so resumes agree
-                    group["lr"] = config.lr * config.lr_decay**state.step
+                for params in optimizer.param_groups:  # a function of the step: resumes agree
+                    params["lr"] = config.lr * config.lr_decay**state.step
                 y = compute_targets(domain, batch, online, target, config, device)
                 _sync(device)
                 _hook("targets")
                 t2 = time.perf_counter()
-                loss = gradient_step(domain, batch, y, online, optimizer, config, device)
+                with group.collective():
+                    loss = gradient_step(
+                        domain, batch, y, trainer, optimizer, config, device, group, pairs
+                    )
                 _hook("gradient")
                 t3 = time.perf_counter()
                 split["data"] += t1 - t0
                 split["targets"] += t2 - t1
                 split["gradient"] += t3 - t2
-                examples += int(batch.trained.sum()) if config.kind == "q" else len(batch.states)
+                examples += pairs
                 busy += t3 - t0
                 _advance(state, config, loss, t3 - t0, target, online)
 
                 speed = examples / max(1e-9, busy)
-                if state.step % config.eval_every == 0:
+                if state.step % config.eval_every == 0 and group.is_main:
                     rates = evaluator(heuristic)
                     _hook("evaluate")
                     row = {
@@ -267,11 +365,25 @@ def train_config(config: TrainConfig, progress: bool = True) -> TrainSummary:
                             kept, online, _model_config(config, arch, state, rates)
                         )
                 display.update(state.step, loss, speed, state.target_updates, rates)
+        except PeerLost as error:
+            lost = error  # the last whole step is saved below, then the run ends
         finally:
             source.close()
-        save()
+        if group.is_main:
+            save()
+    if lost is not None:
+        where = (
+            f"the checkpoint in {out} holds step {state.step}"
+            if group.is_main
+            else f"rank 0 keeps the last checkpoint in {out}"
+        )
+        raise PeerLost(
+            f"rank {group.rank} of {group.world_size} lost contact with the other ranks ({lost}); "
+            f"{where}; continue with --resume"
+        ) from lost
+    interrupted = interrupted or stop.requested > 0  # also a request during the last step
     return TrainSummary(
-        out, state.step, state.seconds, examples / max(1e-9, busy), stop.requested > 0, rates, split
+        out, state.step, state.seconds, examples / max(1e-9, busy), interrupted, rates, split
     )
 
 
@@ -339,6 +451,17 @@ def _check_resumable(config: TrainConfig, saved: dict[str, Any]) -> None:
                 f"--resume: the checkpoint in {config.out} has {key}={before.get(key)}, "
                 f"not {getattr(config, key)}"
             )
+
+
+def _to_cpu(value: Any) -> Any:
+    """``value`` with its tensors copied to the CPU (to send to ranks on other devices)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_cpu(v) for v in value)
+    return value
 
 
 def _hook(point: str) -> None:
