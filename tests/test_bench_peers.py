@@ -102,3 +102,9 @@ def test_qsolve_side_trains_solves_and_its_solutions_replay(tmp_path, deepcubea)
     assert mine["mean cost"] == 2.0 and other["mean cost"] == 2.5
     assert mine["mean cost, both solved"] == other["mean cost, both solved"] == 2.5
     assert ratio["mean nodes"] == pytest.approx(mine["mean nodes"] / other["mean nodes"])
+
+    # DeepXube solving none: qsolve's solve rate is infinitely higher, its costs compare to nothing.
+    none = [dict(r, solved=False, cost=None, moves=None) for r in ours[0]]
+    ratio = race_rows("puzzle15", "DeepCubeA 1-3", ours[0], none)[2]
+    assert ratio["solved %"] == float("inf") and np.isnan(ratio["mean cost"])
+    assert np.isnan(ratio["mean cost, both solved"])

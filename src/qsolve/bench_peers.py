@@ -177,7 +177,10 @@ def race_rows(
         "mean seconds",
     ):
         a, b = float(rows[0][key]), float(rows[1][key])
-        ratio[key] = a / b if b > 0 else (float("inf") if a > 0 else float("nan"))
+        if np.isnan(a) or np.isnan(b):  # a mean over no solved instance
+            ratio[key] = float("nan")
+        else:
+            ratio[key] = a / b if b > 0 else (float("inf") if a > 0 else float("nan"))
     return [*rows, ratio]
 
 
