@@ -16,6 +16,7 @@ from qsolve.bench_peers import (
     train_qsolve,
 )
 from qsolve.domains import get_domain
+from qsolve.errors import QsolveError
 
 ROW_FIELDS = [
     "domain",
@@ -108,3 +109,17 @@ def test_qsolve_side_trains_solves_and_its_solutions_replay(tmp_path, deepcubea)
     ratio = race_rows("puzzle15", "DeepCubeA 1-3", ours[0], none)[2]
     assert ratio["solved %"] == float("inf") and np.isnan(ratio["mean cost"])
     assert np.isnan(ratio["mean cost, both solved"])
+
+
+def test_race_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("QSOLVE_PEERS_TRAIN_MINUTES", "2.5")
+    monkeypatch.setenv("QSOLVE_PEERS_SOLVE_SECONDS", "4")
+    monkeypatch.setenv("QSOLVE_PEERS_HIDDEN", "64")
+    race = Race.from_env()
+    assert (race.minutes, race.seconds, race.hidden, race.blocks) == (2.5, 4.0, 64, 2)
+    monkeypatch.delenv("QSOLVE_PEERS_TRAIN_MINUTES")
+    monkeypatch.setenv("QSOLVE_PEERS_SECONDS", "90")
+    assert Race.from_env().minutes == 1.5
+    monkeypatch.setenv("QSOLVE_PEERS_HIDDEN", "wide")
+    with pytest.raises(QsolveError, match="QSOLVE_PEERS_HIDDEN must be a positive int, not 'wide'"):
+        Race.from_env()

@@ -27,6 +27,7 @@ import torch
 from qsolve.api import load_heuristic, solve
 from qsolve.bench import Report, Row, read_deepcubea, walks
 from qsolve.domains import get_domain
+from qsolve.errors import QsolveError
 
 # Short held-out walks for the throughput tables: both tools solve all of them after minutes.
 DOMAINS = {"puzzle15": [5, 10, 15], "cube3": [2, 3, 4]}
@@ -62,15 +63,16 @@ class Race:
     @classmethod
     def from_env(cls) -> Race:
         """The defaults, with ``QSOLVE_PEERS_*`` environment variables where set."""
-        env = os.environ.get
         race = cls()
-        if env("QSOLVE_PEERS_TRAIN_MINUTES"):
-            race.minutes = float(env("QSOLVE_PEERS_TRAIN_MINUTES", ""))
-        elif env("QSOLVE_PEERS_SECONDS"):  # the older setting, in seconds
-            race.minutes = float(env("QSOLVE_PEERS_SECONDS", "")) / 60
-        race.hidden = int(env("QSOLVE_PEERS_HIDDEN", race.hidden))
-        race.blocks = int(env("QSOLVE_PEERS_BLOCKS", race.blocks))
-        race.seconds = float(env("QSOLVE_PEERS_SOLVE_SECONDS", race.seconds))
+        minutes = _env_number("QSOLVE_PEERS_TRAIN_MINUTES", float)
+        old_seconds = _env_number("QSOLVE_PEERS_SECONDS", float)  # the older setting, in seconds
+        if minutes is not None:
+            race.minutes = minutes
+        elif old_seconds is not None:
+            race.minutes = old_seconds / 60
+        race.hidden = _env_number("QSOLVE_PEERS_HIDDEN", int) or race.hidden
+        race.blocks = _env_number("QSOLVE_PEERS_BLOCKS", int) or race.blocks
+        race.seconds = _env_number("QSOLVE_PEERS_SOLVE_SECONDS", float) or race.seconds
         return race
 
     def search_settings(self) -> str:
@@ -78,6 +80,20 @@ class Race:
             f"Q*, B = {self.batch_size}, λ = {self.weight:g} (priority λ·g + Q), first goal ends "
             f"the search; {self.seconds:g} s and {self.max_nodes:,} nodes per instance"
         )
+
+
+def _env_number(name: str, kind: type[int] | type[float]) -> Any:
+    """The positive number in the environment variable ``name``, or None where it is unset."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not np.isfinite(value) or value <= 0:
+        raise QsolveError(f"{name} must be a positive {kind.__name__}, not {text!r}")
+    return value
 
 
 def race_sets(domain_name: str, race: Race) -> list[tuple[str, np.ndarray]]:
@@ -240,6 +256,8 @@ def run_peers(
     dx = Driver(python, driver, out / "peers-deepxube.log")
     size = {"hidden": race.hidden, "blocks": race.blocks}
 
+    # Read every held-out set before any training: a missing DeepCubeA file fails in seconds.
+    all_sets = {name: race_sets(name, race) for name in DOMAINS}
     training: list[Row] = []
     racing: list[Row] = []
     speed: list[Row] = []
@@ -260,7 +278,7 @@ def run_peers(
         dx_trained = dx.finish(dx_training, timeout=seconds * 4 + 900)
         training.extend(training_rows(domain_name, race, summary, dx_trained))
 
-        sets = race_sets(domain_name, race)
+        sets = all_sets[domain_name]
         network = load_heuristic(folder, domain_name, device="cpu")
         search_job = {
             "domain": domain_name,
