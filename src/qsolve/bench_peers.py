@@ -7,7 +7,7 @@ with both widths H and B blocks) and the same wall-clock training budget.
 
 The race: per domain, both tools train at the same time (side by side, one torch thread each,
 so that whatever else the machine runs slows both alike) for ``QSOLVE_PEERS_TRAIN_MINUTES``,
-then both solve the same held-out sets side by side with the same Q* settings (``RACE``).  The
+then both solve the same held-out sets side by side with the same Q* settings (``Race``).  The
 throughput tables then time each tool alone on short walks, as before.
 """
 
@@ -56,8 +56,8 @@ class Race:
     max_nodes: int = 1_000_000  # per instance
     seed: int = 13
     # DeepXube checks its budget between updates; at its default of 100 gradient steps per update
-    # one update took about 12 minutes here (its data generation dominates), so the race renews
-    # its data and target network every 10 steps, which bounds its overshoot.
+    # one update takes 11 to 23 minutes on a busy 2-core machine (its data generation dominates),
+    # so the race renews its data and target network every 10 steps, which bounds its overshoot.
     deepxube_up_itrs: int = 10
 
     @classmethod
@@ -314,8 +314,9 @@ def run_peers(
     note = (
         f"each tool trained for {race.minutes:g} min of wall clock per domain, side by side (both "
         f"at the same time, one torch thread each); networks of hidden width {race.hidden} and "
-        f"{race.blocks} residual blocks; qsolve's recipe: {RECIPE or 'the defaults'}; DeepXube's "
-        "budget is checked between its updates, so its measured seconds are reported"
+        f"{race.blocks} residual blocks; qsolve's recipe: {RECIPE or 'the defaults'}; DeepXube: "
+        f"{race.deepxube_up_itrs} gradient steps per update, its budget checked between updates, "
+        "so its measured seconds are reported"
     )
     report.add("Training throughput (trained state-action pairs per second)", training, note)
     report.add(
