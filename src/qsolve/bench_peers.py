@@ -4,6 +4,11 @@ DeepXube runs in its own virtual environment through ``benchmarks/peers/deepxube
 (one JSON job in, one JSON line out); both tools get the same start states, the same network
 size (DeepXube's ``resnet_fc`` with hidden width H and B residual blocks; qsolve's residual MLP
 with both widths H and B blocks) and the same wall-clock training budget.
+
+The race: per domain, both tools train at the same time (side by side, one torch thread each,
+so that whatever else the machine runs slows both alike) for ``QSOLVE_PEERS_TRAIN_MINUTES``,
+then both solve the same held-out sets side by side with the same Q* settings (``Race``).  The
+throughput tables then time each tool alone on short walks, as before.
 """
 
 from __future__ import annotations
@@ -12,34 +17,228 @@ import json
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import torch
 
 from qsolve.api import load_heuristic, solve
-from qsolve.bench import Report, Row, walks
+from qsolve.bench import Report, Row, read_deepcubea, walks
+from qsolve.domains import get_domain
+from qsolve.errors import QsolveError
 
-# Held-out walk depths where networks trained for minutes on a CPU solve a fair share.
+# Short held-out walks for the throughput tables: both tools solve all of them after minutes.
 DOMAINS = {"puzzle15": [5, 10, 15], "cube3": [2, 3, 4]}
 PER_DEPTH = 3
 TIME_LIMIT = 5.0  # seconds per instance
 MAX_NODES = 100_000
+DEEPXUBE = "DeepXube 0.3.2"
+# qsolve's training recipe in the race: the defaults (random walks, TD targets).  nbwalk walks
+# with capped targets did no better in a short check (docs/benchmarks.md), so they are not used.
+RECIPE: dict[str, Any] = {}
 
 
-def _driver(python: Path, driver: Path, job: dict[str, Any], timeout: float) -> dict[str, Any]:
-    completed = subprocess.run(
-        [str(python), str(driver), json.dumps(job)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+@dataclass
+class Race:
+    """What both tools get in the race; every field is stated in the report."""
+
+    minutes: float = 10.0  # training wall clock per tool and domain
+    hidden: int = 500
+    blocks: int = 2
+    cube3_depths: tuple[int, ...] = (10, 14, 18)
+    cube3_per_depth: int = 10
+    puzzle15_count: int = 50  # the first DeepCubeA puzzle15 states
+    batch_size: int = 1000  # Q*: (state, action) pairs popped per iteration
+    weight: float = 0.6  # Q*: priority = weight * g + Q
+    seconds: float = 10.0  # per instance
+    max_nodes: int = 1_000_000  # per instance
+    seed: int = 13
+    # DeepXube checks its budget between updates; at its default of 100 gradient steps per update
+    # one update takes 11 to 23 minutes on a busy 2-core machine (its data generation dominates),
+    # so the race renews its data and target network every 10 steps, which bounds its overshoot.
+    deepxube_up_itrs: int = 10
+
+    @classmethod
+    def from_env(cls) -> Race:
+        """The defaults, with ``QSOLVE_PEERS_*`` environment variables where set."""
+        race = cls()
+        minutes = _env_number("QSOLVE_PEERS_TRAIN_MINUTES", float)
+        old_seconds = _env_number("QSOLVE_PEERS_SECONDS", float)  # the older setting, in seconds
+        if minutes is not None:
+            race.minutes = minutes
+        elif old_seconds is not None:
+            race.minutes = old_seconds / 60
+        race.hidden = _env_number("QSOLVE_PEERS_HIDDEN", int) or race.hidden
+        race.blocks = _env_number("QSOLVE_PEERS_BLOCKS", int) or race.blocks
+        race.seconds = _env_number("QSOLVE_PEERS_SOLVE_SECONDS", float) or race.seconds
+        return race
+
+    def search_settings(self) -> str:
+        return (
+            f"Q*, B = {self.batch_size}, λ = {self.weight:g} (priority λ·g + Q), first goal ends "
+            f"the search; {self.seconds:g} s and {self.max_nodes:,} nodes per instance"
+        )
+
+
+def _env_number(name: str, kind: type[int] | type[float]) -> Any:
+    """The positive number in the environment variable ``name``, or None where it is unset."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not np.isfinite(value) or value <= 0:
+        raise QsolveError(f"{name} must be a positive {kind.__name__}, not {text!r}")
+    return value
+
+
+def race_sets(domain_name: str, race: Race) -> list[tuple[str, np.ndarray]]:
+    """The held-out sets of the race for ``domain_name``: (label, states [N, D])."""
+    if domain_name == "cube3":
+        return [
+            (f"walks of {d}", walks("cube3", [d], race.cube3_per_depth, seed=race.seed + d))
+            for d in race.cube3_depths
+        ]
+    if domain_name == "puzzle15":
+        states, _ = read_deepcubea("puzzle15", race.puzzle15_count)
+        return [(f"DeepCubeA 1-{len(states)}", states)]
+    raise ValueError(f"no race sets for {domain_name}")
+
+
+def train_qsolve(domain_name: str, folder: Path, race: Race) -> Any:
+    """qsolve's side of the race training: ``race.minutes`` on one thread, the race's recipe."""
+    from qsolve.training import train
+
+    if folder.exists():
+        shutil.rmtree(folder)  # a fresh run for the same budget
+    return train(
+        domain_name,
+        folder,
+        progress=False,
+        minutes=race.minutes,
+        width1=race.hidden,
+        width2=race.hidden,
+        blocks=race.blocks,
+        eval_every=10**9,
+        threads=1,
+        **RECIPE,
     )
-    if completed.returncode != 0:
-        tail = completed.stderr.strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"DeepXube driver failed: {tail[0]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def solve_qsolve(
+    domain_name: str, heuristic: Any, sets: list[tuple[str, np.ndarray]], race: Race
+) -> list[list[dict[str, Any]]]:
+    """qsolve's side of the race search: per set, one dict per instance (solved, cost, moves,
+    nodes_generated, seconds), the DeepXube driver's format."""
+    torch.set_num_threads(1)
+    first = sets[0][1][:1]
+    # An untimed warm-up, as the DeepXube driver does: first calls pay one-time costs.
+    solve(domain_name, first, heuristic=heuristic, batch_size=race.batch_size, time_limit=1.0)
+    out = []
+    for _, states in sets:
+        results = solve(
+            domain_name,
+            states,
+            heuristic=heuristic,
+            batch_size=race.batch_size,
+            weight=race.weight,
+            time_limit=race.seconds,
+            max_nodes=race.max_nodes,
+        )
+        out.append([r.to_dict() for r in results])
+    return out
+
+
+def race_row(domain_name: str, label: str, tool: str, instances: list[dict[str, Any]]) -> Row:
+    """One tool's row of the race table for one held-out set."""
+    solved = [r for r in instances if r["solved"]]
+    return {
+        "domain": domain_name,
+        "set": label,
+        "tool": tool,
+        "instances": len(instances),
+        "solved %": 100.0 * len(solved) / max(1, len(instances)),
+        "mean cost": float(np.mean([r["cost"] for r in solved])) if solved else float("nan"),
+        "mean cost, both solved": float("nan"),  # filled in by race_rows
+        "mean nodes": float(np.mean([r["nodes_generated"] for r in instances])),
+        "mean seconds": float(np.mean([r["seconds"] for r in instances])),
+    }
+
+
+def race_rows(
+    domain_name: str, label: str, ours: list[dict[str, Any]], theirs: list[dict[str, Any]]
+) -> list[Row]:
+    """qsolve's row, DeepXube's row and qsolve / DeepXube for one held-out set."""
+    rows = [
+        race_row(domain_name, label, "qsolve", ours),
+        race_row(domain_name, label, DEEPXUBE, theirs),
+    ]
+    both = [
+        i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a["solved"] and b["solved"]
+    ]
+    for row, instances in zip(rows, (ours, theirs), strict=True):
+        if both:
+            row["mean cost, both solved"] = float(np.mean([instances[i]["cost"] for i in both]))
+    ratio: Row = {"domain": domain_name, "set": label, "tool": f"qsolve / {DEEPXUBE}"}
+    ratio["instances"] = len(ours)
+    for key in (
+        "solved %",
+        "mean cost",
+        "mean cost, both solved",
+        "mean nodes",
+        "mean seconds",
+    ):
+        a, b = float(rows[0][key]), float(rows[1][key])
+        if np.isnan(a) or np.isnan(b):  # a mean over no solved instance
+            ratio[key] = float("nan")
+        else:
+            ratio[key] = a / b if b > 0 else (float("inf") if a > 0 else float("nan"))
+    return [*rows, ratio]
+
+
+# -- DeepXube through its driver -------------------------------------------------------------
+
+
+@dataclass
+class Driver:
+    """The DeepXube driver: a python in DeepXube's environment and the driver script."""
+
+    python: Path
+    script: Path
+    log: Path
+
+    def start(self, job: dict[str, Any]) -> tuple[subprocess.Popen[str], IO[str]]:
+        """Start one job; its stderr (DeepXube's own prints) goes to ``log``, never to a pipe
+        that could fill while this process is busy with qsolve's side."""
+        stderr = open(self.log, "a")  # closed by finish
+        process = subprocess.Popen(
+            [str(self.python), str(self.script), json.dumps(job)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+        return process, stderr
+
+    def finish(
+        self, started: tuple[subprocess.Popen[str], IO[str]], timeout: float
+    ) -> dict[str, Any]:
+        """Wait for a started job and return its JSON result."""
+        process, stderr = started
+        try:
+            stdout, _ = process.communicate(timeout=timeout)
+        finally:
+            stderr.close()
+        if process.returncode != 0:
+            tail = self.log.read_text().strip().splitlines()[-1:] or ["no output"]
+            raise RuntimeError(f"DeepXube driver failed: {tail[0]} (log: {self.log})")
+        return json.loads(stdout.strip().splitlines()[-1])
+
+    def run(self, job: dict[str, Any], timeout: float) -> dict[str, Any]:
+        return self.finish(self.start(job), timeout)
 
 
 def run_peers(
@@ -47,187 +246,238 @@ def run_peers(
     out: Path,
     python: Path,
     driver: Path,
-    seconds: float | None = None,
-    hidden: int | None = None,
-    blocks: int | None = None,
+    race: Race | None = None,
 ) -> None:
-    """Train both tools for the same budget, then compare solve rates and search throughput."""
-    seconds = seconds or float(os.environ.get("QSOLVE_PEERS_SECONDS", 300))
-    hidden = hidden or int(os.environ.get("QSOLVE_PEERS_HIDDEN", 500))
-    blocks = blocks or int(os.environ.get("QSOLVE_PEERS_BLOCKS", 2))
-    from qsolve.training import train
+    """Train both tools for the same budget side by side, race them on the same held-out sets,
+    then compare training and search throughput."""
+    race = race or Race.from_env()
+    seconds = race.minutes * 60
+    out.mkdir(parents=True, exist_ok=True)
+    dx = Driver(python, driver, out / "peers-deepxube.log")
+    size = {"hidden": race.hidden, "blocks": race.blocks}
 
+    # Read every held-out set before any training: a missing DeepCubeA file fails in seconds.
+    all_sets = {name: race_sets(name, race) for name in DOMAINS}
     training: list[Row] = []
-    solving: list[Row] = []
+    racing: list[Row] = []
     speed: list[Row] = []
     for domain_name, depths in DOMAINS.items():
         folder = out / f"peers-qsolve-{domain_name}"
-        if folder.exists():
-            shutil.rmtree(folder)  # a fresh run for the same budget
-        summary = train(
-            domain_name,
-            folder,
-            progress=False,
-            minutes=seconds / 60,
-            width1=hidden,
-            width2=hidden,
-            blocks=blocks,
-            eval_every=10**9,
-            threads=os.cpu_count(),
-        )
         dx_folder = out / f"peers-deepxube-{domain_name}"
         if dx_folder.exists():
             shutil.rmtree(dx_folder)
-        dx = _driver(
-            python,
-            driver,
-            {
-                "domain": domain_name,
-                "mode": "train",
-                "hidden": hidden,
-                "blocks": blocks,
-                "seconds": seconds,
-                "out": str(dx_folder),
-                "threads": os.cpu_count(),
-            },
-            timeout=seconds * 4 + 600,
-        )
-        training.append(
-            {
-                "domain": domain_name,
-                "tool": "qsolve",
-                "H": hidden,
-                "blocks": blocks,
-                "seconds": summary.seconds,
-                "examples/s": summary.examples_per_s,
-            }
-        )
-        training.append(
-            {
-                "domain": domain_name,
-                "tool": "DeepXube 0.3.2",
-                "H": hidden,
-                "blocks": blocks,
-                "seconds": dx["seconds"],
-                "examples/s": dx["examples_per_s"],
-            }
-        )
-        training.append(
-            {
-                "domain": domain_name,
-                "tool": "qsolve / DeepXube",
-                "H": hidden,
-                "blocks": blocks,
-                "seconds": float("nan"),
-                "examples/s": summary.examples_per_s / max(dx["examples_per_s"], 1e-9),
-            }
-        )
+        job = {
+            "domain": domain_name,
+            "mode": "train",
+            **size,
+            "seconds": seconds,
+            "up_itrs": race.deepxube_up_itrs,
+        }
+        dx_training = dx.start({**job, "out": str(dx_folder), "threads": 1})
+        summary = train_qsolve(domain_name, folder, race)
+        dx_trained = dx.finish(dx_training, timeout=seconds * 4 + 900)
+        training.extend(training_rows(domain_name, race, summary, dx_trained))
 
-        states = walks(domain_name, depths, PER_DEPTH, seed=21)
-        # Search on one core for both tools: torch's default of every core stalls badly when the
-        # machine has other work, and one core is the unit the targets are stated in.
-        torch.set_num_threads(1)
+        sets = all_sets[domain_name]
         network = load_heuristic(folder, domain_name, device="cpu")
-        int8 = load_heuristic(folder, domain_name, device="cpu", precision="int8")
-        for heuristic_label, ours, theirs in (
-            ("zero", {"qsolve": "zero"}, "zero"),
-            (
-                "trained network",
-                {"qsolve": network, "qsolve int8": int8},
-                dx["checkpoint"],
-            ),
-        ):
-            batch_size, weight = (100, 1.0) if heuristic_label == "zero" else (100, 0.6)
-            limit = TIME_LIMIT
-            ours_rows = []
-            for tool, heuristic in ours.items():
-                # An untimed warm-up, as the DeepXube driver does: first calls pay one-time costs.
-                solve(domain_name, states[:1], heuristic=heuristic, batch_size=batch_size)
-                results = solve(
-                    domain_name,
-                    states,
-                    heuristic=heuristic,
-                    batch_size=batch_size,
-                    weight=weight,
-                    time_limit=limit,
-                    max_nodes=MAX_NODES,
-                )
-                q_nodes = sum(r.nodes_generated for r in results)
-                q_seconds = sum(r.seconds for r in results)
-                solved = [r for r in results if r.solved]
-                ours_rows.append(
-                    {
-                        "domain": domain_name,
-                        "heuristic": heuristic_label,
-                        "tool": tool,
-                        "B": batch_size,
-                        "λ": weight,
-                        "solved %": 100 * len(solved) / len(results),
-                        "mean cost": float(np.mean([r.cost for r in solved]))
-                        if solved
-                        else float("nan"),
-                        "nodes": q_nodes,
-                        "seconds": q_seconds,
-                        "nodes/s": q_nodes / q_seconds,
-                    }
-                )
-            theirs_out = _driver(
-                python,
-                driver,
-                {
-                    "domain": domain_name,
-                    "mode": "search",
-                    "hidden": hidden,
-                    "blocks": blocks,
-                    "heuristic": theirs,
-                    "states": states.tolist(),
-                    "batch_size": batch_size,
-                    "weight": weight,
-                    "seconds": limit,
-                    "max_nodes": MAX_NODES,
-                    "stop": "first_goal",
-                    "threads": 1,
-                },
-                timeout=limit * len(states) * 3 + 300,
+        search_job = {
+            "domain": domain_name,
+            "mode": "search",
+            **size,
+            "heuristic": dx_trained["checkpoint"],
+            "states": np.concatenate([s for _, s in sets]).tolist(),
+            "batch_size": race.batch_size,
+            "weight": race.weight,
+            "seconds": race.seconds,
+            "max_nodes": race.max_nodes,
+            "stop": "first_goal",
+            "threads": 1,
+        }
+        count = sum(len(s) for _, s in sets)
+        dx_search = dx.start(search_job)
+        ours = solve_qsolve(domain_name, network, sets, race)
+        theirs = dx.finish(dx_search, timeout=race.seconds * (count + 1) * 3 + 600)["instances"]
+        check_solutions(domain_name, sets, ours, theirs)
+        offset = 0
+        for (label, states), instances in zip(sets, ours, strict=True):
+            racing.extend(
+                race_rows(domain_name, label, instances, theirs[offset : offset + len(states)])
             )
-            dx_instances = theirs_out["instances"]
-            dx_costs = [r["cost"] for r in dx_instances if r["solved"] and r["cost"] is not None]
-            theirs_row = {
-                "domain": domain_name,
-                "heuristic": heuristic_label,
-                "tool": "DeepXube 0.3.2",
-                "B": batch_size,
-                "λ": weight,
-                "solved %": 100 * np.mean([r["solved"] for r in dx_instances]),
-                "mean cost": float(np.mean(dx_costs)) if dx_costs else float("nan"),
-                "nodes": theirs_out["nodes_generated"],
-                "seconds": theirs_out["seconds"],
-                "nodes/s": theirs_out["nodes_per_s"],
-            }
-            if heuristic_label == "trained network":
-                solving.extend([*ours_rows, theirs_row])
-            speed.extend([*ours_rows, theirs_row])
-            for row in ours_rows:
-                speed.append(
-                    {
-                        **row,
-                        "tool": f"{row['tool']} / DeepXube",
-                        "solved %": float("nan"),
-                        "mean cost": float("nan"),
-                        "nodes": float("nan"),
-                        "seconds": float("nan"),
-                        "nodes/s": row["nodes/s"] / max(theirs_row["nodes/s"], 1e-9),
-                    }
-                )
-    note = f"each tool trained for {seconds:g} s of wall clock on this machine, networks of hidden width {hidden} and {blocks} residual blocks"
+            offset += len(states)
+
+        save_partial(out, training, racing, speed)
+        speed.extend(
+            throughput_rows(domain_name, depths, folder, dx, dx_trained["checkpoint"], race)
+        )
+        save_partial(out, training, racing, speed)
+
+    note = (
+        f"each tool trained for {race.minutes:g} min of wall clock per domain, side by side (both "
+        f"at the same time, one torch thread each); networks of hidden width {race.hidden} and "
+        f"{race.blocks} residual blocks; qsolve's recipe: {RECIPE or 'the defaults'}; DeepXube: "
+        f"{race.deepxube_up_itrs} gradient steps per update, its budget checked between updates, "
+        "so its measured seconds are reported"
+    )
     report.add("Training throughput (trained state-action pairs per second)", training, note)
     report.add(
-        "Solve rate after the same training budget, same held-out random walks",
-        solving,
-        f"{PER_DEPTH} walks per depth {DOMAINS}; Q*, first goal ends the search; {TIME_LIMIT:g} s and {MAX_NODES:,} nodes per instance",
+        "The race: after the same training, the same held-out sets",
+        racing,
+        f"{race.search_settings()}, the same for both tools, both solving side by side; cube3: "
+        f"{race.cube3_per_depth} walks per depth; puzzle15: the first {race.puzzle15_count} "
+        "states of DeepCubeA's test set; mean nodes and seconds are per instance, unsolved "
+        "instances counted up to their limit; mean cost, both solved: over the instances "
+        "both tools solved",
     )
     report.add(
         "Search throughput: Q* nodes generated per second, same instances, B and λ",
         speed,
-        "zero: both with an equally cheap heuristic (Q = action cost), isolating the search machinery",
+        f"{PER_DEPTH} walks per depth {DOMAINS}, each tool timed alone; {TIME_LIMIT:g} s and "
+        f"{MAX_NODES:,} nodes per instance; zero: both with an equally cheap heuristic "
+        "(Q = action cost), isolating the search machinery",
     )
+
+
+def save_partial(out: Path, *tables: list[Row]) -> None:
+    """The rows so far, so that a long run that fails late still leaves what it measured."""
+    (out / "peers-partial.json").write_text(json.dumps(tables, indent=1, default=str))
+
+
+def check_solutions(
+    domain_name: str,
+    sets: list[tuple[str, np.ndarray]],
+    ours: list[list[dict[str, Any]]],
+    theirs: list[dict[str, Any]],
+) -> None:
+    """Every solution either tool reports must take its start state to the goal at its cost."""
+    domain = get_domain(domain_name)
+    starts = np.concatenate([s for _, s in sets])
+    flat = [r for rows in ours for r in rows]
+    for tool, results in (("qsolve", flat), (DEEPXUBE, theirs)):
+        for start, result in zip(starts, results, strict=True):
+            if not result["solved"]:
+                continue
+            end = domain.apply_moves(start, domain.parse_moves(" ".join(result["moves"])))
+            if not domain.is_goal(end[None])[0] or len(result["moves"]) != round(result["cost"]):
+                raise RuntimeError(f"{tool} reported a {domain_name} solution that does not replay")
+
+
+def training_rows(domain_name: str, race: Race, summary: Any, dx: dict[str, Any]) -> list[Row]:
+    """qsolve's and DeepXube's training throughput and their ratio."""
+    base = {"domain": domain_name, "H": race.hidden, "blocks": race.blocks}
+    return [
+        {
+            **base,
+            "tool": "qsolve",
+            "seconds": summary.seconds,
+            "steps": summary.step,
+            "examples/s": summary.examples_per_s,
+        },
+        {
+            **base,
+            "tool": DEEPXUBE,
+            "seconds": dx["seconds"],
+            "steps": dx["gradient_steps"],
+            "examples/s": dx["examples_per_s"],
+        },
+        {
+            **base,
+            "tool": f"qsolve / {DEEPXUBE}",
+            "seconds": float("nan"),
+            "steps": float("nan"),
+            "examples/s": summary.examples_per_s / max(dx["examples_per_s"], 1e-9),
+        },
+    ]
+
+
+def throughput_rows(
+    domain_name: str, depths: list[int], folder: Path, dx: Driver, checkpoint: str, race: Race
+) -> list[Row]:
+    """Q* nodes per second of each tool alone on short walks, zero heuristic and trained network."""
+    states = walks(domain_name, depths, PER_DEPTH, seed=21)
+    # Search on one core for both tools: torch's default of every core stalls badly when the
+    # machine has other work, and one core is the unit the targets are stated in.
+    torch.set_num_threads(1)
+    network = load_heuristic(folder, domain_name, device="cpu")
+    int8 = load_heuristic(folder, domain_name, device="cpu", precision="int8")
+    speed: list[Row] = []
+    for heuristic_label, ours, theirs in (
+        ("zero", {"qsolve": "zero"}, "zero"),
+        ("trained network", {"qsolve": network, "qsolve int8": int8}, checkpoint),
+    ):
+        batch_size, weight = (100, 1.0) if heuristic_label == "zero" else (100, 0.6)
+        ours_rows = []
+        for tool, heuristic in ours.items():
+            solve(domain_name, states[:1], heuristic=heuristic, batch_size=batch_size)  # warm-up
+            results = solve(
+                domain_name,
+                states,
+                heuristic=heuristic,
+                batch_size=batch_size,
+                weight=weight,
+                time_limit=TIME_LIMIT,
+                max_nodes=MAX_NODES,
+            )
+            q_nodes = sum(r.nodes_generated for r in results)
+            q_seconds = sum(r.seconds for r in results)
+            solved = [r for r in results if r.solved]
+            ours_rows.append(
+                {
+                    "domain": domain_name,
+                    "heuristic": heuristic_label,
+                    "tool": tool,
+                    "B": batch_size,
+                    "λ": weight,
+                    "solved %": 100 * len(solved) / len(results),
+                    "mean cost": float(np.mean([r.cost for r in solved]))
+                    if solved
+                    else float("nan"),
+                    "nodes": q_nodes,
+                    "seconds": q_seconds,
+                    "nodes/s": q_nodes / q_seconds,
+                }
+            )
+        theirs_out = dx.run(
+            {
+                "domain": domain_name,
+                "mode": "search",
+                "hidden": race.hidden,
+                "blocks": race.blocks,
+                "heuristic": theirs,
+                "states": states.tolist(),
+                "batch_size": batch_size,
+                "weight": weight,
+                "seconds": TIME_LIMIT,
+                "max_nodes": MAX_NODES,
+                "stop": "first_goal",
+                "threads": 1,
+            },
+            timeout=TIME_LIMIT * len(states) * 3 + 300,
+        )
+        dx_instances = theirs_out["instances"]
+        dx_costs = [r["cost"] for r in dx_instances if r["solved"] and r["cost"] is not None]
+        theirs_row = {
+            "domain": domain_name,
+            "heuristic": heuristic_label,
+            "tool": DEEPXUBE,
+            "B": batch_size,
+            "λ": weight,
+            "solved %": 100 * np.mean([r["solved"] for r in dx_instances]),
+            "mean cost": float(np.mean(dx_costs)) if dx_costs else float("nan"),
+            "nodes": theirs_out["nodes_generated"],
+            "seconds": theirs_out["seconds"],
+            "nodes/s": theirs_out["nodes_per_s"],
+        }
+        speed.extend([*ours_rows, theirs_row])
+        for row in ours_rows:
+            speed.append(
+                {
+                    **row,
+                    "tool": f"{row['tool']} / DeepXube",
+                    "solved %": float("nan"),
+                    "mean cost": float("nan"),
+                    "nodes": float("nan"),
+                    "seconds": float("nan"),
+                    "nodes/s": row["nodes/s"] / max(theirs_row["nodes/s"], 1e-9),
+                }
+            )
+    return speed

@@ -1,0 +1,95 @@
+"""Race the two networks a `qsolve bench peers` run saved, on sets of your choice (docs/benchmarks.md).
+
+    QSOLVE_BENCHMARKS=... python benchmarks/peers/race_saved.py --run bench-results \\
+        --domain puzzle15 --depths 20 30 40 [--count 10] [--seconds 10] [--batch-size 1000]
+
+When both tools solve none of the race's sets (too little training for them), this shows which
+of the two trained networks is the better solver on easier held-out walks: the same networks,
+the same Q* settings for both, both solving side by side (one thread each), solutions replayed,
+and the race table's rows with qsolve / DeepXube per set.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from qsolve.api import load_heuristic
+from qsolve.bench import Report, walks, write_report
+from qsolve.bench_peers import Driver, Race, check_solutions, race_rows, solve_qsolve
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, required=True, help="the --out folder of bench peers")
+    parser.add_argument("--domain", choices=("puzzle15", "cube3"), required=True)
+    parser.add_argument("--depths", type=int, nargs="+", required=True, help="walk lengths")
+    parser.add_argument("--count", type=int, default=10, help="walks per depth")
+    parser.add_argument("--seconds", type=float, default=10.0, help="limit per instance")
+    parser.add_argument("--batch-size", type=int, default=1000, help="Q*'s B, both tools")
+    parser.add_argument("--weight", type=float, default=0.6, help="Q*'s λ, both tools")
+    parser.add_argument("--hidden", type=int, default=500, help="as in the run")
+    parser.add_argument("--blocks", type=int, default=2, help="as in the run")
+    parser.add_argument("--out", type=Path, default=None, help="report folder (default: --run)")
+    args = parser.parse_args()
+
+    race = Race(
+        hidden=args.hidden,
+        blocks=args.blocks,
+        batch_size=args.batch_size,
+        weight=args.weight,
+        seconds=args.seconds,
+    )
+    name = args.domain
+    sets = [
+        (f"walks of {d}", walks(name, [d], args.count, seed=race.seed + d)) for d in args.depths
+    ]
+    checkpoint = args.run / f"peers-deepxube-{name}" / "heur.pt"
+    root = Path(__file__).resolve().parents[2]
+    out = args.out or args.run
+    out.mkdir(parents=True, exist_ok=True)
+    dx = Driver(
+        root / "bench-env/deepxube/bin/python",
+        Path(__file__).with_name("deepxube_driver.py"),
+        out / f"race-saved-{name}.log",
+    )
+    job = {
+        "domain": name,
+        "mode": "search",
+        "hidden": race.hidden,
+        "blocks": race.blocks,
+        "heuristic": str(checkpoint),
+        "states": np.concatenate([s for _, s in sets]).tolist(),
+        "batch_size": race.batch_size,
+        "weight": race.weight,
+        "seconds": race.seconds,
+        "max_nodes": race.max_nodes,
+        "stop": "first_goal",
+        "threads": 1,
+    }
+    torch.set_num_threads(1)
+    network = load_heuristic(args.run / f"peers-qsolve-{name}", name, device="cpu")
+    started = dx.start(job)  # side by side, as in the race
+    ours = solve_qsolve(name, network, sets, race)
+    count = sum(len(s) for _, s in sets)
+    theirs = dx.finish(started, timeout=race.seconds * (count + 1) * 3 + 600)["instances"]
+    check_solutions(name, sets, ours, theirs)
+    rows, offset = [], 0
+    for (label, states), instances in zip(sets, ours, strict=True):
+        rows.extend(race_rows(name, label, instances, theirs[offset : offset + len(states)]))
+        offset += len(states)
+    report = Report(f"race-saved-{name}", "python benchmarks/peers/race_saved.py")
+    report.add(
+        f"The saved networks of {args.run} on easier held-out walks",
+        rows,
+        f"{race.search_settings()}, the same for both tools, both solving side by side; "
+        f"{args.count} walks per depth",
+    )
+    print(write_report(report, out))
+
+
+if __name__ == "__main__":
+    main()
