@@ -108,8 +108,8 @@ def solve(
     states: np.ndarray | Sequence[str] | str,
     heuristic: str | Path | Heuristic | None = None,
     algorithm: str = "qstar",
-    batch_size: int = 1,
-    weight: float = 1.0,
+    batch_size: int | None = None,
+    weight: float | None = None,
     optimal: bool = False,
     time_limit: float | None = None,
     max_nodes: int | None = None,
@@ -152,8 +152,8 @@ def solve_iter(
     states: np.ndarray | Sequence[str] | str,
     heuristic: str | Path | Heuristic | None = None,
     algorithm: str = "qstar",
-    batch_size: int = 1,
-    weight: float = 1.0,
+    batch_size: int | None = None,
+    weight: float | None = None,
     optimal: bool = False,
     time_limit: float | None = None,
     max_nodes: int | None = None,
@@ -177,7 +177,13 @@ def solve_iter(
     if precision not in PRECISIONS:
         raise QsolveError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
     checked = check_solve_options(
-        batch_size, weight, time_limit, max_nodes, max_iterations, heuristic_batch, parallel
+        1 if batch_size is None else batch_size,
+        1.0 if weight is None else weight,
+        time_limit,
+        max_nodes,
+        max_iterations,
+        heuristic_batch,
+        parallel,
     )
     starts = as_states(domain, states)
     h = load_heuristic(
@@ -188,6 +194,12 @@ def solve_iter(
         precision=precision,
         engine=engine,
     )
+    # Left open: the heuristic's recommended settings (a model's config.json), else B = 1, λ = 1.
+    recommended = h.search_defaults if algorithm == "qstar" else {}
+    if batch_size is None:
+        checked["batch_size"] = int(recommended.get("batch_size", 1))
+    if weight is None:
+        checked["weight"] = float(recommended.get("weight", 1.0))
     return _results(domain, starts, h, algorithm, bool(optimal), checked)
 
 

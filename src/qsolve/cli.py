@@ -73,14 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--batch-size",
         type=checked(int, options.check_batch_size),
-        default=1,
-        help="pairs (Q*) or nodes (A*) per iteration",
+        help="pairs (Q*) or nodes (A*) per iteration (default: the model's recommended setting, "
+        "else 1)",
     )
     solve.add_argument(
         "--weight",
         type=checked(float, options.check_weight),
-        default=1.0,
-        help="weight λ on the path cost, in [0, 1] (default 1)",
+        help="weight λ on the path cost, in [0, 1] (default: the model's recommended setting, "
+        "else 1)",
     )
     solve.add_argument(
         "--time-limit",

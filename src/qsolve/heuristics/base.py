@@ -17,6 +17,9 @@ class Heuristic:
     """Base class: subclasses implement ``q_values`` (a Q heuristic) or ``values`` (a state heuristic)."""
 
     name: str = "heuristic"
+    # The search settings this heuristic is meant to be used with (a shipped model's config.json
+    # "search": weight, batch_size), the defaults of ``qsolve.solve`` and ``qsolve solve``.
+    search_defaults: dict[str, float] = {}  # noqa: RUF012 (never mutated; replaced per instance)
 
     def __init__(self, domain: Domain) -> None:
         self.domain = domain

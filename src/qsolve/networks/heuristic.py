@@ -201,7 +201,7 @@ def load_heuristic(
     if not scale > 0:
         raise QsolveError(f"the heuristic scale must be positive, got {scale}")
     name = f"network:{Path(path).name}"
-    return NetworkHeuristic(
+    heuristic = NetworkHeuristic(
         domain,
         model,
         config["kind"],
@@ -213,3 +213,28 @@ def load_heuristic(
         engine,
         allow_int8=int8_checked(config),
     )
+    heuristic.search_defaults = search_defaults(config, Path(path) / CONFIG_FILE)
+    return heuristic
+
+
+SEARCH_KEYS = ("weight", "batch_size")
+
+
+def search_defaults(config: dict[str, Any], file: Path) -> dict[str, float]:
+    """The recommended search settings in a model config's ``"search"`` entry, checked."""
+    from qsolve.options import check_batch_size, check_weight
+
+    search = config.get("search", {})
+    if not isinstance(search, dict) or set(search) - set(SEARCH_KEYS):
+        raise QsolveError(
+            f"{file}: \"search\" must be an object with keys among {', '.join(SEARCH_KEYS)}"
+        )
+    try:
+        checked: dict[str, float] = {}
+        if "weight" in search:
+            checked["weight"] = check_weight(search["weight"])
+        if "batch_size" in search:
+            checked["batch_size"] = check_batch_size(search["batch_size"])
+    except QsolveError as error:
+        raise QsolveError(f"{file}: \"search\": {error}") from None
+    return checked

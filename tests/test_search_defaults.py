@@ -1,0 +1,55 @@
+"""A model's recommended search settings (config.json "search") are the defaults of solve."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+import qsolve
+from qsolve.cli import main
+
+
+@pytest.fixture
+def model(tmp_path):
+    folder = tmp_path / "puzzle8"
+    shutil.copytree(qsolve.shipped_model(qsolve.domain("puzzle8")), folder)
+    return folder
+
+
+def with_search(folder, search):
+    config = json.loads((folder / "config.json").read_text())
+    config["search"] = search
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+def test_left_open_options_take_the_models_settings_and_given_ones_win(model):
+    domain = qsolve.domain("puzzle8")
+    starts = domain.random_walk(np.full(5, 30), np.random.default_rng(3))
+    with_search(model, {"weight": 0.0, "batch_size": 7})
+    default = qsolve.solve(domain, starts, heuristic=str(model))
+    explicit = qsolve.solve(domain, starts, heuristic=str(model), weight=0.0, batch_size=7)
+    plain = qsolve.solve(domain, starts, heuristic=str(model), weight=1.0, batch_size=1)
+    as_dicts = [[r.to_dict() | {"seconds": 0} for r in rs] for rs in (default, explicit, plain)]
+    assert as_dicts[0] == as_dicts[1] != as_dicts[2]
+    # A* keeps its own defaults: the settings are Q*'s.
+    astar = qsolve.solve(domain, starts, heuristic=str(model), algorithm="astar")
+    assert all(r.solved for r in astar)
+
+
+def test_the_shipped_models_say_how_to_search_with_them():
+    for name in ("puzzle8", "cube2", "puzzle15", "cube3", "cube3-meta", "lightsout7"):
+        config = json.loads((qsolve.shipped_model(qsolve.domain(name)) / "config.json").read_text())
+        assert set(config["search"]) == {"weight", "batch_size"}, name
+
+
+@pytest.mark.parametrize(
+    "search", [{"weight": 2.0}, {"batch_size": 0}, {"speed": 1}, [1, 2], {"weight": "x"}]
+)
+def test_a_bad_search_entry_is_a_one_line_error(model, search, capsys):
+    with_search(model, search)
+    code = main(["solve", "puzzle8", "--random-walk", "5", "--heuristic", str(model)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and '"search"' in err
