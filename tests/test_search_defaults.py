@@ -53,3 +53,29 @@ def test_a_bad_search_entry_is_a_one_line_error(model, search, capsys):
     code = main(["solve", "puzzle8", "--random-walk", "5", "--heuristic", str(model)])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and '"search"' in err
+
+
+class MisplacedTiles:
+    """A user's heuristic, not a qsolve class: the number of misplaced tiles."""
+
+    def values(self, states):
+        goal = qsolve.domain("puzzle8").goal
+        return ((states != goal) & (states != 0)).sum(axis=1).astype(float)
+
+
+class BadShape:
+    def q_values(self, states):
+        return np.zeros((len(states), 2))
+
+
+def test_any_object_with_values_or_q_values_is_a_heuristic():
+    domain = qsolve.domain("puzzle8")
+    starts = domain.random_walk(np.full(6, 40), np.random.default_rng(2))
+    mine = qsolve.solve(domain, starts, heuristic=MisplacedTiles(), optimal=True)
+    exact = qsolve.solve(domain, starts, heuristic="oracle", optimal=True)
+    # Misplaced tiles never overestimates: with λ = 1 and --optimal the costs are the optimum.
+    assert [r.cost for r in mine] == [r.cost for r in exact]
+    with pytest.raises(qsolve.QsolveError, match=r"\[N, 4\]"):
+        qsolve.solve(domain, starts[:1], heuristic=BadShape())
+    with pytest.raises(qsolve.QsolveError, match="q_values"):
+        qsolve.solve(domain, starts[:1], heuristic=42)

@@ -39,7 +39,7 @@ def default_heuristic_name(domain: Domain) -> str:
 
 
 def load_heuristic(
-    spec: str | Path | Heuristic | None,
+    spec: str | Path | Heuristic | object | None,
     domain: Domain | str,
     device: str = "auto",
     heuristic_batch: int = 100_000,
@@ -62,6 +62,8 @@ def load_heuristic(
         if spec.domain.name != domain.name:
             raise QsolveError(f"the heuristic is for {spec.domain.name}, not {domain.name}")
         return spec
+    if not isinstance(spec, str | Path | None):
+        return UserHeuristic(domain, spec)
     spec = default_heuristic_name(domain) if spec is None else str(spec)
     if spec in CLASSICAL:
         return get_heuristic(spec, domain)
@@ -81,9 +83,47 @@ def load_heuristic(
     )
 
 
-def uses_network(spec: str | Path | Heuristic | None, domain: Domain) -> bool:
+class UserHeuristic(Heuristic):
+    """Any object with ``q_values(states) -> [N, A]`` or ``values(states) -> [N]`` as a
+    heuristic; its answers are checked for shape once per call (cheap next to the search)."""
+
+    def __init__(self, domain: Domain, user: object) -> None:
+        super().__init__(domain)
+        self.has_q = callable(getattr(user, "q_values", None))
+        self.has_v = callable(getattr(user, "values", None))
+        if not (self.has_q or self.has_v):
+            raise QsolveError(
+                f"a heuristic is a name, a model folder, or an object with q_values(states) or "
+                f"values(states); got {type(user).__name__}"
+            )
+        self.user = user
+        self.name = f"user:{type(user).__name__}"
+
+    def q_values(self, states: np.ndarray) -> np.ndarray:
+        if not self.has_q:
+            return super().q_values(states)
+        q = np.asarray(self.user.q_values(states), dtype=np.float64)  # type: ignore[attr-defined]
+        if q.shape != (len(states), self.domain.num_actions) or np.isnan(q).any():
+            raise QsolveError(
+                f"{self.name}.q_values must return [N, {self.domain.num_actions}] numbers, "
+                f"got shape {list(q.shape)}"
+            )
+        return np.where(self.domain._applicable(states), q, np.inf)
+
+    def values(self, states: np.ndarray) -> np.ndarray:
+        if not self.has_v:
+            return super().values(states)
+        h = np.asarray(self.user.values(states), dtype=np.float64)  # type: ignore[attr-defined]
+        if h.shape != (len(states),) or np.isnan(h).any():
+            raise QsolveError(
+                f"{self.name}.values must return [N] numbers, got shape {list(h.shape)}"
+            )
+        return h
+
+
+def uses_network(spec: str | Path | Heuristic | object | None, domain: Domain) -> bool:
     """Whether ``spec`` names a trained model (directly, or as the domain's default)."""
-    if isinstance(spec, Heuristic):
+    if not isinstance(spec, str | Path | None):
         return False
     name = default_heuristic_name(domain) if spec is None else str(spec)
     return name not in CLASSICAL
@@ -106,7 +146,7 @@ def as_states(domain: Domain, states: np.ndarray | Sequence[str] | str) -> np.nd
 def solve(
     domain: Domain | str,
     states: np.ndarray | Sequence[str] | str,
-    heuristic: str | Path | Heuristic | None = None,
+    heuristic: str | Path | Heuristic | object | None = None,
     algorithm: str = "qstar",
     batch_size: int | None = None,
     weight: float | None = None,
@@ -150,7 +190,7 @@ def solve(
 def solve_iter(
     domain: Domain | str,
     states: np.ndarray | Sequence[str] | str,
-    heuristic: str | Path | Heuristic | None = None,
+    heuristic: str | Path | Heuristic | object | None = None,
     algorithm: str = "qstar",
     batch_size: int | None = None,
     weight: float | None = None,

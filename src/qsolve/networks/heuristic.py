@@ -227,7 +227,7 @@ def search_defaults(config: dict[str, Any], file: Path) -> dict[str, float]:
     search = config.get("search", {})
     if not isinstance(search, dict) or set(search) - set(SEARCH_KEYS):
         raise QsolveError(
-            f"{file}: \"search\" must be an object with keys among {', '.join(SEARCH_KEYS)}"
+            f'{file}: "search" must be an object with keys among {", ".join(SEARCH_KEYS)}'
         )
     try:
         checked: dict[str, float] = {}
@@ -236,5 +236,5 @@ def search_defaults(config: dict[str, Any], file: Path) -> dict[str, float]:
         if "batch_size" in search:
             checked["batch_size"] = check_batch_size(search["batch_size"])
     except QsolveError as error:
-        raise QsolveError(f"{file}: \"search\": {error}") from None
+        raise QsolveError(f'{file}: "search": {error}') from None
     return checked
