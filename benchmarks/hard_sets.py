@@ -100,6 +100,10 @@ def main() -> int:
         table.add_column(column, justify="right")
     table.add_column("target")
     table.add_column("DeepCubeA (its GPUs)")
+    markdown = [
+        "| set | n | solved | optimal | mean cost / optimum | nodes | s/instance | target | DeepCubeA |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     try:
         for name in args.sets:
             _, count, limit, target = SETS[name]
@@ -115,10 +119,16 @@ def main() -> int:
                 target,
                 DEEPCUBEA[name],
             )
-            Console().print(table)
+            Console(width=240).print(table)
+            markdown.append(
+                f"| {name} | {r['n']} | {r['solved']:.0%} | {r['optimal']:.0%} | "
+                f"{r['cost']:.2f} / {r['optimum']:.2f} | {r['nodes']:,.0f} | {r['seconds']:.2f} | "
+                f"{target} | {DEEPCUBEA[name]} |"
+            )
     except QsolveError as error:
         print(f"hard_sets.py: error: {error}", file=sys.stderr)
         return 2
+    print("\n".join(markdown))
     return 0
 
 
