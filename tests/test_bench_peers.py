@@ -6,7 +6,7 @@ DeepXube itself is not needed here: its side runs only in the benchmark, in its 
 import numpy as np
 import pytest
 
-from qsolve.bench_peers import (
+from qsolve.bench.peers import (
     DEEPXUBE,
     Race,
     check_solutions,

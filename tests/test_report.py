@@ -17,7 +17,7 @@ from qsolve.render.report import best_checkpoint, report_html
 from qsolve.training.evaluate import plot_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
-METRICS = ROOT / "docs" / "training-runs" / "h200-round-1" / "c3s-metrics.csv"
+METRICS = ROOT / "experiments" / "training-runs" / "h200-round-1" / "c3s-metrics.csv"
 MODEL = ROOT / "src" / "qsolve" / "models" / "cube3"
 
 

@@ -5,106 +5,20 @@ plots and a markdown report under ``bench-results/``.  Everything here goes thro
 
 from __future__ import annotations
 
-import csv
-import datetime
 import os
-import platform
-import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from qsolve.api import load_heuristic, shipped_model, solve
+from qsolve.bench.instances import deepcubea_dir, read_deepcubea, walks
+from qsolve.bench.report import Report, Row, write_report
 from qsolve.domains import get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import Heuristic
-
-Row = dict[str, Any]
-
-
-@dataclass
-class Report:
-    """Tables of one suite run, kept in order, with where they came from."""
-
-    suite: str
-    command: str
-    tables: list[tuple[str, list[Row], str]] = field(default_factory=list)  # title, rows, note
-    plots: list[Path] = field(default_factory=list)
-
-    def add(self, title: str, rows: list[Row], note: str = "") -> None:
-        self.tables.append((title, rows, note))
-        _print_table(title, rows, note)
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {cpu}"
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        if np.isnan(value):
-            return "-"
-        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return str(value)
-
-
-def _print_table(title: str, rows: list[Row], note: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    if not rows:
-        return
-    table = Table(title=title, caption=note or None)
-    for column in rows[0]:
-        table.add_column(column, justify="right")
-    for row in rows:
-        table.add_row(*(_fmt(v) for v in row.values()))
-    Console(width=220).print(table)
-
-
-def _markdown(rows: list[Row]) -> str:
-    if not rows:
-        return "(no rows)\n"
-    header = list(rows[0])
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_fmt(row[c]) for c in header) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def write_report(report: Report, out: Path) -> Path:
-    """CSV per table and one markdown file with every table, the command, machine and date."""
-    out.mkdir(parents=True, exist_ok=True)
-    parts = [
-        f"# qsolve bench {report.suite}\n",
-        f"Command: `{report.command}`  \nMachine: {machine()}  \n"
-        f"Date: {datetime.date.today().isoformat()}\n",
-    ]
-    for i, (title, rows, note) in enumerate(report.tables):
-        slug = f"{report.suite}-{i + 1}"
-        if rows:
-            with open(out / f"{slug}.csv", "w", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-                writer.writeheader()
-                writer.writerows(rows)
-        parts.append(f"## {title}\n\n{note}\n\n{_markdown(rows)}")
-    for plot in report.plots:
-        parts.append(f"![{plot.stem}]({plot.name})\n")
-    path = out / f"{report.suite}.md"
-    path.write_text("\n".join(parts))
-    return path
-
 
 # -- the measurements -----------------------------------------------------------------------
 
@@ -131,12 +45,6 @@ def heuristic_for(
         raise QsolveError(f"no V model shipped for {domain_name}")
     h = load_heuristic(None, domain, precision=precision)
     return h, (f"Q network{suffix}" if folder is not None else h.name)
-
-
-def walks(domain_name: str, depths: list[int], per_depth: int, seed: int = 0) -> np.ndarray:
-    domain = get_domain(domain_name)
-    rng = np.random.default_rng(seed)
-    return domain.random_walk(np.repeat(depths, per_depth), rng)
 
 
 def summarize(label: Row, results: list, optimum: np.ndarray | None = None) -> Row:
@@ -627,24 +535,6 @@ def only_domains(options: SuiteOptions, domains: list[str]) -> SuiteOptions:
 DEEPCUBEA = {"puzzle15": (20, [(1000, 0.4), (100, 0.6)])}
 
 
-def deepcubea_dir() -> Path:
-    """Where the DeepCubeA test sets are: $QSOLVE_BENCHMARKS, else ../shared/benchmarks."""
-    root = os.environ.get("QSOLVE_BENCHMARKS") or str(Path.cwd().parent / "shared" / "benchmarks")
-    return Path(root) / "deepcubea"
-
-
-def read_deepcubea(domain_name: str, count: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` states of a DeepCubeA test set from line ``offset`` on, and their optimal costs."""
-    path = deepcubea_dir() / f"{domain_name}.txt"
-    if not path.is_file():
-        raise QsolveError(f"no DeepCubeA test set at {path} (set QSOLVE_BENCHMARKS)")
-    domain = get_domain(domain_name)
-    lines = path.read_text().splitlines()
-    rows = [line.split() for line in lines if line.strip()][offset : offset + count]
-    states = np.stack([domain.parse_state(" ".join(row[:-1])) for row in rows])
-    return states, np.array([float(row[-1]) for row in rows])
-
-
 def suite_deepcubea(report: Report, out: Path, time_limit: float = 60.0) -> None:
     rows, ratios = [], []
     for domain_name, (count, settings) in DEEPCUBEA.items():
@@ -706,23 +596,6 @@ def suite_profile(report: Report, out: Path) -> None:
     )
 
 
-def suite_peers(report: Report, out: Path) -> None:
-    root = Path.cwd()
-    driver = root / "benchmarks" / "peers" / "deepxube_driver.py"
-    python = root / "bench-env" / "deepxube" / "bin" / "python"
-    if not driver.is_file():
-        raise QsolveError(
-            "the peers suite runs from a qsolve checkout (benchmarks/peers/ not found here)"
-        )
-    if not python.is_file():
-        subprocess.run(
-            ["bash", str(root / "benchmarks" / "peers" / "setup_deepxube.sh")], check=True
-        )
-    from qsolve.bench_peers import run_peers
-
-    run_peers(report, out, python, driver)
-
-
 SUITES = ("quick", "paper", "profile", "peers", "deepcubea")
 
 
@@ -758,5 +631,7 @@ def run_bench(
     elif name == "profile":
         suite_profile(report, out)
     else:
+        from qsolve.bench.peers import suite_peers  # peers needs this module, never the reverse
+
         suite_peers(report, out)
     return write_report(report, out)

@@ -1,6 +1,6 @@
 """Race the two networks a `qsolve bench peers` run saved, on sets of your choice (docs/benchmarks.md).
 
-    QSOLVE_BENCHMARKS=... python benchmarks/peers/race_saved.py --run bench-results \\
+    python -m qsolve.bench.race_saved --run bench-results \\
         --domain puzzle15 --depths 20 30 40 [--count 10] [--seconds 10] [--batch-size 1000]
 
 When both tools solve none of the race's sets (too little training for them), this shows which
@@ -18,8 +18,17 @@ import numpy as np
 import torch
 
 from qsolve.api import load_heuristic
-from qsolve.bench import Report, walks, write_report
-from qsolve.bench_peers import Driver, Race, check_solutions, race_rows, solve_qsolve
+from qsolve.bench.instances import walks
+from qsolve.bench.peers import (
+    Driver,
+    Race,
+    check_solutions,
+    deepxube_python,
+    race_rows,
+    solve_qsolve,
+    support_file,
+)
+from qsolve.bench.report import Report, write_report
 
 
 def main() -> None:
@@ -48,12 +57,16 @@ def main() -> None:
         (f"walks of {d}", walks(name, [d], args.count, seed=race.seed + d)) for d in args.depths
     ]
     checkpoint = args.run / f"peers-deepxube-{name}" / "heur.pt"
-    root = Path(__file__).resolve().parents[2]
     out = args.out or args.run
     out.mkdir(parents=True, exist_ok=True)
+    python = deepxube_python(install=False)
+    if not python.is_file():
+        parser.error(
+            f"no DeepXube environment at {python.parent.parent} (run qsolve bench peers first)"
+        )
     dx = Driver(
-        root / "bench-env/deepxube/bin/python",
-        Path(__file__).with_name("deepxube_driver.py"),
+        python,
+        support_file("deepxube_driver.py"),
         out / f"race-saved-{name}.log",
     )
     job = {
@@ -81,7 +94,7 @@ def main() -> None:
     for (label, states), instances in zip(sets, ours, strict=True):
         rows.extend(race_rows(name, label, instances, theirs[offset : offset + len(states)]))
         offset += len(states)
-    report = Report(f"race-saved-{name}", "python benchmarks/peers/race_saved.py")
+    report = Report(f"race-saved-{name}", "python -m qsolve.bench.race_saved")
     report.add(
         f"The saved networks of {args.run} on easier held-out walks",
         rows,

@@ -1,6 +1,6 @@
-"""How fast a lightsout network learns with exact targets instead of bootstrapped ones (README).
+"""How fast a lightsout network learns with exact targets instead of bootstrapped ones (docs/models.md, lightsout7).
 
-    python benchmarks/lightsout_supervised.py [--minutes 10] [--train-on walks|uniform]
+    python experiments/lightsout7/lightsout_supervised.py [--minutes 10] [--train-on walks|uniform]
         [--scramble-max 50] [--width1 500 --width2 250 --blocks 2] [--lr 1e-3]
 
 Trains the Q network that `qsolve train` would build, but regresses it on the exact Q-values

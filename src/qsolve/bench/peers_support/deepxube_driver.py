@@ -1,7 +1,10 @@
-"""Drive DeepXube 0.3.2 for the peers benchmark; runs inside bench-env/deepxube, never in qsolve's venv.
+"""Drive DeepXube 0.3.2 for the peers benchmark; runs in DeepXube's environment, never in qsolve's.
 
-    bench-env/deepxube/bin/python benchmarks/peers/deepxube_driver.py '{"domain": "cube3", ...}'
-    echo '{...}' | bench-env/deepxube/bin/python benchmarks/peers/deepxube_driver.py
+    $VENV/bin/python deepxube_driver.py '{"domain": "cube3", ...}'
+    echo '{...}' | $VENV/bin/python deepxube_driver.py
+
+$VENV is ``qsolve.bench.peers.deepxube_venv()`` ($QSOLVE_DEEPXUBE_VENV, else deepxube/ in qsolve's
+cache folder).  This file ships inside the qsolve package but imports nothing of qsolve.
 
 Reads one JSON job (argument or stdin) and prints one JSON line on stdout; DeepXube's own
 prints go to stderr.  States come and go in qsolve's format and are converted here:

@@ -1,6 +1,6 @@
-"""A lightsout model's Q-values against the exact cost-to-go, by random-walk depth (README).
+"""A lightsout model's Q-values against the exact cost-to-go, by random-walk depth (docs/models.md, lightsout7).
 
-    python benchmarks/lightsout_values.py MODEL_DIR [MODEL_DIR ...] [--domain lightsout7]
+    python experiments/lightsout7/lightsout_values.py MODEL_DIR [MODEL_DIR ...] [--domain lightsout7]
 
 For each depth: the exact optimum h*(s) (the domain's GF(2) solver), the network's min_a Q(s, a)
 (the heuristic Q* and A* would see), its spread over the actions, and how often argmin_a Q picks

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Creates (or completes) the DeepXube 0.3.2 virtual environment used by the peers benchmark.
 # Idempotent: re-running it on a finished environment only checks the versions.
+# The environment goes to $QSOLVE_DEEPXUBE_VENV, else deepxube/ in qsolve's cache folder
+# ($QSOLVE_CACHE, else ~/.cache/qsolve), never to the working directory.
 # torch is installed first, pinned to 2.13.0, so that pip takes the local CPU wheel and never
 # resolves deepxube's "torch>=2.0" to a multi-gigabyte CUDA build.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-VENV="${DEEPXUBE_VENV:-$ROOT/bench-env/deepxube}"
+VENV="${QSOLVE_DEEPXUBE_VENV:-${QSOLVE_CACHE:-$HOME/.cache/qsolve}/deepxube}"
 PYTHON="${PYTHON:-python3.11}"
 TORCH_VERSION="2.13.0"
 DEEPXUBE_VERSION="0.3.2"
 
 if [ ! -x "$VENV/bin/python" ]; then
+    mkdir -p "$(dirname "$VENV")"
     "$PYTHON" -m venv "$VENV"
 fi
 PIP=("$VENV/bin/pip" --disable-pip-version-check -q)

@@ -1,7 +1,8 @@
 """The ``peers`` suite: qsolve and DeepXube 0.3.2 side by side on this machine, in one run.
 
-DeepXube runs in its own virtual environment through ``benchmarks/peers/deepxube_driver.py``
-(one JSON job in, one JSON line out); both tools get the same start states, the same network
+DeepXube runs in its own virtual environment (``deepxube_venv``: ``$QSOLVE_DEEPXUBE_VENV``, else
+``deepxube`` in the user's cache folder, which ``setup_deepxube.sh`` creates on first use) through
+``peers_support/deepxube_driver.py``, shipped with the package (one JSON job in, one JSON line out); both tools get the same start states, the same network
 size (DeepXube's ``resnet_fc`` with hidden width H and B residual blocks; qsolve's residual MLP
 with both widths H and B blocks) and the same wall-clock training budget.
 
@@ -25,9 +26,11 @@ import numpy as np
 import torch
 
 from qsolve.api import load_heuristic, solve
-from qsolve.bench import Report, Row, read_deepcubea, walks
+from qsolve.bench.instances import read_deepcubea, walks
+from qsolve.bench.report import Report, Row
 from qsolve.domains import get_domain
 from qsolve.errors import QsolveError
+from qsolve.networks.engines import cache_dir
 
 # Short held-out walks for the throughput tables: both tools solve all of them after minutes.
 DOMAINS = {"puzzle15": [5, 10, 15], "cube3": [2, 3, 4]}
@@ -201,6 +204,43 @@ def race_rows(
 
 
 # -- DeepXube through its driver -------------------------------------------------------------
+
+
+# The files the peers suite runs besides this module, shipped as package data beside it.
+SUPPORT = Path(__file__).resolve().parent / "peers_support"
+
+
+def support_file(name: str) -> Path:
+    """The shipped support file ``name`` (``deepxube_driver.py``, ``setup_deepxube.sh``), found
+    beside this module in the installed package, never in the working directory."""
+    path = SUPPORT / name
+    if not path.is_file():
+        raise QsolveError(f"the qsolve installation lacks {path} (reinstall qsolve)")
+    return path
+
+
+def deepxube_venv() -> Path:
+    """Where DeepXube's virtual environment lives: ``$QSOLVE_DEEPXUBE_VENV``, else ``deepxube`` in
+    the user's cache folder (``$QSOLVE_CACHE`` or ``~/.cache/qsolve``)."""
+    return Path(os.environ.get("QSOLVE_DEEPXUBE_VENV") or cache_dir() / "deepxube")
+
+
+def deepxube_python(install: bool = True) -> Path:
+    """The python of DeepXube's environment; with ``install``, ``setup_deepxube.sh`` creates the
+    environment first where it is missing."""
+    venv = deepxube_venv()
+    python = venv / "bin" / "python"
+    if not python.is_file() and install:
+        setup = support_file("setup_deepxube.sh")
+        env = {**os.environ, "QSOLVE_DEEPXUBE_VENV": str(venv)}
+        subprocess.run(["bash", str(setup)], check=True, env=env)
+    return python
+
+
+def suite_peers(report: Report, out: Path) -> None:
+    """``qsolve bench peers``: set DeepXube up where needed, then run the race (``run_peers``)."""
+    driver = support_file("deepxube_driver.py")
+    run_peers(report, out, deepxube_python(), driver)
 
 
 @dataclass

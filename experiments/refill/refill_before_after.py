@@ -1,6 +1,6 @@
 """Q* on cube3-meta before and after the refill change, and what ranking 1884 Q-values costs.
 
-    python benchmarks/refill_before_after.py [--depth 6] [--count 6] [--repeats 2]
+    python experiments/refill/refill_before_after.py [--depth 6] [--count 6] [--repeats 2]
 
 "Before" is qsolve/search/qstar.py as of commit 71c7402 (read with ``git show``, so this runs in a
 git checkout): a node popped past its top 32 actions was ranked again with a heuristic call and a
@@ -31,7 +31,7 @@ BEFORE = "71c7402"
 
 
 def load_before() -> object:
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]  # the checkout
     source = subprocess.run(
         ["git", "show", f"{BEFORE}:src/qsolve/search/qstar.py"],
         cwd=root,

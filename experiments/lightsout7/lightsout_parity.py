@@ -1,6 +1,6 @@
-"""How many lights each press of a lights-out solution depends on (README, lightsout7).
+"""How many lights each press of a lights-out solution depends on (docs/models.md, lightsout7).
 
-    python benchmarks/lightsout_parity.py [--size 7]
+    python experiments/lightsout7/lightsout_parity.py [--size 7]
 
 On a board whose press matrix A is invertible over GF(2), the unique shortest solution of a state
 b is x = A^-1 b (mod 2): press i is the parity of the lights in row i of A^-1.  This prints the
