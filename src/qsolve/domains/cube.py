@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 
 from qsolve.domains.base import Domain, expect_text
+from qsolve.domains.permutations import lehmer_rank, permutation_parity
 from qsolve.errors import QsolveError
 
 FACES = "URFDLB"
@@ -137,15 +138,6 @@ def cubies(
         out["edge_perm"] = edge_perm
         out["edge_ori"] = (e[:, :, 0] != first).astype(np.int64)
     return out
-
-
-def permutation_parity(perms: np.ndarray) -> np.ndarray:
-    """``[N]`` parity (0 even, 1 odd) of each row of ``perms`` (a permutation of 0..k-1)."""
-    k = perms.shape[1]
-    inversions = np.zeros(perms.shape[0], dtype=np.int64)
-    for i, j in itertools.combinations(range(k), 2):
-        inversions += perms[:, i] > perms[:, j]
-    return inversions % 2
 
 
 def _parse_colours(text: str, length: int, domain: str) -> np.ndarray:
@@ -335,10 +327,7 @@ class Cube2(Domain):
         # corner in the list, DRB, is determined by the rest).
         corners = np.concatenate([perm, parts["corner_perm"][:, 7:8]], axis=1)  # [N, 7]
         corners = np.where(corners == 7, 6, corners)
-        rank = np.zeros(states.shape[0], dtype=np.int64)
-        for i in range(7):
-            smaller = np.sum(corners[:, i + 1 :] < corners[:, i : i + 1], axis=1)
-            rank = rank * (7 - i) + smaller
+        rank = lehmer_rank(corners)
         twist = np.zeros(states.shape[0], dtype=np.int64)
         for i in range(6):
             twist = twist * 3 + ori[:, i]
