@@ -19,7 +19,7 @@ FACES = "URFDLB"
 
 # Each face's outward normal, and how its 3x3 grid (row r, column c) maps to 3D positions, in
 # doubled coordinates: cubie positions in {-2, 0, 2}, stickers one unit further out (±3).
-_NORMALS = {
+NORMALS = {
     "U": (0, 1, 0),
     "R": (1, 0, 0),
     "F": (0, 0, 1),
@@ -47,7 +47,7 @@ _INDEX = {p: i for i, p in enumerate(_POSITIONS)}
 
 def _quarter_turn(face: str) -> np.ndarray:
     """Permutation for a clockwise quarter turn of ``face`` (looking at it): next = state[perm]."""
-    n = np.array(_NORMALS[face])
+    n = np.array(NORMALS[face])
     perm = np.arange(54)
     for src, p in enumerate(_POSITIONS):
         v = np.array(p)
