@@ -11,9 +11,7 @@ from qsolve.bench import peers
 BENCH = Path(qsolve.__file__).resolve().parent / "bench"
 
 
-def test_peers_support_files_come_from_the_package_not_the_working_directory(
-    tmp_path, monkeypatch
-):
+def test_peers_support_files_come_from_the_package_not_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # an empty folder: no benchmarks/ here
     for name in ("deepxube_driver.py", "setup_deepxube.sh"):
         path = peers.support_file(name)

@@ -18,6 +18,7 @@ from qsolve.cli_args import OneLineParser, checked, path
 from qsolve.domains import DOMAINS, Domain, check_domain, get_domain, plugin_domains
 from qsolve.errors import QsolveError
 from qsolve.search import SearchResult
+from qsolve.threads import set_torch_threads
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -315,9 +316,7 @@ def _solve(args: argparse.Namespace) -> int:
     domain = get_domain(args.domain)
     cli_pictures.check_html(domain, args.html)
     if "torch" in sys.modules or api.uses_network(args.heuristic, domain):
-        import torch
-
-        torch.set_num_threads(args.threads)
+        set_torch_threads(args.threads)
     heuristic = api.load_heuristic(
         args.heuristic,
         domain,

@@ -34,6 +34,7 @@ from qsolve.domains import Domain, domain_reference, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import CLASSICAL, Heuristic
 from qsolve.search import SearchResult
+from qsolve.threads import set_torch_threads
 
 INSTALL = "--ray needs Ray, which is not installed: pip install 'qsolve[ray]'"
 ATTEMPTS = 2  # tries per instance before it is reported as an error
@@ -110,9 +111,7 @@ def solve_chunk(
         domain = get_domain(domain_ref) if isinstance(domain_ref, str) else domain_ref
         payload = ray.get(boxed_payload[0])  # in a list, so that Ray does not fetch it per task
         if payload[0] == "files":
-            import torch
-
-            torch.set_num_threads(threads)
+            set_torch_threads(threads)
         loaded = (domain, _load(payload, domain, load_options))
         _LOADED[key] = loaded
     domain, heuristic = loaded

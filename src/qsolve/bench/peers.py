@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-import torch
 
 from qsolve.api import load_heuristic, solve
 from qsolve.bench.instances import read_deepcubea, walks
@@ -31,6 +30,7 @@ from qsolve.bench.report import Report, Row
 from qsolve.domains import get_domain
 from qsolve.errors import QsolveError
 from qsolve.networks.engines import cache_dir
+from qsolve.threads import set_torch_threads
 
 # Short held-out walks for the throughput tables: both tools solve all of them after minutes.
 DOMAINS = {"puzzle15": [5, 10, 15], "cube3": [2, 3, 4]}
@@ -137,7 +137,7 @@ def solve_qsolve(
 ) -> list[list[dict[str, Any]]]:
     """qsolve's side of the race search: per set, one dict per instance (solved, cost, moves,
     nodes_generated, seconds), the DeepXube driver's format."""
-    torch.set_num_threads(1)
+    set_torch_threads(1)
     first = sets[0][1][:1]
     # An untimed warm-up, as the DeepXube driver does: first calls pay one-time costs.
     solve(domain_name, first, heuristic=heuristic, batch_size=race.batch_size, time_limit=1.0)
@@ -436,7 +436,7 @@ def throughput_rows(
     states = walks(domain_name, depths, PER_DEPTH, seed=21)
     # Search on one core for both tools: torch's default of every core stalls badly when the
     # machine has other work, and one core is the unit the targets are stated in.
-    torch.set_num_threads(1)
+    set_torch_threads(1)
     network = load_heuristic(folder, domain_name, device="cpu")
     int8 = load_heuristic(folder, domain_name, device="cpu", precision="int8")
     speed: list[Row] = []

@@ -618,9 +618,9 @@ def run_bench(
     out.mkdir(parents=True, exist_ok=True)
     # Searches run on one core (the unit the targets are stated in); torch's default of every core
     # stalls badly whenever the machine has other work.
-    import torch
+    from qsolve.threads import set_torch_threads
 
-    torch.set_num_threads(int(os.environ.get("QSOLVE_THREADS", 1)))
+    set_torch_threads(int(os.environ.get("QSOLVE_THREADS", 1)))
     report = Report(name, command or f"qsolve bench {name}")
     if options is not None:
         suite_search(name, options, report, out, cube_scaling=domains is None)

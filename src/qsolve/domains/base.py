@@ -271,6 +271,8 @@ class Domain:
     # -- network input --------------------------------------------------------------------
 
     def _encode(self, states: np.ndarray) -> np.ndarray:
+        # The one network input layout: entry d with value v sets column d * num_values + v.
+        # Training makes the same on its device (qsolve.networks.encoding.one_hot).
         n, d = states.shape
         out = np.zeros((n, d * self.num_values), dtype=np.float32)
         cols = np.arange(d) * self.num_values + states.astype(np.int64)

@@ -12,13 +12,14 @@ import itertools
 import numpy as np
 
 from qsolve.domains.base import Domain, expect_text
+from qsolve.domains.permutations import lehmer_rank, permutation_parity
 from qsolve.errors import QsolveError
 
 FACES = "URFDLB"
 
 # Each face's outward normal, and how its 3x3 grid (row r, column c) maps to 3D positions, in
 # doubled coordinates: cubie positions in {-2, 0, 2}, stickers one unit further out (±3).
-_NORMALS = {
+NORMALS = {
     "U": (0, 1, 0),
     "R": (1, 0, 0),
     "F": (0, 0, 1),
@@ -46,7 +47,7 @@ _INDEX = {p: i for i, p in enumerate(_POSITIONS)}
 
 def _quarter_turn(face: str) -> np.ndarray:
     """Permutation for a clockwise quarter turn of ``face`` (looking at it): next = state[perm]."""
-    n = np.array(_NORMALS[face])
+    n = np.array(NORMALS[face])
     perm = np.arange(54)
     for src, p in enumerate(_POSITIONS):
         v = np.array(p)
@@ -137,15 +138,6 @@ def cubies(
         out["edge_perm"] = edge_perm
         out["edge_ori"] = (e[:, :, 0] != first).astype(np.int64)
     return out
-
-
-def permutation_parity(perms: np.ndarray) -> np.ndarray:
-    """``[N]`` parity (0 even, 1 odd) of each row of ``perms`` (a permutation of 0..k-1)."""
-    k = perms.shape[1]
-    inversions = np.zeros(perms.shape[0], dtype=np.int64)
-    for i, j in itertools.combinations(range(k), 2):
-        inversions += perms[:, i] > perms[:, j]
-    return inversions % 2
 
 
 def _parse_colours(text: str, length: int, domain: str) -> np.ndarray:
@@ -335,10 +327,7 @@ class Cube2(Domain):
         # corner in the list, DRB, is determined by the rest).
         corners = np.concatenate([perm, parts["corner_perm"][:, 7:8]], axis=1)  # [N, 7]
         corners = np.where(corners == 7, 6, corners)
-        rank = np.zeros(states.shape[0], dtype=np.int64)
-        for i in range(7):
-            smaller = np.sum(corners[:, i + 1 :] < corners[:, i : i + 1], axis=1)
-            rank = rank * (7 - i) + smaller
+        rank = lehmer_rank(corners)
         twist = np.zeros(states.shape[0], dtype=np.int64)
         for i in range(6):
             twist = twist * 3 + ori[:, i]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qsolve.domains.base import Domain, expect_text
+from qsolve.domains.permutations import permutation_parity
 from qsolve.errors import QsolveError
 
 
@@ -42,7 +43,6 @@ class SlidingPuzzle(Domain):
         # (itself when the move is not applicable, so the swap in `step` is a no-op).
         self._on_board = (new_rows >= 0) & (new_rows < size) & (new_cols >= 0) & (new_cols < size)
         self._targets = np.where(self._on_board, new_rows * size + new_cols, pos[:, None])
-        self._pairs = np.triu_indices(d, k=1)  # (i, j) index pairs with i < j, for inversions
 
     def _blanks(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` int: the index of the blank in each state."""
@@ -65,14 +65,15 @@ class SlidingPuzzle(Domain):
     def solvable(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` bool: which permutations can reach the goal (the parity invariant holds)."""
         states = self._array(states)
-        i, j = self._pairs
-        a, b = states[:, i], states[:, j]
-        inversions = np.sum((a > b) & (b != 0), axis=1)
+        blanks = self._blanks(states)
+        # The inversions among the tiles alone: the blank (0) adds one inversion with each of the
+        # `blank` tiles in front of it, and none with those behind.
+        inversions = permutation_parity(states) + blanks
         if self.size % 2 == 1:
             # A vertical move jumps the tile over n-1 others, an even number: parity is fixed.
             return inversions % 2 == 0
         # For even n each vertical move flips the inversion parity and changes the blank row.
-        blank_rows = self._blanks(states) // self.size
+        blank_rows = blanks // self.size
         return (inversions + blank_rows) % 2 == (self.size - 1) % 2
 
     def parse_state(self, text: str) -> np.ndarray:

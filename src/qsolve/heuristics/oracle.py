@@ -14,26 +14,17 @@ import numpy as np
 from qsolve.domains.base import Domain
 from qsolve.domains.cube import Cube2
 from qsolve.domains.lightsout import LightsOut
+from qsolve.domains.permutations import lehmer_rank
 from qsolve.domains.sliding import SlidingPuzzle
 from qsolve.errors import QsolveError
 from qsolve.heuristics.base import Heuristic
-
-
-def permutation_rank(perms: np.ndarray) -> np.ndarray:
-    """Lehmer rank of each row of ``[N, k]`` permutations of 0..k-1, in [0, k!)."""
-    n, k = perms.shape
-    rank = np.zeros(n, dtype=np.int64)
-    for i in range(k):
-        smaller = np.sum(perms[:, i + 1 :] < perms[:, i : i + 1], axis=1)
-        rank = rank * (k - i) + smaller
-    return rank
 
 
 def state_index(domain: Domain, states: np.ndarray) -> np.ndarray:
     """A perfect hash of the domain's states, for the domains that have a distance table."""
     if isinstance(domain, Cube2):
         return domain._index(states)
-    return permutation_rank(states.astype(np.int64))
+    return lehmer_rank(states)
 
 
 def table_size(domain: Domain) -> int:

@@ -75,17 +75,20 @@ def weights_hash(model: torch.nn.Module) -> str:
     return digest.hexdigest()
 
 
-def machine_key() -> str:
-    """The CPU model, its core count and the threads the engines use: what speed depends on."""
-    cpu = platform.processor() or platform.machine()
+def cpu_name() -> str:
+    """The CPU model as /proc/cpuinfo names it, else what ``platform`` knows."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return f"{cpu}|{os.cpu_count()} cores|{torch.get_num_threads()} threads"
+    return platform.processor() or platform.machine()
+
+
+def machine_key() -> str:
+    """The CPU model, its core count and the threads the engines use: what speed depends on."""
+    return f"{cpu_name()}|{os.cpu_count()} cores|{torch.get_num_threads()} threads"
 
 
 def onnxruntime_available() -> bool:

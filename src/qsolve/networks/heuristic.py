@@ -22,7 +22,8 @@ from qsolve.options import check_fits_in_memory
 
 MODEL_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
-FORMAT = "qsolve-model/1"
+FORMAT = "qsolve-model/1"  # the format this qsolve writes
+READ_FORMATS = (FORMAT,)  # the formats it reads (every shipped model has its "format" field)
 KINDS = ("q", "v")
 CALIBRATION_STATES = 1000  # random-walk states that the ``auto`` engine is measured on
 
@@ -108,7 +109,8 @@ class NetworkHeuristic(Heuristic):
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
-    """The config.json of the model folder ``path``; QsolveError if it is missing or unreadable."""
+    """The config.json of the model folder ``path``; QsolveError if it is missing, unreadable or
+    in a model format this qsolve does not read (``READ_FORMATS``)."""
     folder = Path(path)
     file = folder / CONFIG_FILE
     if not folder.is_dir():
@@ -119,6 +121,7 @@ def read_config(path: str | Path) -> dict[str, Any]:
         )
     try:
         config = json.loads(file.read_text())
+        _check_format(file, config)
         _check_architecture(Architecture(**config["architecture"]))
         if config["kind"] not in KINDS or not isinstance(config["domain"], str):
             raise ValueError(f"kind {config['kind']!r}")
@@ -128,6 +131,17 @@ def read_config(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
         raise QsolveError(f"{file} is corrupted or not a qsolve model config ({error})") from None
     return dict(config)
+
+
+def _check_format(file: Path, config: object) -> None:
+    """QsolveError unless ``config`` names a model format this qsolve reads."""
+    if not isinstance(config, dict):
+        raise ValueError("not a JSON object")
+    if config.get("format") not in READ_FORMATS:
+        found = f"model format {config['format']!r}" if "format" in config else "no model format"
+        raise QsolveError(
+            f"{file} has {found}; this qsolve reads model format {', '.join(READ_FORMATS)}"
+        )
 
 
 # Far beyond any network qsolve trains (cube3 is 5000 x 1000 x 4 blocks); larger is a damaged file.

@@ -46,26 +46,32 @@ def _chain(runs: Sequence[Callable[[], object]]) -> Callable[[], None]:
     return run
 
 
-def openblas_core() -> str:
-    """The kernel numpy's OpenBLAS runs (it follows OPENBLAS_CORETYPE where that is set)."""
+def _openblas_functions(names: Sequence[str]) -> list[Any]:
+    """Each function of ``names`` (alternative symbol names: 64-bit and 32-bit integer builds)
+    that the OpenBLAS libraries bundled with numpy export."""
     folder = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+    found = []
     for path in glob.glob(os.path.join(folder, "libscipy_openblas*.so")):
         lib = ctypes.CDLL(path)
-        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename"):
-            if hasattr(lib, name):
-                getter = getattr(lib, name)
-                getter.restype = ctypes.c_char_p
-                return str(getter().decode())
+        found += [getattr(lib, name) for name in names if hasattr(lib, name)]
+    return found
+
+
+def openblas_core() -> str:
+    """The kernel numpy's OpenBLAS runs (it follows OPENBLAS_CORETYPE where that is set)."""
+    for getter in _openblas_functions(
+        ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename")
+    ):
+        getter.restype = ctypes.c_char_p
+        return str(getter().decode())
     return "unknown"
 
 
 def _one_openblas_thread() -> None:
-    folder = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
-    for path in glob.glob(os.path.join(folder, "libscipy_openblas*.so")):
-        lib = ctypes.CDLL(path)
-        for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads"):
-            if hasattr(lib, name):
-                getattr(lib, name)(1)
+    for setter in _openblas_functions(
+        ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads")
+    ):
+        setter(1)
 
 
 def _ort_session(graph: Any) -> Any:

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from qsolve.domains.base import Domain
-from qsolve.domains.cube import FACES, Cube2, Cube3
+from qsolve.domains.cube import FACES, NORMALS, Cube2, Cube3
 from qsolve.render.picture import Label, Picture, Polygon
 
 # U white, R red, F green, D yellow, L orange, B blue: colour c is that of face FACES[c].
@@ -22,14 +22,6 @@ COLOUR_NAMES = ["white", "red", "green", "yellow", "orange", "blue"]
 BODY = "#1b1b1b"
 # Where each face's block lies in the net, in face widths: U above F, then L F R B, D below F.
 NET_BLOCKS = {"U": (1, 0), "L": (0, 1), "F": (1, 1), "R": (2, 1), "B": (3, 1), "D": (1, 2)}
-NORMALS = {
-    "U": (0, 1, 0),
-    "R": (1, 0, 0),
-    "F": (0, 0, 1),
-    "D": (0, -1, 0),
-    "L": (-1, 0, 0),
-    "B": (0, 0, -1),
-}
 STICKER_HALF = 0.88  # half the side of a sticker, in the cube's units (a cubie is 2 wide)
 
 

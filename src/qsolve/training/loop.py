@@ -38,6 +38,7 @@ from qsolve.errors import QsolveError
 from qsolve.networks.encoding import one_hot
 from qsolve.networks.heuristic import FORMAT, NetworkHeuristic, load_model, resolve_device
 from qsolve.networks.resnet import Architecture, ResidualMLP
+from qsolve.threads import set_torch_threads
 from qsolve.training import checkpoint
 from qsolve.training.config import TrainConfig
 from qsolve.training.data import Batch, BatchSource, with_actions
@@ -218,7 +219,7 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
     arch = config.architecture(domain)
     device = group.device(resolve_device(config.device))
     cores = (os.cpu_count() or 1) // group.local_world_size
-    torch.set_num_threads(config.threads or max(1, cores - config.workers))
+    set_torch_threads(config.threads or max(1, cores - config.workers))
     torch.manual_seed(config.seed)
 
     online = ResidualMLP(arch).to(device)
