@@ -36,6 +36,10 @@ class Domain:
     network_size: tuple[int, int, int] = (500, 250, 2)
     actions_per_state: int | None = None
     default_heuristic: str = "zero"  # without a shipped model: a classical heuristic's name
+    # Exact cost-to-go, for the oracle heuristic: a domain either solves states itself
+    # (``optimal_cost``) or has a perfect hash ``_index`` onto [0, index_size) small enough for a
+    # breadth-first distance table (unit costs, reversible moves).
+    index_size: int | None = None
 
     @property
     def num_actions(self) -> int:
@@ -191,6 +195,19 @@ class Domain:
     def expand(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """All children: ``[N, A, D]`` states and the ``[N, A]`` applicability mask."""
         return self._expand(self._array(states))
+
+    def _index(self, states: np.ndarray) -> np.ndarray:
+        """``[N]`` int64 perfect hash of the states onto ``[0, index_size)`` (table domains only)."""
+        raise NotImplementedError(f"{self.name} has no state index")
+
+    def optimal_cost(self, states: np.ndarray) -> np.ndarray:
+        """``[N]`` the exact cost-to-go of each state, where the domain can solve it directly."""
+        raise NotImplementedError(f"{self.name} does not solve states exactly")
+
+    @property
+    def solves_exactly(self) -> bool:
+        """Whether ``optimal_cost`` is implemented (the oracle then needs no table)."""
+        return type(self).optimal_cost is not Domain.optimal_cost
 
     @property
     def walk_domain(self) -> Domain:

@@ -334,3 +334,4 @@ class Cube2(Domain):
         return rank * 729 + twist
 
     num_states = 3674160
+    index_size = num_states

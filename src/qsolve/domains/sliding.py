@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qsolve.domains.base import Domain, expect_text
-from qsolve.domains.permutations import permutation_parity
+from qsolve.domains.permutations import lehmer_rank, permutation_parity
 from qsolve.errors import QsolveError
 
 
@@ -30,6 +30,8 @@ class SlidingPuzzle(Domain):
         self.num_values = d
         self.text_fields = d
         self.default_heuristic = "manhattan"
+        if size == 3:  # 9! permutations (half of them reachable): a distance table fits
+            self.index_size = 362_880
         self.walk_limit = 100 if size <= 3 else 500  # DeepCubeA: 500 for puzzle15
         self.network_size = (2000, 1000, 4) if size >= 5 else (500, 250, 2)
         # Blank displacement of each action: U moves the blank one row down, and so on.
@@ -43,6 +45,10 @@ class SlidingPuzzle(Domain):
         # (itself when the move is not applicable, so the swap in `step` is a no-op).
         self._on_board = (new_rows >= 0) & (new_rows < size) & (new_cols >= 0) & (new_cols < size)
         self._targets = np.where(self._on_board, new_rows * size + new_cols, pos[:, None])
+
+    def _index(self, states: np.ndarray) -> np.ndarray:
+        """The Lehmer rank of the tile permutation (puzzle8's distance table)."""
+        return lehmer_rank(states)
 
     def _blanks(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` int: the index of the blank in each state."""

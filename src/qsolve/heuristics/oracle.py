@@ -12,25 +12,18 @@ from pathlib import Path
 import numpy as np
 
 from qsolve.domains.base import Domain
-from qsolve.domains.cube import Cube2
-from qsolve.domains.lightsout import LightsOut
-from qsolve.domains.permutations import lehmer_rank
-from qsolve.domains.sliding import SlidingPuzzle
 from qsolve.errors import QsolveError
 from qsolve.heuristics.base import Heuristic
 
 
 def state_index(domain: Domain, states: np.ndarray) -> np.ndarray:
     """A perfect hash of the domain's states, for the domains that have a distance table."""
-    if isinstance(domain, Cube2):
-        return domain._index(states)
-    return lehmer_rank(states)
+    return domain._index(states)
 
 
 def table_size(domain: Domain) -> int:
-    if isinstance(domain, Cube2):
-        return Cube2.num_states
-    return int(np.prod(np.arange(1, domain.state_dim + 1)))
+    assert domain.index_size is not None
+    return domain.index_size
 
 
 def breadth_first_distances(domain: Domain) -> np.ndarray:
@@ -101,21 +94,21 @@ class Oracle(Heuristic):
     """h*(s), the exact cost-to-go: looked up in a breadth-first distance table, or solved."""
 
     name = "oracle"
-    domains = ("puzzle8", "cube2", "lightsout5", "lightsout7")
+    domains = ("puzzle8", "cube2", "lightsout5", "lightsout7")  # the built-in ones it covers
 
     def __init__(self, domain: Domain) -> None:
         super().__init__(domain)
         self.table: np.ndarray | None = None
-        if isinstance(domain, LightsOut):  # the fewest presses, solved exactly; no table
+        if domain.solves_exactly:  # e.g. Lights Out's fewest presses over GF(2): no table
             return
-        if domain.name not in self.domains or not isinstance(domain, SlidingPuzzle | Cube2):
+        if domain.index_size is None:
             raise QsolveError(
-                f"the oracle heuristic exists only for {', '.join(self.domains)}, not {domain.name}"
+                f"the oracle heuristic exists only for domains that solve states exactly or "
+                f"have a small state index ({', '.join(self.domains)}), not {domain.name}"
             )
         self.table = _cached_table(domain)
 
     def values(self, states: np.ndarray) -> np.ndarray:
         if self.table is None:
-            assert isinstance(self.domain, LightsOut)
             return self.domain.optimal_cost(states).astype(np.float64)
         return self.table[state_index(self.domain, states)].astype(np.float64)
