@@ -18,7 +18,7 @@ setup: $(BIN)/qsolve
 
 # The main job: solve a scrambled 15-puzzle and a scrambled 2x2x2 cube with the shipped models.
 demo: setup
-	$(BIN)/qsolve solve puzzle15 --random-walk 200 --seed 1 --batch-size 1000 --weight 0.4
+	$(BIN)/qsolve solve puzzle15 --random-walk 200 --seed 1
 	$(BIN)/qsolve solve cube2 --random-walk 20 --seed 1
 
 test: setup
