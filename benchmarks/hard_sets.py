@@ -58,9 +58,11 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def measure(name: str, count: int, time_limit: float, model: str | None) -> dict[str, object]:
+def measure(
+    name: str, count: int, time_limit: float, model: str | None, offset: int = 0
+) -> dict[str, object]:
     file, _, _, _ = SETS[name]
-    states, optimal = read_deepcubea(file, count)
+    states, optimal = read_deepcubea(file, count, offset)
     domain = qsolve.domain(name)
     heuristic = qsolve.load_heuristic(model, domain)
     rows = []
@@ -90,6 +92,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     parser.add_argument("--count", type=int, help="instances per set (default: the target's)")
+    parser.add_argument("--offset", type=int, default=0, help="skip this many lines of each set")
     parser.add_argument("--time-limit", type=float, help="seconds per instance (default: target's)")
     parser.add_argument("--model", action="append", default=[], metavar="DOMAIN=DIR")
     args = parser.parse_args()
@@ -107,7 +110,9 @@ def main() -> int:
     try:
         for name in args.sets:
             _, count, limit, target = SETS[name]
-            r = measure(name, args.count or count, args.time_limit or limit, models.get(name))
+            r = measure(
+                name, args.count or count, args.time_limit or limit, models.get(name), args.offset
+            )
             table.add_row(
                 name,
                 str(r["n"]),
