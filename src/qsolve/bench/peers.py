@@ -156,6 +156,26 @@ def solve_qsolve(
     return out
 
 
+def deepxube_search_job(
+    domain_name: str, race: Race, checkpoint: str, sets: list[tuple[str, np.ndarray]]
+) -> dict[str, Any]:
+    """The driver's job that runs DeepXube's Q* on the race sets with the race's settings."""
+    return {
+        "domain": domain_name,
+        "mode": "search",
+        "hidden": race.hidden,
+        "blocks": race.blocks,
+        "heuristic": checkpoint,
+        "states": np.concatenate([s for _, s in sets]).tolist(),
+        "batch_size": race.batch_size,
+        "weight": race.weight,
+        "seconds": race.seconds,
+        "max_nodes": race.max_nodes,
+        "stop": "first_goal",
+        "threads": 1,
+    }
+
+
 def race_row(domain_name: str, label: str, tool: str, instances: list[dict[str, Any]]) -> Row:
     """One tool's row of the race table for one held-out set."""
     solved = [r for r in instances if r["solved"]]
@@ -320,19 +340,7 @@ def run_peers(
 
         sets = all_sets[domain_name]
         network = load_heuristic(folder, domain_name, device="cpu")
-        search_job = {
-            "domain": domain_name,
-            "mode": "search",
-            **size,
-            "heuristic": dx_trained["checkpoint"],
-            "states": np.concatenate([s for _, s in sets]).tolist(),
-            "batch_size": race.batch_size,
-            "weight": race.weight,
-            "seconds": race.seconds,
-            "max_nodes": race.max_nodes,
-            "stop": "first_goal",
-            "threads": 1,
-        }
+        search_job = deepxube_search_job(domain_name, race, dx_trained["checkpoint"], sets)
         count = sum(len(s) for _, s in sets)
         dx_search = dx.start(search_job)
         ours = solve_qsolve(domain_name, network, sets, race)

@@ -14,9 +14,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from qsolve.api import load_heuristic
 from qsolve.bench.instances import walks
 from qsolve.bench.peers import (
@@ -24,11 +21,13 @@ from qsolve.bench.peers import (
     Race,
     check_solutions,
     deepxube_python,
+    deepxube_search_job,
     race_rows,
     solve_qsolve,
     support_file,
 )
 from qsolve.bench.report import Report, write_report
+from qsolve.threads import set_torch_threads
 
 
 def main() -> None:
@@ -69,21 +68,8 @@ def main() -> None:
         support_file("deepxube_driver.py"),
         out / f"race-saved-{name}.log",
     )
-    job = {
-        "domain": name,
-        "mode": "search",
-        "hidden": race.hidden,
-        "blocks": race.blocks,
-        "heuristic": str(checkpoint),
-        "states": np.concatenate([s for _, s in sets]).tolist(),
-        "batch_size": race.batch_size,
-        "weight": race.weight,
-        "seconds": race.seconds,
-        "max_nodes": race.max_nodes,
-        "stop": "first_goal",
-        "threads": 1,
-    }
-    torch.set_num_threads(1)
+    job = deepxube_search_job(name, race, str(checkpoint), sets)
+    set_torch_threads(1)
     network = load_heuristic(args.run / f"peers-qsolve-{name}", name, device="cpu")
     started = dx.start(job)  # side by side, as in the race
     ours = solve_qsolve(name, network, sets, race)

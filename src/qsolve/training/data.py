@@ -185,16 +185,19 @@ def make_batch(
     source: str = "walk",
     children: bool = True,
     stream: Sequence[int] = (),
+    tighten: bool = True,
 ) -> Batch:
     """The batch of training step ``step``: a function of (seed, step) only.
 
     ``children=False`` leaves the children out (walk targets need none: 1/A of the work).
     ``stream`` adds entropy of its own: in data-parallel training, each rank's share of the
-    step is drawn from (seed, step, world size, rank).
+    step is drawn from (seed, step, world size, rank).  ``tighten=False`` skips taking each
+    state's smallest bound over its copies in the batch (only walk and capped targets read them).
     """
     rng = np.random.default_rng([seed, step, *stream])
     states, bounds, undo = draw_states(domain, source, scramble_max, batch_size, rng)
-    bounds, undo = tightest_bounds(states, bounds, undo)
+    if tighten:
+        bounds, undo = tightest_bounds(states, bounds, undo)
     applicable = domain._applicable(states)  # [N, A]
     n, a = applicable.shape
     if actions_per_state is None or actions_per_state >= a:

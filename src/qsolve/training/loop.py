@@ -50,7 +50,7 @@ from qsolve.training.evaluate import (
     plot_metrics,
     truncate_metrics,
 )
-from qsolve.training.targets import NEEDS_CHILDREN, autocast, compute_targets
+from qsolve.training.targets import NEEDS_BOUNDS, NEEDS_CHILDREN, autocast, compute_targets
 
 MIN_TARGET_AGE = 10  # steps before the loss threshold may replace the target network
 EVALS_DIR = "evals"  # with --keep-evals: one model folder per evaluation, out/evals/step-N
@@ -299,6 +299,7 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
             config.source,
             children,
             group.stream(),
+            NEEDS_BOUNDS[config.targets],
         ),
     )
     display = _Display(config, state.step, progress)

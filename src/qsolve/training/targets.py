@@ -88,6 +88,7 @@ def capped_targets(
 
 TARGETS: dict[str, Target] = {"td": td_targets, "walk": walk_targets, "capped": capped_targets}
 NEEDS_CHILDREN = {"td": True, "walk": False, "capped": True}
+NEEDS_BOUNDS = {"td": False, "walk": True, "capped": True}
 
 
 def compute_targets(
