@@ -233,3 +233,97 @@ def test_the_peak_measurement_reports_every_engine_and_library(cache):
         assert row["GFLOP/s"] > 0 and row["% of fp32 peak"] > 0
         if row["engine"].endswith("fp32"):
             assert row["max |Δ output|"] <= 1e-5 and row["same argmin %"] == 100
+
+
+@needs_onnxruntime
+def test_the_export_leaves_softplus_to_the_engine_in_fp32_and_int8(cache):
+    import onnx
+
+    model = small_model()
+    digest = engines.weights_hash(model)
+    x = get_domain("puzzle8").encode(walks("puzzle8", 200))
+    reference = engines.TorchEngine(model, "fp32", torch.device("cpu"))(x)
+    for precision in ("fp32", "int8"):
+        path = engines.onnx_file(model, model.arch.input_dim, precision, digest)
+        graph = onnx.load(str(path))
+        assert "Softplus" not in {node.op_type for node in graph.graph.node}
+        assert {p.key: p.value for p in graph.metadata_props}[engines.SOFTPLUS_KEY] == "1"
+        out = engines.OnnxEngine(model, model.arch.input_dim, precision, digest)(x)
+        assert out.min() >= 0  # softplus applied: cost-to-go estimates are never negative
+        tolerance = 1e-5 if precision == "fp32" else 0.1 * reference.max()
+        assert np.abs(out - reference).max() <= tolerance
+
+
+def test_softplus_matches_torch_on_every_range():
+    y = np.linspace(-120, 120, 100_000, dtype=np.float32).reshape(1000, 100)
+    expected = torch.nn.functional.softplus(torch.from_numpy(y)).numpy()
+    got = engines.softplus_(y.copy())
+    np.testing.assert_allclose(got, expected, rtol=2e-7, atol=1e-7)
+
+
+@pytest.mark.parametrize("engine_name", ["torch", "onnx"])
+def test_a_chunked_engine_gives_the_outputs_and_search_results_of_one_call(cache, engine_name):
+    if engine_name == "onnx" and not engines.onnxruntime_available():
+        pytest.skip("onnxruntime is not installed")
+    domain = get_domain("puzzle8")
+    whole = load_heuristic(api.shipped_model(domain), domain, engine=engine_name, precision="fp32")
+    chunked = load_heuristic(
+        api.shipped_model(domain), domain, engine=engine_name, precision="fp32"
+    )
+    chunked.engine = engines.Chunked(whole.engine, 7)
+    assert engines.describe(chunked.engine) == f"{engine_name} fp32 in chunks of 7"
+    states = walks("puzzle8", 40, seed=5, longest=20)
+    q_whole, q_chunked = whole.q_values(states), chunked.q_values(states)
+    finite = np.isfinite(q_whole)
+    assert np.array_equal(finite, np.isfinite(q_chunked))
+    np.testing.assert_allclose(q_chunked[finite], q_whole[finite], rtol=1e-6, atol=1e-6)
+    for batch_size in (1, 50):
+        a = api.solve(domain, states[:8], heuristic=whole, batch_size=batch_size)
+        b = api.solve(domain, states[:8], heuristic=chunked, batch_size=batch_size)
+        assert [(r.actions, r.cost, r.nodes_generated) for r in a] == [
+            (r.actions, r.cost, r.nodes_generated) for r in b
+        ]
+
+
+@needs_onnxruntime
+def test_auto_measures_the_chunk_size_once_and_keeps_it(cache, monkeypatch):
+    folder = model_folder(cache.parent / "model")
+    domain = get_domain("puzzle8")
+    real_race = engines.race
+
+    def chunks_of_256_win(runs, budget, least=3):
+        seconds = real_race(runs, 0.0, least=1)
+        if "256" in runs:  # the chunk race: make 256 rows per call the clear winner
+            seconds = {name: (0.001 if name == "256" else 1.0) for name in seconds}
+        return seconds
+
+    monkeypatch.setattr(engines, "race", chunks_of_256_win)
+    first = load_heuristic(folder, domain)
+    assert isinstance(first.engine, engines.Chunked) and first.engine.rows == 256
+    (choice,) = json.loads((cache / "engines.json").read_text()).values()
+    assert choice["chunk"] == 256
+    assert set(choice["us_per_state_by_chunk"]) == {"one call", "256", "1024"}
+
+    def no_measuring(*args, **kwargs):
+        raise AssertionError("auto measured again")
+
+    monkeypatch.setattr(engines, "race", no_measuring)
+    again = load_heuristic(folder, domain)
+    assert isinstance(again.engine, engines.Chunked) and again.engine.rows == 256
+    states = walks("puzzle8", 600)  # more than one chunk
+    np.testing.assert_array_equal(again.q_values(states), first.q_values(states))
+
+
+@needs_onnxruntime
+def test_int8_and_large_networks_are_not_chunked(cache):
+    model = small_model()
+    sample = get_domain("puzzle8").encode(walks("puzzle8", 100)).astype(np.float32)
+    sample = np.tile(sample, (41, 1))
+    int8 = engines.TorchEngine(model, "int8", torch.device("cpu"))
+    assert engines._best_chunk(int8, sample, 1e-6, budget=0.01) == (None, {})
+    fp32 = engines.TorchEngine(model, "fp32", torch.device("cpu"))
+    # 10 ms per state: a race of every size on 2048 states would take minutes
+    assert engines._best_chunk(fp32, sample, 1e-2, budget=1.0) == (None, {})
+    rows, measured = engines._best_chunk(fp32, sample, 1e-6, budget=0.01)
+    assert rows in (None, *engines.CHUNK_CANDIDATES)
+    assert set(measured) == {"one call", *map(str, engines.CHUNK_CANDIDATES)}

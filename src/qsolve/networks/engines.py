@@ -8,6 +8,12 @@ by the hash of the weights.  Every candidate ``auto`` may pick computes the same
 in fp32 (checked on a sample when it is measured); int8 is a candidate only when asked for, or
 when the model's config.json records that int8 was checked on its hard test set
 (``"int8_checked"``, see ``int8_checked``).
+
+``auto`` also measures how many states one call should take: a network whose layers are wide
+(cube3-meta's 1884 outputs) runs a large batch faster in cache-sized chunks than in one call,
+because every layer's output of a large batch leaves the cache.  The chunk size is measured
+with the chosen engine and cached with it; in fp32 chunking does not change a single output
+(each state's row is computed on its own), and int8 engines are never chunked.
 """
 
 from __future__ import annotations
@@ -33,12 +39,18 @@ from qsolve.errors import QsolveError
 ENGINES = ("auto", "torch", "onnx")
 PRECISIONS = ("auto", "fp32", "int8", "fp16", "bf16")
 # Bump when the exported graph or the choice's measurement changes, so old cache entries are unused.
-EXPORT_VERSION = 2
-CHOICE_VERSION = 1
+EXPORT_VERSION = 3
+CHOICE_VERSION = 2
 # Batches that search hands the network: B=100 Q* steps, and lockstep or B=1000 steps.
 CALIBRATION_BATCHES = (100, 1000)
 # fp32 engines may differ by float rounding only; a larger deviation disqualifies a candidate.
 FP32_TOLERANCE = 1e-4
+# Rows per engine call that ``auto`` tries on a batch of CHUNK_PROBE states, against one call.
+CHUNK_CANDIDATES = (256, 1024)
+CHUNK_PROBE = 4096
+# Below this many probe states affordable in the budget, the network is large enough per state
+# that its layer outputs are small next to its work, and a batch goes in one call.
+CHUNK_PROBE_LEAST = 2048
 
 exports = 0  # ONNX exports made by this process (the tests count them)
 
@@ -181,42 +193,51 @@ def _export(model: torch.nn.Module, input_dim: int, path: Path) -> None:
             opset_version=17,
         )
     exports += 1
-    _rewrite_softplus(path)
+    _strip_softplus(path)
 
 
-def _rewrite_softplus(path: Path) -> None:
-    """Replace each Softplus node by relu(y) + log(1 + exp(-|y|)), the same function: ONNX
-    Runtime's Softplus kernel is slow (on cube3-meta's 1884 outputs, a third of the pass)."""
+SOFTPLUS_KEY = "qsolve.softplus_applied_outside"
+
+
+def _strip_softplus(path: Path) -> None:
+    """Remove the final Softplus node, so that the graph's output is the head's linear output,
+    and mark the graph so that the engine applies softplus itself (``softplus_``): ONNX Runtime's
+    Softplus kernel, and its Log kernel that an equivalent graph needs, evaluate one element at
+    a time, and on cube3-meta's 1884 outputs they took a sixth to a third of the pass."""
     import onnx
-    from onnx import helper, numpy_helper
 
     graph = onnx.load(str(path))
-    nodes = []
-    one = "softplus_one"
-    for node in graph.graph.node:
-        if node.op_type != "Softplus":
-            nodes.append(node)
-            continue
-        y, out, tag = node.input[0], node.output[0], node.output[0] + "_sp"
-        nodes += [
-            helper.make_node("Abs", [y], [tag + "_abs"]),
-            helper.make_node("Neg", [tag + "_abs"], [tag + "_neg"]),
-            helper.make_node("Exp", [tag + "_neg"], [tag + "_exp"]),
-            helper.make_node("Add", [tag + "_exp", one], [tag + "_1p"]),
-            helper.make_node("Log", [tag + "_1p"], [tag + "_log"]),
-            helper.make_node("Relu", [y], [tag + "_relu"]),
-            helper.make_node("Add", [tag + "_relu", tag + "_log"], [out]),
-        ]
-    if len(nodes) == len(graph.graph.node):
+    nodes = list(graph.graph.node)
+    output = graph.graph.output[0].name
+    if not nodes or nodes[-1].op_type != "Softplus" or nodes[-1].output[0] != output:
         return
-    graph.graph.initializer.append(numpy_helper.from_array(np.ones((), np.float32), one))
+    last = nodes.pop()
+    for node in nodes:  # the node that fed softplus now writes the graph's output
+        for i, name in enumerate(node.output):
+            if name == last.input[0]:
+                node.output[i] = output
     del graph.graph.node[:]
     graph.graph.node.extend(nodes)
+    graph.metadata_props.add(key=SOFTPLUS_KEY, value="1")
     onnx.save(graph, str(path))
 
 
+def softplus_(y: np.ndarray) -> np.ndarray:
+    """``y`` (float32) overwritten with softplus(y) = max(y, 0) + log(1 + exp(-|y|)), the
+    function torch's softplus computes (to float rounding), in numpy's vectorised kernels."""
+    t = np.abs(y)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    np.maximum(y, np.float32(0), out=y)
+    y += t
+    return y
+
+
 def _quantize_onnx(src: Path, dst: Path) -> None:
-    """ONNX Runtime's dynamic quantization of the fp32 graph: int8 weights, uint8 activations."""
+    """ONNX Runtime's dynamic quantization of the fp32 graph: int8 weights, uint8 activations;
+    the fp32 graph's marks (``SOFTPLUS_KEY``) are carried over."""
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     logging.disable(logging.WARNING)  # it logs advice on pre-processing that does not apply
@@ -226,6 +247,13 @@ def _quantize_onnx(src: Path, dst: Path) -> None:
             quantize_dynamic(src, dst, weight_type=QuantType.QInt8)
     finally:
         logging.disable(logging.NOTSET)
+    marks = {p.key: p.value for p in onnx.load(str(src)).metadata_props}
+    quantized = onnx.load(str(dst))
+    have = {p.key for p in quantized.metadata_props}
+    for key, value in marks.items():
+        if key not in have:
+            quantized.metadata_props.add(key=key, value=value)
+    onnx.save(quantized, str(dst))
 
 
 def onnx_file(model: torch.nn.Module, input_dim: int, precision: str, digest: str) -> Path:
@@ -280,6 +308,8 @@ class OnnxEngine:
                     f"ONNX Runtime cannot load the exported network ({first})"
                 ) from None
         self.input = self.session.get_inputs()[0].name
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        self.softplus = metadata.get(SOFTPLUS_KEY) == "1"
 
     @staticmethod
     def _session(path: Path) -> Any:
@@ -296,7 +326,30 @@ class OnnxEngine:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         out = self.session.run(None, {self.input: np.ascontiguousarray(x, dtype=np.float32)})[0]
-        return np.asarray(out, dtype=np.float32)
+        out = np.asarray(out, dtype=np.float32)
+        return softplus_(out) if self.softplus else out
+
+
+class Chunked:
+    """``engine`` on at most ``rows`` states per call: in fp32 the same outputs as one call
+    (every state's row is computed alone), faster where a large batch's layer outputs overflow
+    the cache.  Not for int8, whose dynamic quantization scales each call's batch as a whole."""
+
+    def __init__(self, engine: Engine, rows: int) -> None:
+        self.engine = engine
+        self.rows = rows
+        self.name = engine.name
+        self.precision = engine.precision
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if len(x) <= self.rows:
+            return self.engine(x)
+        first = self.engine(x[: self.rows])
+        out = np.empty((len(x), first.shape[1]), dtype=np.float32)
+        out[: self.rows] = first
+        for lo in range(self.rows, len(x), self.rows):
+            out[lo : lo + self.rows] = self.engine(x[lo : lo + self.rows])
+        return out
 
 
 # -- choosing -------------------------------------------------------------------------------
@@ -375,7 +428,8 @@ def make_engine(
 
     ``precision="auto"`` means fp32, or int8 too when ``allow_int8`` (the model's config says
     int8 was checked).  ``sample`` (``[N, input_dim]`` float32, N ≥ 1000 is best) is what
-    ``auto`` measures on; the choice is cached per machine and model.
+    ``auto`` measures on; the choice, and the rows per call that run a large batch fastest with
+    it (``Chunked``), are cached per machine and model.
     """
     if engine not in ENGINES:
         raise QsolveError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
@@ -393,7 +447,7 @@ def make_engine(
     if "onnx" in engines and engine == "auto" and not onnxruntime_available():
         engines.remove("onnx")
     candidates = [(e, p) for p in precisions for e in engines]
-    if len(candidates) == 1:
+    if len(candidates) == 1 and engine != "auto":
         return _build(model, input_dim, *candidates[0], device, digest)
 
     key = f"{digest}|{machine_key()}|{'+'.join(f'{e}:{p}' for e, p in candidates)}"
@@ -403,13 +457,18 @@ def make_engine(
 
         key += f"|onnxruntime {onnxruntime.__version__}"
     cached = _read_choices().get(key)
-    if isinstance(cached, dict) and (cached.get("engine"), cached.get("precision")) in candidates:
-        return _build(model, input_dim, cached["engine"], cached["precision"], device, digest)
+    if (
+        isinstance(cached, dict)
+        and (cached.get("engine"), cached.get("precision")) in candidates
+        and _valid_chunk(cached.get("chunk", 0))
+    ):
+        chosen = _build(model, input_dim, cached["engine"], cached["precision"], device, digest)
+        return _chunked(chosen, cached["chunk"])
 
     if sample is None or len(sample) == 0:
         sample = np.zeros((max(CALIBRATION_BATCHES), input_dim), dtype=np.float32)
-    repeats = -(-max(CALIBRATION_BATCHES) // len(sample))
-    sample = np.ascontiguousarray(np.tile(sample, (repeats, 1))[: max(CALIBRATION_BATCHES)])
+    repeats = -(-CHUNK_PROBE // len(sample))
+    sample = np.ascontiguousarray(np.tile(sample, (repeats, 1))[:CHUNK_PROBE])
     reference = TorchEngine(model, "fp32", device)(sample[:100])
     built: dict[str, Engine] = {}
     for name, prec in candidates:
@@ -421,18 +480,60 @@ def make_engine(
         built[f"{name}:{prec}"] = candidate
     timings = _seconds_per_state(built, sample, budget)
     best = min(timings, key=timings.__getitem__)
+    chunk, chunk_timings = _best_chunk(built[best], sample, timings[best], budget)
     choices = _read_choices()
     name, prec = best.split(":")
     choices[key] = {
         "engine": name,
         "precision": prec,
+        "chunk": chunk,
         "us_per_state": {k: round(v * 1e6, 3) for k, v in timings.items()},
+        "us_per_state_by_chunk": chunk_timings,
         "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     _write_atomic(_choices_file(), json.dumps(choices, indent=1).encode())
-    return built[best]
+    return _chunked(built[best], chunk)
+
+
+def _valid_chunk(chunk: object) -> bool:
+    return chunk is None or (isinstance(chunk, int) and not isinstance(chunk, bool) and chunk > 0)
+
+
+def _chunked(engine: Engine, chunk: int | None) -> Engine:
+    return engine if chunk is None else Chunked(engine, chunk)
+
+
+def _best_chunk(
+    engine: Engine, sample: np.ndarray, seconds_per_state: float, budget: float
+) -> tuple[int | None, dict[str, float]]:
+    """The rows per call (or None: one call) that run a large batch fastest with ``engine``, and
+    the microseconds per state of each size tried.
+
+    Measured on as many of ``sample``'s states (up to CHUNK_PROBE, a power of two) as a race of
+    all sizes affords in about ``budget`` seconds at ``seconds_per_state``; where that is fewer
+    than CHUNK_PROBE_LEAST the network's work per state is large and one call is kept.  int8
+    engines are never chunked: dynamic quantization scales each batch by its own range, so a
+    chunk's outputs would differ from the whole batch's.
+    """
+    if engine.precision != "fp32":
+        return None, {}
+    sizes = len(CHUNK_CANDIDATES) + 1
+    affordable = 2 * budget / (3 * sizes * max(seconds_per_state, 1e-9))
+    probe = min(len(sample), CHUNK_PROBE, 1 << int(np.log2(max(affordable, 1))))
+    if probe < CHUNK_PROBE_LEAST:
+        return None, {}
+    x = sample[:probe]
+    runs: dict[str, Callable[[], object]] = {"one call": partial(engine, x)}
+    for rows in CHUNK_CANDIDATES:
+        if rows < probe:
+            runs[str(rows)] = partial(Chunked(engine, rows), x)
+    seconds = race(runs, budget, least=2)
+    fastest = min(seconds, key=seconds.__getitem__)
+    microseconds = {k: round(v * 1e6 / probe, 3) for k, v in seconds.items()}
+    return (None if fastest == "one call" else int(fastest)), microseconds
 
 
 def describe(engine: Engine) -> str:
-    """``onnx fp32``, ``torch int8``: what runs the network."""
-    return f"{engine.name} {engine.precision}"
+    """``onnx fp32``, ``torch int8``, ``onnx fp32 in chunks of 256``: what runs the network."""
+    chunks = f" in chunks of {engine.rows}" if isinstance(engine, Chunked) else ""
+    return f"{engine.name} {engine.precision}{chunks}"
