@@ -46,11 +46,13 @@ CALIBRATION_BATCHES = (100, 1000)
 # fp32 engines may differ by float rounding only; a larger deviation disqualifies a candidate.
 FP32_TOLERANCE = 1e-4
 # Rows per engine call that ``auto`` tries on a batch of CHUNK_PROBE states, against one call.
+# The probe must be large: a batch's layer outputs leave the cache only beyond a few thousand
+# states (cube3-meta's 1884 outputs: 30 MB at 4096 states, 62 MB at 8192).
 CHUNK_CANDIDATES = (256, 1024)
-CHUNK_PROBE = 4096
+CHUNK_PROBE = 8192
 # Below this many probe states affordable in the budget, the network is large enough per state
 # that its layer outputs are small next to its work, and a batch goes in one call.
-CHUNK_PROBE_LEAST = 2048
+CHUNK_PROBE_LEAST = 4096
 
 exports = 0  # ONNX exports made by this process (the tests count them)
 
@@ -480,7 +482,8 @@ def make_engine(
         built[f"{name}:{prec}"] = candidate
     timings = _seconds_per_state(built, sample, budget)
     best = min(timings, key=timings.__getitem__)
-    chunk, chunk_timings = _best_chunk(built[best], sample, timings[best], budget)
+    per_state = timings[best] / len(CALIBRATION_BATCHES)
+    chunk, chunk_timings = _best_chunk(built[best], sample, per_state, budget)
     choices = _read_choices()
     name, prec = best.split(":")
     choices[key] = {
@@ -509,16 +512,16 @@ def _best_chunk(
     """The rows per call (or None: one call) that run a large batch fastest with ``engine``, and
     the microseconds per state of each size tried.
 
-    Measured on as many of ``sample``'s states (up to CHUNK_PROBE, a power of two) as a race of
-    all sizes affords in about ``budget`` seconds at ``seconds_per_state``; where that is fewer
-    than CHUNK_PROBE_LEAST the network's work per state is large and one call is kept.  int8
+    Measured on as many of ``sample``'s states (up to CHUNK_PROBE, a power of two) as two runs
+    of each size afford in about three times ``budget`` at ``seconds_per_state``; where that is
+    fewer than CHUNK_PROBE_LEAST the network's work per state is large and one call is kept.  int8
     engines are never chunked: dynamic quantization scales each batch by its own range, so a
     chunk's outputs would differ from the whole batch's.
     """
     if engine.precision != "fp32":
         return None, {}
     sizes = len(CHUNK_CANDIDATES) + 1
-    affordable = 2 * budget / (3 * sizes * max(seconds_per_state, 1e-9))
+    affordable = 3 * budget / (2 * sizes * max(seconds_per_state, 1e-9))
     probe = min(len(sample), CHUNK_PROBE, 1 << int(np.log2(max(affordable, 1))))
     if probe < CHUNK_PROBE_LEAST:
         return None, {}
@@ -527,7 +530,7 @@ def _best_chunk(
     for rows in CHUNK_CANDIDATES:
         if rows < probe:
             runs[str(rows)] = partial(Chunked(engine, rows), x)
-    seconds = race(runs, budget, least=2)
+    seconds = race(runs, budget, least=1)
     fastest = min(seconds, key=seconds.__getitem__)
     microseconds = {k: round(v * 1e6 / probe, 3) for k, v in seconds.items()}
     return (None if fastest == "one call" else int(fastest)), microseconds
