@@ -123,3 +123,73 @@ def test_race_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("QSOLVE_PEERS_HIDDEN", "wide")
     with pytest.raises(QsolveError, match="QSOLVE_PEERS_HIDDEN must be a positive int, not 'wide'"):
         Race.from_env()
+
+
+def test_deepxube_flops_count_its_resnet_fc_layers():
+    from qsolve.bench.peers import deepxube_flops_per_state
+
+    # one-hot input (cube3: 54 stickers x 6 colours; puzzle15: 16 tiles x 16 values) -> H,
+    # two residual blocks of two H x H layers, H -> one output per action
+    assert deepxube_flops_per_state("cube3", 500, 2) == 2 * (324 * 500 + 4 * 500**2 + 500 * 12)
+    assert deepxube_flops_per_state("puzzle15", 500, 2) == 2 * (256 * 500 + 4 * 500**2 + 500 * 4)
+
+
+def test_throughput_rows_keep_each_tools_fastest_round(tmp_path, monkeypatch):
+    """The throughput table with a stand-in for DeepXube's driver: the tools take turns, each
+    tool's fastest round is kept, and the network columns come from the engine's clock."""
+    import torch
+
+    from qsolve.bench import peers
+    from qsolve.networks import Architecture, ResidualMLP
+    from qsolve.training.checkpoint import save_model
+
+    domain = get_domain("puzzle8")
+    torch.manual_seed(0)
+    model = ResidualMLP(Architecture(domain.encoding_dim, 4, 32, 16, 1))
+    config = {"format": "qsolve-model/1", "domain": "puzzle8", "kind": "q"}
+    (tmp_path / "model").mkdir()
+    save_model(tmp_path / "model", model, config | {"architecture": model.arch.to_dict()})
+    monkeypatch.setenv("QSOLVE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(peers, "PER_DEPTH", 1)
+    monkeypatch.setattr(peers, "fp32_peak", lambda arch, batch: 100.0)
+
+    class StandIn:
+        """DeepXube's driver answering with 2.0 s, then 1.0 s, then 4.0 s for 1,000 nodes."""
+
+        def __init__(self):
+            self.seconds = iter([2.0, 1.0, 4.0] * 2)
+            self.jobs = []
+
+        def run(self, job, timeout):
+            self.jobs.append(job)
+            n = len(job["states"])
+            return {
+                "instances": [{"solved": True, "cost": 1.0}] * n,
+                "nodes_generated": 1000,
+                "seconds": next(self.seconds),
+                "network_seconds": 0.5 if job["heuristic"] != "zero" else 0.0,
+                "network_states": 900 if job["heuristic"] != "zero" else 0,
+            }
+
+    driver = StandIn()
+    rows = peers.throughput_rows(
+        "puzzle8", [1, 2], tmp_path / "model", driver, "dx.pt", Race(hidden=32, blocks=1), 3
+    )
+    assert len(driver.jobs) == 6  # three rounds per heuristic
+    assert {job["batch_size"] for job in driver.jobs} == {100}
+    by_tool = {(row["heuristic"], row["tool"]): row for row in rows}
+    for heuristic in ("zero", "trained network"):
+        theirs = by_tool[heuristic, DEEPXUBE]
+        assert theirs["nodes/s"] == 1000.0  # the fastest of 2, 1 and 4 seconds
+        ours = by_tool[heuristic, "qsolve"]
+        ratio = by_tool[heuristic, "qsolve / DeepXube"]
+        assert ratio["nodes/s"] == pytest.approx(ours["nodes/s"] / 1000.0)
+        assert ours["solved %"] == 100.0
+    network = by_tool["trained network", "qsolve"]
+    assert 0 < network["network %"] <= 100 and network["states evaluated"] > 0
+    assert network["% of fp32 peak"] == pytest.approx(network["network GFLOP/s"])  # peak 100
+    theirs = by_tool["trained network", DEEPXUBE]
+    assert theirs["network %"] == 50.0  # 0.5 of its fastest round's 1.0 s
+    flops = peers.deepxube_flops_per_state("puzzle8", 32, 1)
+    assert theirs["network GFLOP/s"] == pytest.approx(900 * flops / 0.5 / 1e9)
+    assert np.isnan(by_tool["zero", "qsolve"]["network %"])

@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -29,7 +30,9 @@ from qsolve.bench.instances import read_deepcubea, walks
 from qsolve.bench.report import Report, Row
 from qsolve.domains import get_domain
 from qsolve.errors import QsolveError
-from qsolve.networks.engines import cache_dir
+from qsolve.networks import load_heuristic as load_network
+from qsolve.networks.engines import Engine, cache_dir, race
+from qsolve.networks.peak import flops_per_state, gemm_runs
 from qsolve.threads import set_torch_threads
 
 # Short held-out walks for the throughput tables: both tools solve all of them after minutes.
@@ -37,6 +40,7 @@ DOMAINS = {"puzzle15": [5, 10, 15], "cube3": [2, 3, 4]}
 PER_DEPTH = 3
 TIME_LIMIT = 5.0  # seconds per instance
 MAX_NODES = 100_000
+ROUNDS = 3  # the throughput table's interleaved rounds; each tool's fastest round is kept
 DEEPXUBE = "DeepXube 0.3.2"
 # qsolve's training recipe in the race: the defaults (random walks, TD targets).  nbwalk walks
 # with capped targets did no better in a short check (docs/benchmarks.md), so they are not used.
@@ -379,10 +383,20 @@ def run_peers(
     report.add(
         "Search throughput: Q* nodes generated per second, same instances, B and λ",
         speed,
-        f"{PER_DEPTH} walks per depth {DOMAINS}, each tool timed alone; {TIME_LIMIT:g} s and "
-        f"{MAX_NODES:,} nodes per instance; zero: both with an equally cheap heuristic "
-        "(Q = action cost), isolating the search machinery",
+        THROUGHPUT_NOTE,
     )
+
+
+THROUGHPUT_NOTE = (
+    f"{PER_DEPTH} walks per depth {DOMAINS}, {TIME_LIMIT:g} s and {MAX_NODES:,} nodes per "
+    f"instance; each tool searches alone, the tools take turns for {ROUNDS} rounds and each "
+    "tool's fastest round is shown; zero: both with an equally cheap heuristic (Q = action "
+    "cost), isolating the search machinery; network %: the share of search time in the network "
+    "pass (qsolve: its engine; DeepXube: nnet_batched, input to torch, forward, output back); "
+    "network GFLOP/s: the linear layers' multiply-adds of each tool's own network per second in "
+    "that pass; % of fp32 peak: of the core's fastest fp32 layer products at qsolve's layer "
+    "sizes and the search's B, measured in the same run"
+)
 
 
 def save_partial(out: Path, *tables: list[Row]) -> None:
@@ -437,95 +451,183 @@ def training_rows(domain_name: str, race: Race, summary: Any, dx: dict[str, Any]
     ]
 
 
+class NetworkClock:
+    """An engine that adds up the seconds it runs and the states it evaluates."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.name = engine.name
+        self.precision = engine.precision
+        self.seconds = 0.0
+        self.states = 0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        started = time.perf_counter()
+        out = self.engine(x)
+        self.seconds += time.perf_counter() - started
+        self.states += len(x)
+        return out
+
+
+def deepxube_flops_per_state(domain_name: str, hidden: int, blocks: int) -> float:
+    """FLOPs of DeepXube's ``resnet_fc`` for one state (2 per multiply-add of its linear layers:
+    one-hot input -> H, ``blocks`` residual blocks of two H x H layers, H -> one output per
+    action); its one-hot input has as many entries as qsolve's encoding."""
+    domain = get_domain(domain_name)
+    fan = domain.encoding_dim * hidden + 2 * blocks * hidden * hidden
+    return 2.0 * (fan + hidden * domain.num_actions)
+
+
+def fp32_peak(arch: Any, batch: int, budget: float = 3.0) -> float:
+    """The core's fp32 peak in GFLOP/s for ``arch``'s layer products at ``batch`` states: the
+    fastest library (numpy/OpenBLAS, torch, ONNX Runtime) on one thread."""
+    runs = {f"{lib}": run for (lib, prec), run in gemm_runs(arch, batch).items() if prec == "fp32"}
+    seconds = race(runs, budget)
+    return batch * flops_per_state(arch) / min(seconds.values()) / 1e9
+
+
 def throughput_rows(
-    domain_name: str, depths: list[int], folder: Path, dx: Driver, checkpoint: str, race: Race
+    domain_name: str,
+    depths: list[int],
+    folder: Path,
+    dx: Driver,
+    checkpoint: str,
+    race_settings: Race,
+    rounds: int = ROUNDS,
 ) -> list[Row]:
-    """Q* nodes per second of each tool alone on short walks, zero heuristic and trained network."""
+    """Q* nodes per second of each tool alone on short walks, zero heuristic and trained network.
+
+    The tools take turns for ``rounds`` rounds (qsolve, then DeepXube, in each), and each tool's
+    fastest round is kept, so that a busy spell of a shared machine slows both alike.  With a
+    network, each row also gives the network pass's share of the search time, its GFLOP/s (the
+    linear layers' multiply-adds, each tool's own network) and that as a share of the core's fp32
+    peak for qsolve's layer sizes at the search's batch size, measured in the same run.
+    """
     states = walks(domain_name, depths, PER_DEPTH, seed=21)
     # Search on one core for both tools: torch's default of every core stalls badly when the
     # machine has other work, and one core is the unit the targets are stated in.
     set_torch_threads(1)
-    network = load_heuristic(folder, domain_name, device="cpu")
-    int8 = load_heuristic(folder, domain_name, device="cpu", precision="int8")
+    domain = get_domain(domain_name)
+    network = load_network(folder, domain, device="cpu")
+    int8 = load_network(folder, domain, device="cpu", precision="int8")
+    clocks: dict[int, NetworkClock] = {}
+    for net in (network, int8):
+        clocks[id(net)] = net.engine = NetworkClock(net.engine)
+    q_flops = flops_per_state(network.arch)
+    dx_flops = deepxube_flops_per_state(domain_name, race_settings.hidden, race_settings.blocks)
     speed: list[Row] = []
-    for heuristic_label, ours, theirs in (
+    contenders: list[tuple[str, dict[str, Any], str]] = [
         ("zero", {"qsolve": "zero"}, "zero"),
         ("trained network", {"qsolve": network, "qsolve int8": int8}, checkpoint),
-    ):
+    ]
+    for heuristic_label, ours, theirs in contenders:
         batch_size, weight = (100, 1.0) if heuristic_label == "zero" else (100, 0.6)
-        ours_rows = []
-        for tool, heuristic in ours.items():
-            solve(domain_name, states[:1], heuristic=heuristic, batch_size=batch_size)  # warm-up
-            results = solve(
-                domain_name,
-                states,
-                heuristic=heuristic,
-                batch_size=batch_size,
-                weight=weight,
-                time_limit=TIME_LIMIT,
-                max_nodes=MAX_NODES,
-            )
-            q_nodes = sum(r.nodes_generated for r in results)
-            q_seconds = sum(r.seconds for r in results)
-            solved = [r for r in results if r.solved]
-            ours_rows.append(
-                {
-                    "domain": domain_name,
-                    "heuristic": heuristic_label,
+        base = {"domain": domain_name, "heuristic": heuristic_label, "B": batch_size, "λ": weight}
+        best: dict[str, Row] = {}
+        for heuristic in ours.values():  # untimed warm-ups
+            solve(domain_name, states[:1], heuristic=heuristic, batch_size=batch_size)
+        for _ in range(rounds):
+            for tool, heuristic in ours.items():
+                clock = clocks.get(id(heuristic))
+                if clock is not None:
+                    clock.seconds, clock.states = 0.0, 0
+                results = solve(
+                    domain_name,
+                    states,
+                    heuristic=heuristic,
+                    batch_size=batch_size,
+                    weight=weight,
+                    time_limit=TIME_LIMIT,
+                    max_nodes=MAX_NODES,
+                )
+                solved = [r for r in results if r.solved]
+                row = {
+                    **base,
                     "tool": tool,
-                    "B": batch_size,
-                    "λ": weight,
                     "solved %": 100 * len(solved) / len(results),
                     "mean cost": float(np.mean([r.cost for r in solved]))
                     if solved
                     else float("nan"),
-                    "nodes": q_nodes,
-                    "seconds": q_seconds,
-                    "nodes/s": q_nodes / q_seconds,
+                    **_speed(
+                        sum(r.nodes_generated for r in results),
+                        sum(r.seconds for r in results),
+                        clock.seconds if clock else 0.0,
+                        clock.states if clock else 0,
+                        q_flops,
+                    ),
                 }
+                _keep_faster(best, row)
+            out = dx.run(
+                {
+                    "domain": domain_name,
+                    "mode": "search",
+                    "hidden": race_settings.hidden,
+                    "blocks": race_settings.blocks,
+                    "heuristic": theirs,
+                    "states": states.tolist(),
+                    "batch_size": batch_size,
+                    "weight": weight,
+                    "seconds": TIME_LIMIT,
+                    "max_nodes": MAX_NODES,
+                    "stop": "first_goal",
+                    "threads": 1,
+                },
+                timeout=TIME_LIMIT * len(states) * 3 + 300,
             )
-        theirs_out = dx.run(
-            {
-                "domain": domain_name,
-                "mode": "search",
-                "hidden": race.hidden,
-                "blocks": race.blocks,
-                "heuristic": theirs,
-                "states": states.tolist(),
-                "batch_size": batch_size,
-                "weight": weight,
-                "seconds": TIME_LIMIT,
-                "max_nodes": MAX_NODES,
-                "stop": "first_goal",
-                "threads": 1,
-            },
-            timeout=TIME_LIMIT * len(states) * 3 + 300,
-        )
-        dx_instances = theirs_out["instances"]
-        dx_costs = [r["cost"] for r in dx_instances if r["solved"] and r["cost"] is not None]
-        theirs_row = {
-            "domain": domain_name,
-            "heuristic": heuristic_label,
-            "tool": DEEPXUBE,
-            "B": batch_size,
-            "λ": weight,
-            "solved %": 100 * np.mean([r["solved"] for r in dx_instances]),
-            "mean cost": float(np.mean(dx_costs)) if dx_costs else float("nan"),
-            "nodes": theirs_out["nodes_generated"],
-            "seconds": theirs_out["seconds"],
-            "nodes/s": theirs_out["nodes_per_s"],
-        }
-        speed.extend([*ours_rows, theirs_row])
-        for row in ours_rows:
+            instances = out["instances"]
+            costs = [r["cost"] for r in instances if r["solved"] and r["cost"] is not None]
+            row = {
+                **base,
+                "tool": DEEPXUBE,
+                "solved %": 100 * float(np.mean([r["solved"] for r in instances])),
+                "mean cost": float(np.mean(costs)) if costs else float("nan"),
+                **_speed(
+                    out["nodes_generated"],
+                    out["seconds"],
+                    out.get("network_seconds", 0.0),
+                    out.get("network_states", 0),
+                    dx_flops,
+                ),
+            }
+            _keep_faster(best, row)
+        peak = fp32_peak(network.arch, batch_size) if heuristic_label != "zero" else np.nan
+        rows = list(best.values())
+        for row in rows:
+            row["% of fp32 peak"] = 100 * row["network GFLOP/s"] / peak
+        theirs_row = best[DEEPXUBE]
+        speed.extend(rows)
+        for row in rows:
+            if row["tool"] == DEEPXUBE:
+                continue
             speed.append(
                 {
-                    **row,
+                    **{key: float("nan") for key in row},
+                    **base,
                     "tool": f"{row['tool']} / DeepXube",
-                    "solved %": float("nan"),
-                    "mean cost": float("nan"),
-                    "nodes": float("nan"),
-                    "seconds": float("nan"),
                     "nodes/s": row["nodes/s"] / max(theirs_row["nodes/s"], 1e-9),
                 }
             )
     return speed
+
+
+def _speed(
+    nodes: int, seconds: float, network_seconds: float, network_states: int, flops: float
+) -> Row:
+    """The speed columns of a throughput row."""
+    return {
+        "nodes": nodes,
+        "seconds": seconds,
+        "nodes/s": nodes / seconds,
+        "network %": 100 * network_seconds / seconds if network_states else float("nan"),
+        "states evaluated": network_states if network_states else float("nan"),
+        "network GFLOP/s": network_states * flops / network_seconds / 1e9
+        if network_states
+        else float("nan"),
+    }
+
+
+def _keep_faster(best: dict[str, Row], row: Row) -> None:
+    """Keep ``row`` as its tool's row where it is that tool's fastest round so far."""
+    tool = str(row["tool"])
+    if tool not in best or row["nodes/s"] > best[tool]["nodes/s"]:
+        best[tool] = row

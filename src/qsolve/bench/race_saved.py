@@ -2,11 +2,14 @@
 
     python -m qsolve.bench.race_saved --run bench-results \\
         --domain puzzle15 --depths 20 30 40 [--count 10] [--seconds 10] [--batch-size 1000]
+    python -m qsolve.bench.race_saved --run bench-results --domain cube3 --throughput
 
 When both tools solve none of the race's sets (too little training for them), this shows which
 of the two trained networks is the better solver on easier held-out walks: the same networks,
 the same Q* settings for both, both solving side by side (one thread each), solutions replayed,
-and the race table's rows with qsolve / DeepXube per set.
+and the race table's rows with qsolve / DeepXube per set.  With ``--throughput`` it measures
+the peers suite's search throughput table instead (Q* nodes per second, the network's share and
+GFLOP/s), with the saved networks, without training anything.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from pathlib import Path
 from qsolve.api import load_heuristic
 from qsolve.bench.instances import walks
 from qsolve.bench.peers import (
+    DOMAINS,
+    ROUNDS,
+    THROUGHPUT_NOTE,
     Driver,
     Race,
     check_solutions,
@@ -25,6 +31,7 @@ from qsolve.bench.peers import (
     race_rows,
     solve_qsolve,
     support_file,
+    throughput_rows,
 )
 from qsolve.bench.report import Report, write_report
 from qsolve.threads import set_torch_threads
@@ -34,7 +41,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, required=True, help="the --out folder of bench peers")
     parser.add_argument("--domain", choices=("puzzle15", "cube3"), required=True)
-    parser.add_argument("--depths", type=int, nargs="+", required=True, help="walk lengths")
+    parser.add_argument("--depths", type=int, nargs="+", help="walk lengths")
+    parser.add_argument(
+        "--throughput",
+        action="store_true",
+        help="the peers suite's search throughput table with the saved networks, no race",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=ROUNDS, help="interleaved rounds of --throughput"
+    )
     parser.add_argument("--count", type=int, default=10, help="walks per depth")
     parser.add_argument("--seconds", type=float, default=10.0, help="limit per instance")
     parser.add_argument("--batch-size", type=int, default=1000, help="Q*'s B, both tools")
@@ -52,9 +67,10 @@ def main() -> None:
         seconds=args.seconds,
     )
     name = args.domain
-    sets = [
-        (f"walks of {d}", walks(name, [d], args.count, seed=race.seed + d)) for d in args.depths
-    ]
+    if not args.throughput and not args.depths:
+        parser.error("--depths is required (or ask for --throughput)")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     checkpoint = args.run / f"peers-deepxube-{name}" / "heur.pt"
     out = args.out or args.run
     out.mkdir(parents=True, exist_ok=True)
@@ -63,6 +79,28 @@ def main() -> None:
         parser.error(
             f"no DeepXube environment at {python.parent.parent} (run qsolve bench peers first)"
         )
+    if args.throughput:
+        dx = Driver(python, support_file("deepxube_driver.py"), out / f"throughput-{name}.log")
+        rows = throughput_rows(
+            name,
+            DOMAINS[name],
+            args.run / f"peers-qsolve-{name}",
+            dx,
+            str(checkpoint),
+            race,
+            rounds=args.rounds,
+        )
+        report = Report(f"throughput-{name}", "python -m qsolve.bench.race_saved --throughput")
+        report.add(
+            "Search throughput: Q* nodes generated per second, same instances, B and λ",
+            rows,
+            THROUGHPUT_NOTE.replace(f"for {ROUNDS} rounds", f"for {args.rounds} rounds"),
+        )
+        print(write_report(report, out))
+        return
+    sets = [
+        (f"walks of {d}", walks(name, [d], args.count, seed=race.seed + d)) for d in args.depths
+    ]
     dx = Driver(
         python,
         support_file("deepxube_driver.py"),

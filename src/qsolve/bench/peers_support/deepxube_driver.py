@@ -32,7 +32,10 @@ Jobs (every key but ``domain`` and ``mode`` has a default):
   its own rule, search on after the first goal until the best open priority reaches weight * the
   best goal cost; "first_goal": stop once a goal is generated), ``lockstep`` (all instances in one
   search, as DeepXube's trainer does; seconds are then for the whole set).  Returns per instance
-  solved, cost, nodes_generated, iterations, seconds, moves (qsolve names).
+  solved, cost, nodes_generated, iterations, seconds, moves (qsolve names); and, over the timed
+  searches, network_seconds and network_states: the time in DeepXube's network pass
+  (``nnet_batched``: its input to torch, the forward pass with its one-hot layer, the output
+  back to numpy) and the states it evaluated.
 - replay: ``states`` and ``moves`` (lists of qsolve move names): the states DeepXube reaches,
   in qsolve's format, to check the conversion against qsolve's own domain.
 """
@@ -255,6 +258,30 @@ def train(job: dict[str, Any]) -> dict[str, Any]:
 # -- search ---------------------------------------------------------------------------------
 
 
+class NetworkClock:
+    """Wraps DeepXube's ``nnet_batched`` (every network pass of its heuristic function) to add up
+    the seconds it takes and the states it evaluates."""
+
+    def __init__(self) -> None:
+        from deepxube.base import heuristic
+
+        self.module = heuristic
+        self.inner = heuristic.nnet_batched
+        self.seconds = 0.0
+        self.states = 0
+        heuristic.nnet_batched = self
+
+    def __call__(self, nnet: Any, inputs: list[Any], *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        out = self.inner(nnet, inputs, *args, **kwargs)
+        self.seconds += time.perf_counter() - started
+        self.states += int(inputs[0].shape[0])
+        return out
+
+    def reset(self) -> None:
+        self.seconds, self.states = 0.0, 0
+
+
 def heuristic_fn(conv: Converter, job: dict[str, Any]) -> Any:
     from deepxube._solve import get_heur_fn
 
@@ -282,6 +309,7 @@ def search(job: dict[str, Any]) -> dict[str, Any]:
     first_goal = job.get("stop", "deepxube") == "first_goal"
     functions = get_pathfind_functions("graph_q", heuristic_fn(conv, job), None)
     states, goals = conv.to_dx(job.get("states", []))
+    clock = NetworkClock()
 
     def run(batch: list[int]) -> tuple[Any, int, float]:
         pathfind = get_pathfind_from_arg(conv.domain, functions, pathfind_arg)[0]
@@ -326,6 +354,7 @@ def search(job: dict[str, Any]) -> dict[str, Any]:
     with stdout_to_stderr():
         if states:
             run([0])  # untimed warm-up: first calls into torch and the search pay one-time costs
+        clock.reset()
         if job.get("lockstep", False):
             batch = list(range(len(states)))
             instances, iterations, secs = run(batch)
@@ -348,6 +377,8 @@ def search(job: dict[str, Any]) -> dict[str, Any]:
         "nodes_generated": nodes,
         "seconds": round(total, 4),
         "nodes_per_s": round(nodes / total, 1) if total > 0 else 0.0,
+        "network_seconds": round(clock.seconds, 4),
+        "network_states": clock.states,
     }
 
 
