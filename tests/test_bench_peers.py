@@ -151,7 +151,7 @@ def test_throughput_rows_keep_each_tools_fastest_round(tmp_path, monkeypatch):
     save_model(tmp_path / "model", model, config | {"architecture": model.arch.to_dict()})
     monkeypatch.setenv("QSOLVE_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(peers, "PER_DEPTH", 1)
-    monkeypatch.setattr(peers, "fp32_peak", lambda arch, batch: 100.0)
+    monkeypatch.setattr(peers, "fp32_peak_runs", lambda arch, batch: {"none": lambda: None})
 
     class StandIn:
         """DeepXube's driver answering with 2.0 s, then 1.0 s, then 4.0 s for 1,000 nodes."""
@@ -187,7 +187,7 @@ def test_throughput_rows_keep_each_tools_fastest_round(tmp_path, monkeypatch):
         assert ours["solved %"] == 100.0
     network = by_tool["trained network", "qsolve"]
     assert 0 < network["network %"] <= 100 and network["states evaluated"] > 0
-    assert network["% of fp32 peak"] == pytest.approx(network["network GFLOP/s"])  # peak 100
+    assert network["% of fp32 peak"] > 0
     theirs = by_tool["trained network", DEEPXUBE]
     assert theirs["network %"] == 50.0  # 0.5 of its fastest round's 1.0 s
     flops = peers.deepxube_flops_per_state("puzzle8", 32, 1)
