@@ -480,7 +480,9 @@ def make_engine(
         ):
             continue  # not exact: never chosen
         built[f"{name}:{prec}"] = candidate
-    timings = _seconds_per_state(built, sample, budget)
+    # With one candidate (auto without ONNX Runtime) there is nothing to choose: a short timing,
+    # for the chunk race's budget.
+    timings = _seconds_per_state(built, sample, budget if len(built) > 1 else 0.0)
     best = min(timings, key=timings.__getitem__)
     per_state = timings[best] / len(CALIBRATION_BATCHES)
     chunk, chunk_timings = _best_chunk(built[best], sample, per_state, budget)
