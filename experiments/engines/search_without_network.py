@@ -1,0 +1,69 @@
+"""How long the peers suite's throughput searches take outside the network (docs/benchmarks.md,
+the peers section): qsolve's Q* on the throughput table's walks with a saved race network whose
+outputs are replayed from memory after a first pass, so that only the search loop is timed.
+
+    python experiments/engines/search_without_network.py --run /tmp/race/run --domain cube3
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from qsolve.api import solve
+from qsolve.bench.instances import walks
+from qsolve.bench.peers import DOMAINS, MAX_NODES, PER_DEPTH, TIME_LIMIT
+from qsolve.domains import get_domain
+from qsolve.networks import load_heuristic
+from qsolve.threads import set_torch_threads
+
+
+class Replayed:
+    """An engine answering each batch it has seen before from memory."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.name, self.precision = engine.name, engine.precision
+        self.seen: dict[bytes, np.ndarray] = {}
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        key = x.tobytes()
+        if key not in self.seen:
+            self.seen[key] = self.engine(x)
+        return self.seen[key].copy()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, required=True, help="the --out folder of bench peers")
+    parser.add_argument("--domain", choices=tuple(DOMAINS), required=True)
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    set_torch_threads(1)
+    name = args.domain
+    states = walks(name, DOMAINS[name], PER_DEPTH, seed=21)
+    network = load_heuristic(args.run / f"peers-qsolve-{name}", get_domain(name), device="cpu")
+    network.engine = Replayed(network.engine)
+    best, nodes = float("inf"), 0
+    for _ in range(args.repeats + 1):  # the first pass fills the memory
+        results = solve(
+            name,
+            states,
+            heuristic=network,
+            batch_size=100,
+            weight=0.6,
+            time_limit=TIME_LIMIT,
+            max_nodes=MAX_NODES,
+        )
+        best = min(best, sum(r.seconds for r in results))
+        nodes = sum(r.nodes_generated for r in results)
+    print(
+        f"{name}: {nodes} nodes in {1000 * best:.1f} ms without the network (fastest of "
+        f"{args.repeats}), {1e6 * best / nodes:.1f} µs per node"
+    )
+
+
+if __name__ == "__main__":
+    main()
