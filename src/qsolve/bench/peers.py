@@ -482,7 +482,7 @@ def deepxube_flops_per_state(domain_name: str, hidden: int, blocks: int) -> floa
 
 def fp32_peak_runs(arch: Any, batch: int) -> dict[str, Callable[[], object]]:
     """Per library (numpy/OpenBLAS, torch, ONNX Runtime, one thread): one pass of ``arch``'s fp32
-    layer products at ``batch`` states, what ``fp32_peak`` times."""
+    layer products at ``batch`` states: what ``throughput_rows`` times as the core's peak."""
     return {lib: run for (lib, prec), run in gemm_runs(arch, batch).items() if prec == "fp32"}
 
 
