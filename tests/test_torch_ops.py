@@ -1,0 +1,70 @@
+"""The domains' torch operations (``Domain.torch_ops``) equal their numpy dynamics exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qsolve.domains import DOMAINS, Domain, SlidingPuzzle, get_domain
+
+CPU = torch.device("cpu")
+
+
+@pytest.mark.parametrize("name", sorted(DOMAINS))
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 60))
+def test_device_step_applicability_goal_and_encoding_equal_the_numpy_ones(name, seed, n):
+    domain = get_domain(name)
+    ops = domain.torch_ops(CPU)
+    assert ops is not None
+    rng = np.random.default_rng(seed)
+    states = domain.random_walk(rng.integers(0, 12, size=n), rng)
+    states[: n // 4] = domain.goal  # some goals among them
+    actions = rng.integers(0, domain.num_actions, size=n)  # inapplicable ones too
+    on_device = torch.from_numpy(states)
+    stepped = ops.step(on_device, torch.from_numpy(actions))
+    assert stepped.dtype == on_device.dtype
+    np.testing.assert_array_equal(stepped.numpy(), domain._step(states, actions))
+    np.testing.assert_array_equal(ops.applicable(on_device).numpy(), domain._applicable(states))
+    np.testing.assert_array_equal(ops.is_goal(on_device).numpy(), domain._is_goal(states))
+    np.testing.assert_array_equal(ops.encode(on_device).numpy(), domain._encode(states))
+    np.testing.assert_array_equal(ops.goal_states(3).numpy(), domain.goal_states(3))
+    np.testing.assert_array_equal(ops.action_costs.numpy(), domain.action_costs)
+    assert ops.every_action_applies == domain.every_action_applies
+
+
+def test_cube3_meta_moves_are_the_composed_quarter_turns():
+    meta = get_domain("cube3-meta")
+    ops = meta.torch_ops(CPU)
+    assert ops is not None
+    states = torch.from_numpy(meta.goal_states(len(meta.sequences)))
+    made = ops.step(states, torch.arange(len(meta.sequences)))
+    quarter = get_domain("cube3")
+    for i in (0, 11, 12, 500, 1883):
+        expected = quarter.goal.copy()
+        for a in meta.sequences[i]:
+            expected = quarter._step(expected[None], np.array([a]))[0]
+        np.testing.assert_array_equal(made[i].numpy(), expected)
+
+
+def test_domains_without_the_hook_or_with_changed_dynamics_get_none():
+    class Shuffled(SlidingPuzzle):
+        """A sliding puzzle whose moves differ from the numpy ones the hook mirrors."""
+
+        def __init__(self) -> None:
+            super().__init__(3)
+
+        def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+            return states[:, ::-1].copy()
+
+    class Renamed(SlidingPuzzle):
+        def __init__(self) -> None:
+            super().__init__(3)
+            self.name = "renamed8"
+
+    assert Shuffled().torch_ops(CPU) is None
+    assert Renamed().torch_ops(CPU) is not None  # same dynamics, the hook still applies
+    assert Domain().torch_ops(CPU) is None
