@@ -68,3 +68,20 @@ def test_domains_without_the_hook_or_with_changed_dynamics_get_none():
     assert Shuffled().torch_ops(CPU) is None
     assert Renamed().torch_ops(CPU) is not None  # same dynamics, the hook still applies
     assert Domain().torch_ops(CPU) is None
+
+
+@pytest.mark.parametrize("name", ["puzzle15", "cube2", "lightsout5"])
+def test_a_walk_step_takes_the_best_scored_applicable_action(name):
+    domain = get_domain(name)
+    ops = domain.torch_ops(CPU)
+    assert ops is not None
+    rng = np.random.default_rng(2)
+    states = domain.random_walk(rng.integers(0, 30, size=300), rng)
+    noise = torch.rand((300, domain.num_actions), generator=torch.Generator().manual_seed(0))
+    penalty = torch.zeros_like(noise)
+    penalty[:, 0] = -2.0  # action 0 ruled out wherever another applies
+    stepped, chosen = ops.walk_step(torch.from_numpy(states), noise, penalty)
+    scores = np.where(domain._applicable(states), noise.numpy(), 0.0) + penalty.numpy()
+    np.testing.assert_array_equal(chosen.numpy(), scores.argmax(axis=1))
+    assert (chosen != 0).all()
+    np.testing.assert_array_equal(stepped.numpy(), domain._step(states, chosen.numpy()))

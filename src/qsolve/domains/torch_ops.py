@@ -50,6 +50,18 @@ class TorchOps:
             (states.shape[0], self.num_actions), dtype=torch.bool, device=states.device
         )
 
+    def walk_step(
+        self, states: torch.Tensor, noise: torch.Tensor, penalty: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One random move of each state: the applicable action with the largest
+        ``noise + penalty`` (``[N, A]``; ``noise`` in [0, 1), ``penalty`` <= -2 rules an action
+        out) is taken; the ``[N, D]`` next states and the ``[N]`` chosen actions."""
+        scores = noise if self.every_action_applies else noise * self.applicable(states)
+        if penalty is not None:
+            scores = scores + penalty
+        chosen = scores.argmax(dim=1)
+        return self.step(states, chosen), chosen
+
     def is_goal(self, states: torch.Tensor) -> torch.Tensor:
         """``[N]`` bool: which states are the goal."""
         return (states == self.goal).all(dim=1)
@@ -92,20 +104,32 @@ class SlidingOps(TorchOps):
         self.targets = torch.from_numpy(np.asarray(targets, dtype=np.int64)).to(device)
 
     def blanks(self, states: torch.Tensor) -> torch.Tensor:
-        """``[N]`` int64: the position of the blank in each state."""
-        return (states == 0).to(torch.uint8).argmax(dim=1)
+        """``[N]`` int64: the position of the blank in each state (its one 0, the minimum)."""
+        return states.argmin(dim=1)
 
     def applicable(self, states: torch.Tensor) -> torch.Tensor:
         return self.on_board[self.blanks(states)]
 
     def step(self, states: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        rows = torch.arange(states.shape[0], device=states.device)
-        blanks = self.blanks(states)
-        targets = self.targets[blanks, actions]
-        out = states.clone()
-        out[rows, blanks] = states[rows, targets]
-        out[rows, targets] = 0
-        return out
+        return self._swap(states, self.blanks(states), actions)
+
+    def walk_step(
+        self, states: torch.Tensor, noise: torch.Tensor, penalty: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        blanks = self.blanks(states)  # once for the applicability and the move
+        scores = noise * self.on_board[blanks]
+        if penalty is not None:
+            scores = scores + penalty
+        chosen = scores.argmax(dim=1)
+        return self._swap(states, blanks, chosen), chosen
+
+    def _swap(
+        self, states: torch.Tensor, blanks: torch.Tensor, actions: torch.Tensor
+    ) -> torch.Tensor:
+        """The tile at each move's target goes where the blank was; the blank goes there."""
+        blanks, targets = blanks[:, None], self.targets[blanks, actions][:, None]
+        out = states.scatter(1, blanks, states.gather(1, targets))
+        return out.scatter_(1, targets, 0)
 
 
 class XorOps(TorchOps):

@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from qsolve.domains import Domain
 from qsolve.domains.torch_ops import TorchOps
@@ -93,7 +92,14 @@ class DeviceData:
         self.device = device
         self.ops, self.walk = found
         # [A] the action undoing each walk action (-1: none), as in data.inverse_actions
-        self.inverse = torch.from_numpy(inverse_actions(domain)).to(device)
+        inverse = inverse_actions(domain)
+        self.inverse = torch.from_numpy(inverse).to(device)
+        # [A + 1, A] by last action + 1 (0: none yet): -2 at the action that would undo it, so
+        # that non-backtracking walks never take it while another applies
+        penalty = np.zeros((len(inverse) + 1, len(inverse)), dtype=np.float32)
+        undone = np.flatnonzero(inverse >= 0)
+        penalty[undone + 1, inverse[undone]] = -2.0
+        self.undo_penalty = torch.from_numpy(penalty).to(device)
         self.generator = torch.Generator(device=device)
         masks = getattr(domain, "press_masks", None)
         # [A, D] float32: a board is (presses @ masks) mod 2, exact in float for these sizes
@@ -137,17 +143,9 @@ class DeviceData:
         steps = int(lengths.max().item()) if n else 0
         for t in range(steps):
             active = lengths > t
-            scores = self._rand(n, a)
-            if not walk.every_action_applies:
-                scores = scores * walk.applicable(states)
-            if not backtrack:  # never the move that undoes the previous one
-                undo = self.inverse[last.clamp(min=0)]
-                blocked = (last >= 0) & (undo >= 0)
-                scores = scores.masked_fill(
-                    F.one_hot(undo.clamp(min=0), a).bool() & blocked[:, None], -1.0
-                )
-            chosen = scores.argmax(dim=1)
-            states = torch.where(active[:, None], walk.step(states, chosen), states)
+            penalty = None if backtrack else self.undo_penalty[last + 1]
+            stepped, chosen = walk.walk_step(states, self._rand(n, a), penalty)
+            states = torch.where(active[:, None], stepped, states)
             cost = cost + torch.where(active, walk.action_costs[chosen], 0.0)
             last = torch.where(active, chosen, last)
             if moves is not None:
