@@ -106,7 +106,7 @@ def with_greedy_actions(
 
 def gradient_step(
     domain: Domain,
-    batch: TensorBatch,
+    batch: Batch | TensorBatch,
     y: torch.Tensor,
     online: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -121,6 +121,8 @@ def gradient_step(
     ``total`` counts the trained pairs of all ranks: the loss is then the mean over the whole
     step's batch (each rank's sum over ``total``), and so is the averaged gradient.
     """
+    if isinstance(batch, Batch):
+        batch = to_tensors(batch, device)
     with autocast(device):
         out = online(one_hot_tensor(domain, batch.states)).float()
     if config.kind == "q":
