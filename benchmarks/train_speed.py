@@ -9,7 +9,8 @@ Each row runs warm-up steps, then ``--steps`` timed Q-learning steps of one doma
 target kind, with each domain's training recipe of the hard-set round (cube3: non-backtracking
 walks of up to 26 moves; puzzle24: non-backtracking walks; lightsout7: press sets), and splits a
 step into making the batch (walks, children; on the host: also the copy to the device), the
-targets (the target network on every child for td) and the gradient step.  The host path makes
+targets (the target network on every child for td) and the gradient step; "batch making alone"
+is the rate at which the data path could feed a device that took no time.  The host path makes
 its batches in this process (``--workers 0``); a run with worker processes overlaps that part
 with the device's work when the host has cores to spare.  On ``--device cuda`` the issue's aim is
 1,000,000 trained states per second with walk targets (one H100, a (2000, 1000, 2 blocks)
@@ -105,7 +106,13 @@ def measure(
             states += len(batch.states)
             pairs += int(batch.trained.sum())
     total = sum(split.values())
-    return {"states_per_s": states / total, "pairs_per_s": pairs / total, "total": total, **split}
+    return {
+        "states_per_s": states / total,
+        "pairs_per_s": pairs / total,
+        "batch_states_per_s": states / split["data"],
+        "total": total,
+        **split,
+    }
 
 
 def main() -> None:
@@ -138,11 +145,19 @@ def main() -> None:
         title=f"Q-learning steps on {where}: network ({args.width1}, {args.width2}, "
         f"{args.blocks} blocks), {args.batch_size} states per step, {args.steps} timed steps"
     )
-    columns = ("domain", "targets", "data", "states/s", "pairs/s", "data", "targets", "gradient")
+    columns = (
+        "domain",
+        "targets",
+        "data",
+        "trained states/s",
+        "trained pairs/s",
+        "batch making alone: states/s",
+        "batch share",
+        "targets share",
+        "gradient share",
+    )
     for i, column in enumerate(columns):
-        table.add_column(
-            column + (" share" if i >= 5 else ""), justify="left" if i < 3 else "right"
-        )
+        table.add_column(column, justify="left" if i < 3 else "right")
     for name in args.domains:
         for targets in args.targets:
             rates = {}
@@ -155,6 +170,7 @@ def main() -> None:
                     data,
                     f"{r['states_per_s']:,.0f}",
                     f"{r['pairs_per_s']:,.0f}",
+                    f"{r['batch_states_per_s']:,.0f}",
                     *(f"{r[k] / r['total']:.0%}" for k in ("data", "targets", "gradient")),
                 )
             if len(rates) == 2:
@@ -165,7 +181,7 @@ def main() -> None:
                     f"{rates['device'] / rates['cpu']:.2f}x",
                     end_section=True,
                 )
-    Console(width=140).print(table)
+    Console(width=160).print(table)
 
 
 if __name__ == "__main__":
