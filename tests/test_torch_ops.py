@@ -85,3 +85,22 @@ def test_a_walk_step_takes_the_best_scored_applicable_action(name):
     np.testing.assert_array_equal(chosen.numpy(), scores.argmax(axis=1))
     assert (chosen != 0).all()
     np.testing.assert_array_equal(stepped.numpy(), domain._step(states, chosen.numpy()))
+
+
+def test_check_domain_finds_torch_operations_that_differ_from_the_numpy_ones():
+    from qsolve.domains import LightsOut, check_domain
+    from qsolve.domains.torch_ops import XorOps
+    from qsolve.errors import QsolveError
+
+    class WrongPresses(LightsOut):
+        """Lights Out whose device presses toggle the pressed cell alone."""
+
+        def __init__(self) -> None:
+            super().__init__(3)
+
+        def _torch_ops(self, device: torch.device) -> XorOps:
+            return XorOps(self, device, np.eye(9, dtype=np.uint8))
+
+    with pytest.raises(QsolveError, match="torch_ops: step on the device differs"):
+        check_domain(WrongPresses())
+    assert check_domain(get_domain("lightsout5")) > 0
