@@ -1,7 +1,8 @@
 """The training loop: deep approximate Q-learning from the goal, as in the Q* search paper.
 
-Each step draws a fresh batch (``data.py``), computes its regression targets (``targets.py``) and
-takes one Adam step of the online network towards them.  The target network is replaced by the
+Each step draws a fresh batch (``data.py`` with numpy on the host, or ``device_data.py`` with torch
+on the training device: ``--data``), computes its regression targets (``targets.py``) and takes
+one Adam step of the online network towards them.  The target network is replaced by the
 online one every ``target_update`` steps, or earlier once the mean loss since the last
 replacement drops below ``loss_threshold`` (DeepCubeA's rule).  Every ``eval_every`` steps the
 solve rates on held-out walks go to metrics.csv, then the checkpoint is saved.
