@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from qsolve.cli import main
 from qsolve.domains import DOMAINS, get_domain, register_domain
 from qsolve.domains.sliding import SlidingPuzzle
 from qsolve.errors import QsolveError
@@ -96,6 +97,10 @@ def test_device_nbwalks_never_take_a_move_followed_by_its_inverse(name):
     inverse = inverse_actions(domain)
     assert not np.any(inverse[taken[:, :-1]] == taken[:, 1:])
     assert np.all(cost.numpy() == 25)
+    data.unit_cost = None  # the cost summed move by move, as for domains of mixed costs
+    data.seed(1, 0)
+    again, summed, _ = data.walks(lengths, backtrack=False)
+    assert torch.equal(again, states) and torch.equal(summed, cost)
     # Replayed on the host, the moves lead to the walk's end states.
     replayed = domain.goal_states(200)
     for t in range(25):
@@ -212,6 +217,8 @@ def test_data_device_needs_a_domain_with_torch_operations(tmp_path):
     try:
         with pytest.raises(QsolveError, match="--data device: mirrored8-test has no torch"):
             TrainConfig("mirrored8-test", "unused", data="device")
+        out = str(tmp_path / "refused")
+        assert main(["train", "mirrored8-test", "--out", out, "--data", "device", "--quiet"]) == 2
         # auto and cpu make its batches with numpy, as for any user domain
         summary = train(
             "mirrored8-test", tmp_path, steps=2, device="cpu", eval_every=10_000,

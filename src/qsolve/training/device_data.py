@@ -101,6 +101,8 @@ class DeviceData:
         penalty[undone + 1, inverse[undone]] = -2.0
         self.undo_penalty = torch.from_numpy(penalty).to(device)
         self.generator = torch.Generator(device=device)
+        costs = np.unique(np.asarray(domain.walk_domain.action_costs, dtype=np.float32))
+        self.unit_cost = float(costs[0]) if len(costs) == 1 else None
         masks = getattr(domain, "press_masks", None)
         # [A, D] float32: a board is (presses @ masks) mod 2, exact in float for these sizes
         self.press_masks = (
@@ -132,25 +134,40 @@ class DeviceData:
         """Random walks from the goal (``data.walks``): ``[N, D]`` end states, ``[N]`` float32
         walk costs, ``[N]`` int64 last actions (-1 for walks of length 0).
 
-        Every row draws at every time step and ended walks keep their state, so the loop has a
-        fixed shape (no host sync); ``moves`` receives each time step's ``[N]`` actions (-1 where
-        a walk has ended)."""
+        The walks move longest first, so that those still under way at time t are a prefix of
+        the rows: each time step works on a slice, without masks (one host sync for the
+        lengths).  ``moves`` receives each time step's ``[N]`` actions (-1 where a walk has
+        ended)."""
         walk = self.walk
         n, a = lengths.shape[0], walk.num_actions
-        states = walk.goal_states(n)
-        cost = torch.zeros(n, dtype=torch.float32, device=self.device)
+        order = torch.argsort(lengths, descending=True, stable=True)
+        ended = torch.bincount(lengths).tolist() if n else []  # walks of each length
+        states = walk.goal_states(n)  # in ``order``
         last = torch.full((n,), -1, dtype=torch.int64, device=self.device)
-        steps = int(lengths.max().item()) if n else 0
-        for t in range(steps):
-            active = lengths > t
-            penalty = None if backtrack else self.undo_penalty[last + 1]
-            stepped, chosen = walk.walk_step(states, self._rand(n, a), penalty)
-            states = torch.where(active[:, None], stepped, states)
-            cost = cost + torch.where(active, walk.action_costs[chosen], 0.0)
-            last = torch.where(active, chosen, last)
+        # With one cost for every move (the built-in domains) a walk costs its length times it.
+        unit = self.unit_cost
+        cost = torch.zeros(n, dtype=torch.float32, device=self.device)
+        under_way = n
+        for t in range(len(ended) - 1):
+            under_way -= ended[t]  # the walks longer than t
+            m = under_way
+            penalty = None if backtrack else self.undo_penalty[last[:m] + 1]
+            states[:m], chosen = walk.walk_step(states[:m], self._rand(m, a), penalty)
+            last[:m] = chosen
+            if unit is None:
+                cost[:m] += walk.action_costs[chosen]
             if moves is not None:
-                moves.append(torch.where(active, chosen, -1))
-        return states, cost, last
+                taken = torch.full((n,), -1, dtype=torch.int64, device=self.device)
+                taken[order[:m]] = chosen
+                moves.append(taken)
+        # back to the order the lengths were drawn in
+        out_states, out_last = torch.empty_like(states), torch.empty_like(last)
+        out_states[order], out_last[order] = states, last
+        if unit is not None:
+            return out_states, lengths.float() * unit, out_last
+        out_cost = torch.empty_like(cost)
+        out_cost[order] = cost
+        return out_states, out_cost, out_last
 
     def press_subsets(self, limit: int, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Lights Out boards from uniformly random sets of k ~ U[0, min(limit, A)] distinct
