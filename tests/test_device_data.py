@@ -240,3 +240,13 @@ def test_data_device_needs_a_domain_with_torch_operations(tmp_path):
         assert summary.step == 2
     finally:
         DOMAINS.pop("mirrored8-test")
+
+
+def test_data_auto_makes_batches_on_the_device_only_on_cuda():
+    from qsolve.training.loop import data_on_device
+
+    cube = get_domain("cube3")
+    assert not data_on_device("auto", cube, CPU) and not data_on_device("cpu", cube, CPU)
+    assert data_on_device("device", cube, CPU)
+    if torch.cuda.is_available():
+        assert data_on_device("auto", cube, torch.device("cuda"))
