@@ -1,10 +1,20 @@
-"""Training speed on this CPU: examples per second (states x trained actions), where the time goes.
+"""Training speed: trained states per second with the batches made by numpy on the host (``--data
+cpu``) against made by torch on the training device (``--data device``), and where the time goes.
 
-    python benchmarks/train_speed.py [--steps 5] [--batch-size 200] [--width1 1000 --width2 500]
+    python benchmarks/train_speed.py [--device cpu|cuda] [--steps 3] [--batch-size 500]
+        [--width1 2000 --width2 1000 --blocks 2] [--domains cube3 puzzle24 lightsout7]
+        [--targets walk td]
 
-Runs a few Q-learning steps for cube3 and puzzle15 at one fixed network size and splits each step
-into data generation (random walks, children), target computation (the target network on every
-child) and the gradient step (forward, backward, Adam).
+Each row runs warm-up steps, then ``--steps`` timed Q-learning steps of one domain with one
+target kind, with each domain's training recipe of the hard-set round (cube3: non-backtracking
+walks of up to 26 moves; puzzle24: non-backtracking walks; lightsout7: press sets), and splits a
+step into making the batch (walks, children; on the host: also the copy to the device), the
+targets (the target network on every child for td) and the gradient step; "batch making alone"
+is the rate at which the data path could feed a device that took no time.  The host path makes
+its batches in this process (``--workers 0``); a run with worker processes overlaps that part
+with the device's work when the host has cores to spare.  On ``--device cuda`` the issue's aim is
+1,000,000 trained states per second with walk targets (one H100, a (2000, 1000, 2 blocks)
+network); run it there with ``--batch-size 10000 --steps 20``.
 """
 
 from __future__ import annotations
@@ -20,11 +30,31 @@ from rich.table import Table
 from qsolve.domains import get_domain
 from qsolve.networks import ResidualMLP
 from qsolve.training import TrainConfig, make_batch
+from qsolve.training.device_data import DeviceData, to_tensors
 from qsolve.training.loop import gradient_step
-from qsolve.training.targets import compute_targets
+from qsolve.training.targets import NEEDS_BOUNDS, NEEDS_CHILDREN, compute_targets
+
+RECIPES = {
+    "cube3": {"source": "nbwalk", "scramble_max": 26},
+    "cube3-meta": {"source": "nbwalk"},
+    "cube2": {"source": "nbwalk"},
+    "puzzle8": {"source": "nbwalk"},
+    "puzzle15": {"source": "nbwalk"},
+    "puzzle24": {"source": "nbwalk"},
+    "lightsout5": {"source": "subset", "scramble_max": 25},
+    "lightsout7": {"source": "subset", "scramble_max": 49},
+}
 
 
-def measure(domain_name: str, args: argparse.Namespace) -> dict[str, float]:
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def measure(
+    domain_name: str, targets: str, data: str, args: argparse.Namespace
+) -> dict[str, float]:
+    """Seconds per part of a step and trained states and pairs per second."""
     domain = get_domain(domain_name)
     config = TrainConfig(
         domain_name,
@@ -33,68 +63,125 @@ def measure(domain_name: str, args: argparse.Namespace) -> dict[str, float]:
         width1=args.width1,
         width2=args.width2,
         blocks=args.blocks,
+        targets=targets,
+        **RECIPES.get(domain_name, {}),  # type: ignore[arg-type]
     )
-    device = torch.device("cpu")
-    online = ResidualMLP(config.architecture(domain))
+    device = torch.device(args.device)
+    torch.manual_seed(0)
+    online = ResidualMLP(config.architecture(domain)).to(device)
     target = copy.deepcopy(online)
     optimizer = torch.optim.Adam(online.parameters(), lr=config.lr)
     assert config.scramble_max is not None
+    made_here = DeviceData(domain, device) if data == "device" else None
+    batch_args = (
+        config.batch_size,
+        config.scramble_max,
+        config.actions_per_state,
+        config.source,
+        NEEDS_CHILDREN[targets],
+        (),
+        NEEDS_BOUNDS[targets],
+    )
     split = {"data": 0.0, "targets": 0.0, "gradient": 0.0}
-    examples = 0
-    for step in range(args.steps + 1):  # step 0 warms up
+    states = pairs = 0
+    for step in range(args.warmup + args.steps):
+        _sync(device)
         t0 = time.perf_counter()
-        batch = make_batch(
-            domain, 0, step, config.batch_size, config.scramble_max, config.actions_per_state
-        )
+        if made_here is not None:
+            batch = made_here.make_batch(0, step, *batch_args)
+        else:
+            batch = to_tensors(make_batch(domain, 0, step, *batch_args), device)
+        _sync(device)
         t1 = time.perf_counter()
         y = compute_targets(domain, batch, online, target, config, device)
+        _sync(device)
         t2 = time.perf_counter()
         gradient_step(domain, batch, y, online, optimizer, config, device)
+        _sync(device)
         t3 = time.perf_counter()
-        if step:
+        if step >= args.warmup:
             split["data"] += t1 - t0
             split["targets"] += t2 - t1
             split["gradient"] += t3 - t2
-            examples += int(batch.trained.sum())
+            states += len(batch.states)
+            pairs += int(batch.trained.sum())
     total = sum(split.values())
     return {
-        "examples": examples / args.steps,
-        "per_s": examples / total,
-        **{k: v / total for k, v in split.items()},
+        "states_per_s": states / total,
+        "pairs_per_s": pairs / total,
+        "batch_states_per_s": states / split["data"],
+        "total": total,
+        **split,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=5, help="timed steps per domain (default 5)")
-    parser.add_argument("--batch-size", type=int, default=200, help="states per step (default 200)")
-    parser.add_argument("--width1", type=int, default=1000, help="first layer width (default 1000)")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="default cpu")
+    parser.add_argument("--steps", type=int, default=3, help="timed steps per row (default 3)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed steps first (default 1)")
+    parser.add_argument("--batch-size", type=int, default=500, help="states per step (default 500)")
+    parser.add_argument("--width1", type=int, default=2000, help="first layer width (default 2000)")
     parser.add_argument(
-        "--width2", type=int, default=500, help="second layer and block width (default 500)"
+        "--width2", type=int, default=1000, help="second layer and block width (default 1000)"
     )
     parser.add_argument("--blocks", type=int, default=2, help="residual blocks (default 2)")
+    parser.add_argument(
+        "--domains", nargs="+", default=["cube3", "puzzle24", "lightsout7"], choices=list(RECIPES)
+    )
+    parser.add_argument("--targets", nargs="+", default=["walk", "td"], choices=("walk", "td"))
+    parser.add_argument("--data", nargs="+", default=["cpu", "device"], choices=("cpu", "device"))
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.device == "cuda":
+        if not torch.cuda.is_available():
+            parser.error("--device cuda: no CUDA device here")
+        where = torch.cuda.get_device_name()
+    else:
+        where = f"CPU, {torch.get_num_threads()} threads"
     table = Table(
-        title=f"Q-learning step on CPU ({torch.get_num_threads()} threads), "
-        f"network ({args.width1}, {args.width2}, {args.blocks} blocks), "
-        f"{args.batch_size} states per step"
+        title=f"Q-learning steps on {where}: network ({args.width1}, {args.width2}, "
+        f"{args.blocks} blocks), {args.batch_size} states per step, {args.steps} timed steps"
     )
-    for column in ("domain", "examples/step", "examples/s", "data", "targets", "gradient"):
-        table.add_column(column, justify="left" if column == "domain" else "right")
-    for name in ("cube3", "puzzle15"):
-        r = measure(name, args)
-        table.add_row(
-            name,
-            f"{r['examples']:.0f}",
-            f"{r['per_s']:,.0f}",
-            f"{r['data']:.0%}",
-            f"{r['targets']:.0%}",
-            f"{r['gradient']:.0%}",
-        )
-    Console(width=120).print(table)
+    columns = (
+        "domain",
+        "targets",
+        "data",
+        "trained states/s",
+        "trained pairs/s",
+        "batch making alone: states/s",
+        "batch share",
+        "targets share",
+        "gradient share",
+    )
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i < 3 else "right")
+    for name in args.domains:
+        for targets in args.targets:
+            rates = {}
+            for data in args.data:
+                r = measure(name, targets, data, args)
+                rates[data] = r["states_per_s"]
+                table.add_row(
+                    name,
+                    targets,
+                    data,
+                    f"{r['states_per_s']:,.0f}",
+                    f"{r['pairs_per_s']:,.0f}",
+                    f"{r['batch_states_per_s']:,.0f}",
+                    *(f"{r[k] / r['total']:.0%}" for k in ("data", "targets", "gradient")),
+                )
+            if len(rates) == 2:
+                table.add_row(
+                    "",
+                    "",
+                    "device / cpu",
+                    f"{rates['device'] / rates['cpu']:.2f}x",
+                    end_section=True,
+                )
+    Console(width=160).print(table)
 
 
 if __name__ == "__main__":

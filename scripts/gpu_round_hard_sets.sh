@@ -10,7 +10,9 @@
 # After training, benchmarks/hard_sets.py measures each model on the first CHECK_COUNT (default 10)
 # states of its set with CHECK_SECONDS (default 20) per state, with the model's recommended search,
 # and the table goes to OUT_DIR/check.md beside the archives.  DEVICE=cpu SMALL=1 makes a quick dry
-# run with tiny networks (the recipes' options are kept otherwise).
+# run with tiny networks (the recipes' options are kept otherwise).  Every run makes its walks,
+# press sets, children and targets with torch on the training device (--data device; DATA=cpu
+# goes back to numpy batches made by WORKERS processes).
 set -uo pipefail
 
 out=${1:?"usage: $0 OUT_DIR [MINUTES]"}
@@ -25,14 +27,15 @@ if [[ -n ${SMALL:-} ]]; then
     big="--width1 32 --width2 16 --blocks 1"
     mid=$big
 fi
+data="--data ${DATA:-device}"
 work=${WORK_DIR:-$(mktemp -d)}
 export WORK_DIR=$work
 mkdir -p "$out"
 
 "$here/train_gpu_round.sh" "$minutes" "$out" \
-    "lo7 lightsout7 fresh --source subset --targets walk --scramble-max 49 --lr 1e-3 $big --keep-evals" \
-    "c3 cube3 shipped --source nbwalk --targets capped --scramble-max 26 --keep-evals" \
-    "p24 puzzle24 fresh --source nbwalk --targets capped $mid --keep-evals"
+    "lo7 lightsout7 fresh --source subset --targets walk --scramble-max 49 --lr 1e-3 $big --keep-evals $data" \
+    "c3 cube3 shipped --source nbwalk --targets capped --scramble-max 26 --keep-evals $data" \
+    "p24 puzzle24 fresh --source nbwalk --targets capped $mid --keep-evals $data"
 status=$?
 
 check=$out/check.md

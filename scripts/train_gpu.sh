@@ -43,7 +43,8 @@ if [[ -f $out/config.json ]]; then
     resume=(--resume)
 fi
 
-# DeepCubeA's batch of 10,000 states; bf16 autocast on the GPU; 4 processes make the walks.
+# DeepCubeA's batch of 10,000 states; bf16 autocast on the GPU; with --data cpu, 4 processes make
+# the walks (--data device, the default on CUDA for the built-in domains, makes them on the GPU).
 exec "$python" -m qsolve.cli train "$domain" --out "$out" "${resume[@]}" --device "$device" \
     --minutes "$minutes" --batch-size "${BATCH_SIZE:-10000}" --workers "${WORKERS:-4}" \
     --eval-every "${EVAL_EVERY:-500}" --lr-decay "${LR_DECAY:-0.99999}" "$@"

@@ -21,7 +21,7 @@ from qsolve.networks import load_heuristic
 from qsolve.networks.resnet import ResidualMLP
 from qsolve.training import TrainConfig, distributed, make_batch, train
 from qsolve.training.checkpoint import RESUME_FILE, load_resume
-from qsolve.training.data import Batch
+from qsolve.training.device_data import DeviceData, TensorBatch, to_tensors
 from qsolve.training.loop import gradient_step
 from qsolve.training.targets import compute_targets
 
@@ -48,11 +48,16 @@ def _config() -> TrainConfig:
     return config
 
 
-def _share(config: TrainConfig, share: int, stream: tuple[int, ...]) -> Batch:
-    return make_batch(get_domain("puzzle8"), 5, 2, share, 12, None, "walk", True, stream)
+def _share(share: int, stream: tuple[int, ...], data: str) -> TensorBatch:
+    if data == "device":  # seed 6: the two shares train unequal numbers of pairs
+        return DeviceData(get_domain("puzzle8"), CPU).make_batch(
+            6, 2, share, 12, None, "walk", True, stream
+        )
+    args = (5, 2, share, 12, None, "walk", True, stream)
+    return to_tensors(make_batch(get_domain("puzzle8"), *args), CPU)
 
 
-def _gradient_rank(rank: int, port: int, folder: str) -> None:
+def _gradient_rank(rank: int, port: int, folder: str, data: str) -> None:
     """One of two gloo ranks: its share of the batch, its averaged gradient, saved to a file."""
     os.environ.update(
         RANK=str(rank),
@@ -66,7 +71,7 @@ def _gradient_rank(rank: int, port: int, folder: str) -> None:
     group = distributed.join()
     config = _config()
     online, target = _networks(config)
-    batch = _share(config, group.share(BATCH), group.stream())
+    batch = _share(group.share(BATCH), group.stream(), data)
     domain = get_domain("puzzle8")
     y = compute_targets(domain, batch, online, target, config, CPU)
     total = int(group.all_sum([int(batch.trained.sum())])[0])
@@ -83,27 +88,28 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _concatenate(a: Batch, b: Batch) -> Batch:
+def _concatenate(a: TensorBatch, b: TensorBatch) -> TensorBatch:
     joined = {}
-    for f in fields(Batch):
+    for f in fields(TensorBatch):
         x, y = getattr(a, f.name), getattr(b, f.name)
-        joined[f.name] = None if x is None else np.concatenate([x, y])
+        joined[f.name] = None if x is None else torch.cat([x, y])
     return replace(a, **joined)
 
 
+@pytest.mark.parametrize("data", ["cpu", "device"])
 def test_the_averaged_gradient_of_two_ranks_is_the_gradient_of_the_union_of_their_batches(
-    tmp_path,
+    tmp_path, data
 ):
     import torch.multiprocessing as mp
 
-    mp.spawn(_gradient_rank, args=(_free_port(), str(tmp_path)), nprocs=2)
+    mp.spawn(_gradient_rank, args=(_free_port(), str(tmp_path), data), nprocs=2)
     ranks = [torch.load(tmp_path / f"{r}.pt") for r in (0, 1)]
     assert [r["states"] for r in ranks] == [32, 31]
 
     # One process, on the two shares together, as the ranks drew them from their own streams.
     config = _config()
-    shares = [_share(config, n, (2, r)) for r, n in enumerate((32, 31))]
-    assert not np.array_equal(shares[0].states[:31], shares[1].states)
+    shares = [_share(n, (2, r), data) for r, n in enumerate((32, 31))]
+    assert not torch.equal(shares[0].states[:31], shares[1].states)
     union = _concatenate(*shares)
     online, target = _networks(config)
     domain = get_domain("puzzle8")

@@ -421,6 +421,11 @@ def test_capped_targets_are_the_td_targets_capped_by_the_walk_bounds(kind):
         ("puzzle8", {"targets": "capped", "source": "nbwalk"}),
         ("puzzle8", {"targets": "walk", "kind": "v"}),
         ("lightsout5", {"targets": "walk", "source": "subset"}),
+        # batches made with torch on the (CPU) device
+        ("puzzle8", {"targets": "capped", "source": "nbwalk", "data": "device"}),
+        ("lightsout5", {"targets": "walk", "source": "subset", "data": "device"}),
+        ("cube2", {"data": "device", "actions_per_state": 3, "greedy_actions": 1}),
+        ("puzzle8", {"targets": "td", "kind": "v", "data": "device", "device": "cpu"}),
     ],
 )
 def test_resume_with_new_target_kinds_gives_exactly_an_uninterrupted_run(tmp_path, name, options):

@@ -8,10 +8,20 @@ made itself, uses the unchecked ``_step``, ``_applicable``, ``_is_goal``, ``_exp
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qsolve.errors import QsolveError
+
+if TYPE_CHECKING:
+    import torch
+
+    from qsolve.domains.torch_ops import TorchOps
+
+# The numpy operations a ``_torch_ops`` hook mirrors: a subclass that changes one of them loses
+# the hook it inherited (its device operations would no longer be the same dynamics).
+_MIRRORED = ("_step", "step", "_applicable", "applicable", "_is_goal", "_encode", "goal_states")
 
 
 class Domain:
@@ -239,6 +249,22 @@ class Domain:
             scores = rng.random((len(active), self.num_actions)) * self._applicable(states[active])
             states[active] = self._step(states[active], np.argmax(scores, axis=1))
         return states
+
+    # -- on a torch device ------------------------------------------------------------------
+
+    def torch_ops(self, device: torch.device) -> TorchOps | None:
+        """The domain's step, applicability, goal test and encoding as torch operations on
+        ``device`` (``qsolve.domains.torch_ops``), or None where the domain has none: training
+        then makes its data with the numpy methods."""
+        owner = next(c for c in type(self).__mro__ if "_torch_ops" in vars(c))
+        if any(getattr(type(self), m) is not getattr(owner, m) for m in _MIRRORED):
+            return None
+        return self._torch_ops(device)
+
+    def _torch_ops(self, device: torch.device) -> TorchOps | None:
+        """The hook behind ``torch_ops``: a domain that can mirror its numpy dynamics exactly
+        with torch index operations returns them (none by default)."""
+        return None
 
     # -- text -----------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ Like Stable-Baselines3's ``check_env``: each broken rule is reported as one plai
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from qsolve.domains.base import Domain
@@ -119,4 +121,29 @@ def check_domain(domain: Domain, samples: int = 200, seed: int = 0) -> int:
         encoded.shape == (5, domain.encoding_dim),
         f"encode must return [N, {domain.encoding_dim}] inputs, not shape {encoded.shape}",
     )
+    _check_torch_ops(domain, states, rng, rule)
     return checks
+
+
+def _check_torch_ops(
+    domain: Domain, states: np.ndarray, rng: np.random.Generator, rule: Callable[[bool, str], None]
+) -> None:
+    """Where the domain offers torch operations (``torch_ops``), they must equal its numpy ones."""
+    import torch
+
+    ops = domain.torch_ops(torch.device("cpu"))
+    if ops is None:
+        return
+    actions = rng.integers(0, domain.num_actions, size=len(states))
+    on_device = torch.from_numpy(states)
+    made = {
+        "step": (ops.step(on_device, torch.from_numpy(actions)), domain._step(states, actions)),
+        "applicable": (ops.applicable(on_device), domain._applicable(states)),
+        "is_goal": (ops.is_goal(on_device), domain._is_goal(states)),
+        "encode": (ops.encode(on_device), domain._encode(states)),
+    }
+    for name, (tensor, array) in made.items():
+        rule(
+            np.array_equal(tensor.cpu().numpy(), array),
+            f"torch_ops: {name} on the device differs from the numpy {name} on walk states",
+        )

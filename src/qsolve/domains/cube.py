@@ -8,12 +8,18 @@ cube's geometry, so ``next = state[perm]``.
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qsolve.domains.base import Domain, expect_text
 from qsolve.domains.permutations import lehmer_rank, permutation_parity
 from qsolve.errors import QsolveError
+
+if TYPE_CHECKING:
+    import torch
+
+    from qsolve.domains.torch_ops import TorchOps
 
 FACES = "URFDLB"
 
@@ -208,6 +214,11 @@ class Cube3(Domain):
     def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         return np.take_along_axis(states, self.perms[actions], axis=1)
 
+    def _torch_ops(self, device: torch.device) -> TorchOps | None:
+        from qsolve.domains.torch_ops import PermutationOps
+
+        return PermutationOps(self, device, self.perms)
+
     def parse_state(self, text: str) -> np.ndarray:
         """The ``[54]`` state written as 54 facelet letters in Kociemba order."""
         return self._check_parsed(_parse_colours(text, 54, self.name), text)
@@ -298,6 +309,11 @@ class Cube2(Domain):
 
     def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         return np.take_along_axis(states, self.perms[actions], axis=1)
+
+    def _torch_ops(self, device: torch.device) -> TorchOps | None:
+        from qsolve.domains.torch_ops import PermutationOps
+
+        return PermutationOps(self, device, self.perms)
 
     def parse_state(self, text: str) -> np.ndarray:
         """The ``[24]`` state written as the 24 corner facelet letters (U1 U3 U7 U9 R1 ...)."""

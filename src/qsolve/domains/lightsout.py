@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from qsolve.domains.base import Domain, expect_text
 from qsolve.errors import QsolveError
+
+if TYPE_CHECKING:
+    import torch
+
+    from qsolve.domains.torch_ops import TorchOps
 
 
 def _row_reduce_gf2(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -78,6 +85,11 @@ class LightsOut(Domain):
     def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Press cell ``actions[i]`` of ``states[i]``."""
         return states ^ self.press_masks[np.asarray(actions, dtype=np.int64)]
+
+    def _torch_ops(self, device: torch.device) -> TorchOps | None:
+        from qsolve.domains.torch_ops import XorOps
+
+        return XorOps(self, device, self.press_masks)
 
     def solvable(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` bool: which states some presses turn off (orthogonal to the null space mod 2)."""

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from qsolve.domains.base import Domain, expect_text
 from qsolve.domains.permutations import lehmer_rank, permutation_parity
 from qsolve.errors import QsolveError
+
+if TYPE_CHECKING:
+    import torch
+
+    from qsolve.domains.torch_ops import TorchOps
 
 
 class SlidingPuzzle(Domain):
@@ -67,6 +74,11 @@ class SlidingPuzzle(Domain):
         out[rows, blanks] = states[rows, targets]
         out[rows, targets] = 0
         return out
+
+    def _torch_ops(self, device: torch.device) -> TorchOps | None:
+        from qsolve.domains.torch_ops import SlidingOps
+
+        return SlidingOps(self, device, self._on_board, self._targets)
 
     def solvable(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` bool: which permutations can reach the goal (the parity invariant holds)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from qsolve.domains.base import Domain
 
@@ -18,5 +17,16 @@ def one_hot(domain: Domain, states: np.ndarray, device: torch.device) -> torch.T
     if type(domain)._encode is not Domain._encode:
         return torch.from_numpy(domain._encode(states)).to(device)
     compact = torch.from_numpy(np.ascontiguousarray(states)).to(device, non_blocking=True)
-    encoded = F.one_hot(compact.long(), domain.num_values)  # [N, D, num_values]
-    return encoded.view(len(states), -1).float()
+    return one_hot_tensor(domain, compact)
+
+
+def one_hot_tensor(domain: Domain, states: torch.Tensor) -> torch.Tensor:
+    """``one_hot`` of ``[N, D]`` states already on their device (a domain with an encoding of its
+    own encodes them on the host)."""
+    if type(domain)._encode is not Domain._encode:
+        encoded = domain._encode(states.cpu().numpy())
+        return torch.from_numpy(encoded).to(states.device)
+    n, d = states.shape
+    offsets = torch.arange(d, device=states.device) * domain.num_values  # [D]
+    out = torch.zeros((n, d * domain.num_values), dtype=torch.float32, device=states.device)
+    return out.scatter_(1, offsets + states.long(), 1.0)

@@ -1,6 +1,7 @@
 """Training: configuration, data, targets, the loop, checkpoints and evaluation.
 
-The data flows ``config`` -> ``data`` (states and what their making proves) -> ``targets``
+The data flows ``config`` -> ``data`` (states and what their making proves; ``device_data``
+makes the same with torch on the training device) -> ``targets``
 (one function per target kind) -> ``loop`` (the Adam step, the target network, evaluation) ->
 ``checkpoint`` (atomic files a run resumes from).
 """

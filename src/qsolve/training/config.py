@@ -108,8 +108,15 @@ class TrainConfig:
         high=MAX_WIDTH,
     )
     blocks: int | None = option("residual blocks (default: the domain's)", low=0, high=1000)
+    data: str = option(
+        "where batches are made: cpu (numpy, with --workers processes), device (walks, children "
+        "and targets with torch on the training device; built-in domains), auto (device on cuda "
+        "where the domain can)",
+        "auto",
+        choices=("auto", "cpu", "device"),
+    )
     workers: int = option(
-        "processes generating batches ahead of the gradient step", 0, low=0, high=256
+        "processes generating batches ahead of the gradient step (--data cpu)", 0, low=0, high=256
     )
     threads: int | None = option(
         "torch CPU threads (default: cores not used by workers)", low=1, high=1024
@@ -130,6 +137,11 @@ class TrainConfig:
             )
         if self.source == "subset" and not hasattr(domain, "press_masks"):
             raise QsolveError(f"--source subset needs a Lights Out domain, not {self.domain}")
+        if self.data == "device" and not has_torch_ops(domain):
+            raise QsolveError(
+                f"--data device: {self.domain} has no torch operations (Domain.torch_ops); "
+                "use --data cpu"
+            )
         if self.steps is None and self.minutes is None:
             self.steps = DEFAULT_STEPS
         if self.loss_threshold == 0:
@@ -166,6 +178,14 @@ class TrainConfig:
     def saved(self) -> dict[str, Any]:
         """The options as stored in a checkpoint and a model's config.json."""
         return {k: v for k, v in asdict(self).items() if k not in ("out", "resume", "overwrite")}
+
+
+def has_torch_ops(domain: Domain) -> bool:
+    """Whether ``domain`` and the domain its walks take can make training data with torch."""
+    import torch
+
+    cpu = torch.device("cpu")
+    return domain.torch_ops(cpu) is not None and domain.walk_domain.torch_ops(cpu) is not None
 
 
 def flag(name: str) -> str:

@@ -1,7 +1,8 @@
 """The training loop: deep approximate Q-learning from the goal, as in the Q* search paper.
 
-Each step draws a fresh batch (``data.py``), computes its regression targets (``targets.py``) and
-takes one Adam step of the online network towards them.  The target network is replaced by the
+Each step draws a fresh batch (``data.py`` with numpy on the host, or ``device_data.py`` with torch
+on the training device: ``--data``), computes its regression targets (``targets.py``) and takes
+one Adam step of the online network towards them.  The target network is replaced by the
 online one every ``target_update`` steps, or earlier once the mean loss since the last
 replacement drops below ``loss_threshold`` (DeepCubeA's rule).  Every ``eval_every`` steps the
 solve rates on held-out walks go to metrics.csv, then the checkpoint is saved.
@@ -35,13 +36,14 @@ from torch.nn import functional as F
 
 from qsolve.domains import Domain, get_domain
 from qsolve.errors import QsolveError
-from qsolve.networks.encoding import one_hot
+from qsolve.networks.encoding import one_hot, one_hot_tensor
 from qsolve.networks.heuristic import FORMAT, NetworkHeuristic, load_model, resolve_device
 from qsolve.networks.resnet import Architecture, ResidualMLP
 from qsolve.threads import set_torch_threads
 from qsolve.training import checkpoint
 from qsolve.training.config import TrainConfig
 from qsolve.training.data import Batch, BatchSource, with_actions
+from qsolve.training.device_data import DeviceData, TensorBatch, device_ops, to_tensors
 from qsolve.training.distributed import PeerLost, Single, join
 from qsolve.training.evaluate import (
     METRIC_COLUMNS,
@@ -105,7 +107,7 @@ def with_greedy_actions(
 
 def gradient_step(
     domain: Domain,
-    batch: Batch,
+    batch: Batch | TensorBatch,
     y: torch.Tensor,
     online: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -120,12 +122,12 @@ def gradient_step(
     ``total`` counts the trained pairs of all ranks: the loss is then the mean over the whole
     step's batch (each rank's sum over ``total``), and so is the averaged gradient.
     """
+    if isinstance(batch, Batch):
+        batch = to_tensors(batch, device)
     with autocast(device):
-        out = online(one_hot(domain, batch.states, device)).float()
+        out = online(one_hot_tensor(domain, batch.states)).float()
     if config.kind == "q":
-        trained = torch.from_numpy(batch.trained).to(device)
-        actions = torch.from_numpy(batch.actions).to(device)
-        prediction, y = out.gather(1, actions)[trained], y[trained]
+        prediction, y = out.gather(1, batch.actions)[batch.trained], y[batch.trained]
     else:
         prediction = out[:, 0]
     if group is None or group.world_size == 1:
@@ -218,8 +220,9 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
     config.with_sizes(found[1])
     arch = config.architecture(domain)
     device = group.device(resolve_device(config.device))
+    on_device = data_on_device(config.data, domain, device)
     cores = (os.cpu_count() or 1) // group.local_world_size
-    set_torch_threads(config.threads or max(1, cores - config.workers))
+    set_torch_threads(config.threads or max(1, cores - (0 if on_device else config.workers)))
     torch.manual_seed(config.seed)
 
     online = ResidualMLP(arch).to(device)
@@ -287,10 +290,9 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
     examples, busy = 0, 0.0  # this run's trained pairs and seconds spent on training steps
     deadline = time.perf_counter() + 60 * config.minutes if config.minutes else math.inf
     children = NEEDS_CHILDREN[config.targets]
-    source = BatchSource(
-        domain,
-        config.workers,
-        lambda step: (
+
+    def arguments(step: int) -> tuple[Any, ...]:  # make_batch's, after the domain
+        return (
             config.seed,
             step,
             group.share(config.batch_size),
@@ -300,8 +302,23 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
             children,
             group.stream(),
             NEEDS_BOUNDS[config.targets],
-        ),
-    )
+        )
+
+    source = BatchSource(domain, 0 if on_device else config.workers, arguments)
+    made_here = DeviceData(domain, device) if on_device else None
+
+    def next_batch(step: int) -> TensorBatch:
+        """The batch of ``step`` on the device, with its greedy actions where asked for."""
+        if made_here is not None:
+            made = made_here.make_batch(*arguments(step))
+            if config.greedy_actions:
+                made = made_here.with_greedy_actions(made, online, config.greedy_actions)
+            return made
+        batch = source.get(step)
+        if config.greedy_actions:
+            batch = with_greedy_actions(domain, batch, online, config.greedy_actions, device)
+        return to_tensors(batch, device)
+
     display = _Display(config, state.step, progress)
     lost: PeerLost | None = None
     with _stop_requests() as stop, display:
@@ -312,7 +329,7 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
                     interrupted = stop.requested > 0
                     break
                 t0 = time.perf_counter()
-                batch = source.get(state.step)
+                batch = next_batch(state.step)
                 pairs = int(batch.trained.sum()) if config.kind == "q" else len(batch.states)
                 if group.world_size > 1:  # every rank stops after the same step
                     asked, late, total = group.all_sum([stop.requested > 0, t0 >= deadline, pairs])
@@ -320,10 +337,6 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
                         interrupted = asked > 0
                         break
                     pairs = int(total)
-                if config.greedy_actions:
-                    batch = with_greedy_actions(
-                        domain, batch, online, config.greedy_actions, device
-                    )
                 _hook("batch")
                 t1 = time.perf_counter()
                 for params in optimizer.param_groups:  # a function of the step: resumes agree
@@ -387,6 +400,21 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
     return TrainSummary(
         out, state.step, state.seconds, examples / max(1e-9, busy), interrupted, rates, split
     )
+
+
+def data_on_device(data: str, domain: Domain, device: torch.device) -> bool:
+    """Whether the batches are made on ``device`` (``DeviceData``) for ``--data``: ``device``
+    wherever the domain has torch operations, ``auto`` on CUDA devices only."""
+    if data == "cpu" or (data == "auto" and device.type != "cuda"):
+        return False
+    if device_ops(domain, device) is None:
+        if data == "device":
+            raise QsolveError(
+                f"--data device: {domain.name} has no torch operations (Domain.torch_ops); "
+                "use --data cpu"
+            )
+        return False
+    return True
 
 
 def _advance(

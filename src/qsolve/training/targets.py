@@ -18,13 +18,14 @@ from collections.abc import Callable
 import torch
 
 from qsolve.domains import Domain
-from qsolve.networks.encoding import one_hot
+from qsolve.networks.encoding import one_hot_tensor
 from qsolve.networks.resnet import ResidualMLP
 from qsolve.training.config import TrainConfig
 from qsolve.training.data import Batch
+from qsolve.training.device_data import TensorBatch, to_tensors
 
 Target = Callable[
-    [Domain, Batch, ResidualMLP, ResidualMLP, TrainConfig, torch.device], torch.Tensor
+    [Domain, TensorBatch, ResidualMLP, ResidualMLP, TrainConfig, torch.device], torch.Tensor
 ]
 
 
@@ -37,7 +38,7 @@ def autocast(device: torch.device) -> torch.autocast:
 
 def td_targets(
     domain: Domain,
-    batch: Batch,
+    batch: TensorBatch,
     online: ResidualMLP,
     target: ResidualMLP,
     config: TrainConfig,
@@ -45,37 +46,36 @@ def td_targets(
 ) -> torch.Tensor:
     """The one-step targets from the target network's values of the children."""
     n, k = batch.actions.shape
-    children = one_hot(domain, batch.children, device)
+    children = one_hot_tensor(domain, batch.children)
     with torch.no_grad(), autocast(device):
         if config.kind == "q":
-            q_next = _only_applicable(target(children).float(), batch, device)  # [N*K, A]
+            q_next = _only_applicable(target(children).float(), batch)  # [N*K, A]
             if config.double_q:
-                best = _only_applicable(online(children).float(), batch, device)
+                best = _only_applicable(online(children).float(), batch)
                 v_next = q_next.gather(1, best.argmin(dim=1, keepdim=True)).squeeze(1)
             else:
                 v_next = q_next.min(dim=1).values
         else:
             v_next = target(children).float()[:, 0]
-    child_goal = torch.from_numpy(batch.child_is_goal).to(device)
-    y = torch.from_numpy(batch.costs).to(device) + torch.where(child_goal, 0.0, v_next).view(n, k)
-    return _finish(y, batch, config, device)
+    y = batch.costs + torch.where(batch.child_is_goal, 0.0, v_next).view(n, k)
+    return _finish(y, batch, config)
 
 
 def walk_targets(
     domain: Domain,
-    batch: Batch,
+    batch: TensorBatch,
     online: ResidualMLP,
     target: ResidualMLP,
     config: TrainConfig,
     device: torch.device,
 ) -> torch.Tensor:
     """The bounds that the walks (or press sets) that made the states prove."""
-    return _finish(torch.from_numpy(batch.action_bounds()).to(device), batch, config, device)
+    return _finish(batch.action_bounds(), batch, config)
 
 
 def capped_targets(
     domain: Domain,
-    batch: Batch,
+    batch: TensorBatch,
     online: ResidualMLP,
     target: ResidualMLP,
     config: TrainConfig,
@@ -93,30 +93,29 @@ NEEDS_BOUNDS = {"td": False, "walk": True, "capped": True}
 
 def compute_targets(
     domain: Domain,
-    batch: Batch,
+    batch: Batch | TensorBatch,
     online: ResidualMLP,
     target: ResidualMLP,
     config: TrainConfig,
     device: torch.device,
 ) -> torch.Tensor:
-    """The regression targets of ``config.targets`` for ``batch``."""
+    """The regression targets of ``config.targets`` for ``batch`` (a numpy batch is copied to
+    ``device`` first)."""
+    if isinstance(batch, Batch):
+        batch = to_tensors(batch, device)
     return TARGETS[config.targets](domain, batch, online, target, config, device)
 
 
-def _finish(
-    y: torch.Tensor, batch: Batch, config: TrainConfig, device: torch.device
-) -> torch.Tensor:
+def _finish(y: torch.Tensor, batch: TensorBatch, config: TrainConfig) -> torch.Tensor:
     """Q: ``[N, K]`` with 0 at goal states; V: ``[N]`` the minimum over applicable actions."""
-    is_goal = torch.from_numpy(batch.is_goal).to(device)
     if config.kind == "v":
-        trained = torch.from_numpy(batch.trained).to(device)
-        v = y.masked_fill(~trained, math.inf).min(dim=1).values
-        return torch.where(is_goal, 0.0, v)
-    return torch.where(is_goal[:, None], 0.0, y)
+        v = y.masked_fill(~batch.trained, math.inf).min(dim=1).values
+        return torch.where(batch.is_goal, 0.0, v)
+    return torch.where(batch.is_goal[:, None], 0.0, y)
 
 
-def _only_applicable(q: torch.Tensor, batch: Batch, device: torch.device) -> torch.Tensor:
+def _only_applicable(q: torch.Tensor, batch: TensorBatch) -> torch.Tensor:
     """``q`` of the children with infinity for their inapplicable actions."""
     if batch.child_applicable is None:
         return q
-    return q.masked_fill(~torch.from_numpy(batch.child_applicable).to(device), math.inf)
+    return q.masked_fill(~batch.child_applicable, math.inf)

@@ -1,0 +1,143 @@
+"""A domain's dynamics as batched torch index operations on one device (a GPU, or the CPU).
+
+Training makes its walks, children and targets with these where a domain offers them
+(``Domain.torch_ops``), so that nothing of a step runs on the host.  Each class mirrors the
+numpy ``_step``, ``_applicable``, ``_is_goal`` and ``_encode`` of its domains exactly, on
+``[N, D]`` tensors of the domain's dtype:
+
+- ``PermutationOps`` (cubes): a move is a facelet permutation, ``next = state[perm]``: a gather;
+- ``SlidingOps`` (sliding tiles): a move swaps the blank with a neighbour;
+- ``XorOps`` (Lights Out): a press toggles a fixed set of cells: an XOR with its mask.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+if TYPE_CHECKING:
+    from qsolve.domains.base import Domain
+
+
+class TorchOps:
+    """The operations training needs from a domain, on tensors of ``device``.
+
+    Subclasses implement ``step`` and, where not every action applies, ``applicable``.
+    """
+
+    def __init__(self, domain: Domain, device: torch.device) -> None:
+        self.domain = domain
+        self.device = device
+        self.num_actions = domain.num_actions
+        self.num_values = domain.num_values
+        self.every_action_applies = domain.every_action_applies
+        self.goal = torch.from_numpy(np.ascontiguousarray(domain.goal)).to(device)  # [D]
+        self.action_costs = torch.as_tensor(  # [A] float32
+            np.asarray(domain.action_costs), dtype=torch.float32, device=device
+        )
+        # [D] the first one-hot column of each state entry
+        self._offsets = torch.arange(domain.state_dim, device=device) * domain.num_values
+
+    def step(self, states: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """``[N, D]``: ``actions[i]`` applied to ``states[i]`` (inapplicable ones change nothing)."""
+        raise NotImplementedError
+
+    def applicable(self, states: torch.Tensor) -> torch.Tensor:
+        """``[N, A]`` bool: the actions that change each state."""
+        return torch.ones(
+            (states.shape[0], self.num_actions), dtype=torch.bool, device=states.device
+        )
+
+    def walk_step(
+        self, states: torch.Tensor, noise: torch.Tensor, penalty: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One random move of each state: the applicable action with the largest
+        ``noise + penalty`` (``[N, A]``; ``noise`` in [0, 1), ``penalty`` <= -2 rules an action
+        out) is taken; the ``[N, D]`` next states and the ``[N]`` chosen actions."""
+        scores = noise if self.every_action_applies else noise * self.applicable(states)
+        if penalty is not None:
+            scores = scores + penalty
+        chosen = scores.argmax(dim=1)
+        return self.step(states, chosen), chosen
+
+    def is_goal(self, states: torch.Tensor) -> torch.Tensor:
+        """``[N]`` bool: which states are the goal."""
+        return (states == self.goal).all(dim=1)
+
+    def goal_states(self, n: int) -> torch.Tensor:
+        """``[n, D]`` copies of the goal."""
+        return self.goal.expand(n, -1).clone()
+
+    def encode(self, states: torch.Tensor) -> torch.Tensor:
+        """``[N, D * num_values]`` float32, the one-hot network input (``Domain._encode``)."""
+        out = torch.zeros(
+            (states.shape[0], self._offsets.numel() * self.num_values),
+            dtype=torch.float32,
+            device=states.device,
+        )
+        return out.scatter_(1, self._offsets + states.long(), 1.0)
+
+
+class PermutationOps(TorchOps):
+    """Moves that permute the state's entries: ``next = state[perms[a]]``."""
+
+    def __init__(self, domain: Domain, device: torch.device, perms: np.ndarray) -> None:
+        super().__init__(domain, device)
+        self.perms = torch.from_numpy(np.asarray(perms, dtype=np.int64)).to(device)  # [A, D]
+
+    def step(self, states: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        return states.gather(1, self.perms[actions])
+
+
+class SlidingOps(TorchOps):
+    """Sliding tiles: the tile a move names swaps places with the blank (0)."""
+
+    def __init__(
+        self, domain: Domain, device: torch.device, on_board: np.ndarray, targets: np.ndarray
+    ) -> None:
+        super().__init__(domain, device)
+        # [D, A] per blank position: which moves apply, and where the blank goes (itself when the
+        # move does not apply, so that the swap changes nothing).
+        self.on_board = torch.from_numpy(on_board).to(device)
+        self.targets = torch.from_numpy(np.asarray(targets, dtype=np.int64)).to(device)
+
+    def blanks(self, states: torch.Tensor) -> torch.Tensor:
+        """``[N]`` int64: the position of the blank in each state (its one 0, the minimum)."""
+        return states.argmin(dim=1)
+
+    def applicable(self, states: torch.Tensor) -> torch.Tensor:
+        return self.on_board[self.blanks(states)]
+
+    def step(self, states: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        return self._swap(states, self.blanks(states), actions)
+
+    def walk_step(
+        self, states: torch.Tensor, noise: torch.Tensor, penalty: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        blanks = self.blanks(states)  # once for the applicability and the move
+        scores = noise * self.on_board[blanks]
+        if penalty is not None:
+            scores = scores + penalty
+        chosen = scores.argmax(dim=1)
+        return self._swap(states, blanks, chosen), chosen
+
+    def _swap(
+        self, states: torch.Tensor, blanks: torch.Tensor, actions: torch.Tensor
+    ) -> torch.Tensor:
+        """The tile at each move's target goes where the blank was; the blank goes there."""
+        blanks, targets = blanks[:, None], self.targets[blanks, actions][:, None]
+        out = states.scatter(1, blanks, states.gather(1, targets))
+        return out.scatter_(1, targets, 0)
+
+
+class XorOps(TorchOps):
+    """Presses that toggle a fixed set of cells: ``next = state ^ masks[a]``."""
+
+    def __init__(self, domain: Domain, device: torch.device, masks: np.ndarray) -> None:
+        super().__init__(domain, device)
+        self.masks = torch.from_numpy(np.ascontiguousarray(masks)).to(device)  # [A, D]
+
+    def step(self, states: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        return states ^ self.masks[actions]
