@@ -160,3 +160,14 @@ def test_a_damaged_set_is_one_error(tmp_path, monkeypatch):
     (tmp_path / "deepcubea" / "lightsout7.txt").write_text("\n")
     with pytest.raises(QsolveError, match="no states"):
         bench.read_deepcubea("lightsout7", 5)
+
+
+@pytest.mark.parametrize("argv", [["deepcubea", "--count", "0"], ["quick", "--count", "3"]])
+def test_bad_count_on_the_command_line_is_one_line(argv, benchmarks, tmp_path, capsys):
+    try:
+        code = cli.main(["bench", *argv, "--out", str(tmp_path / "out")])
+    except SystemExit as stop:  # refused by the argument parser itself
+        code = stop.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qsolve: error:") and err.count("\n") == 1 and "--count" in err
