@@ -2,6 +2,7 @@
 
     python benchmarks/hard_sets.py [--sets cube3 cube3-meta lightsout7 puzzle24 puzzle15]
                                    [--count N] [--time-limit S] [--model DOMAIN=DIR]
+                                   [--precision auto|fp32|int8]
 
 Each instance is solved alone on one core, as ``qsolve solve DOMAIN --state S`` would: no search
 option is passed, so each model's recommended settings (its config.json ``search``) apply.  The
@@ -59,12 +60,18 @@ def cpu_name() -> str:
 
 
 def measure(
-    name: str, count: int, time_limit: float, model: str | None, offset: int = 0
+    name: str,
+    count: int,
+    time_limit: float,
+    model: str | None,
+    offset: int = 0,
+    precision: str = "auto",
 ) -> dict[str, object]:
     file, _, _, _ = SETS[name]
     states, optimal = read_deepcubea(file, count, offset)
     domain = qsolve.domain(name)
-    heuristic = qsolve.load_heuristic(model, domain)
+    heuristic = qsolve.load_heuristic(model, domain, precision=precision)
+    engine = getattr(heuristic, "engine", None)
     rows = []
     for state in states:
         started = time.perf_counter()
@@ -78,6 +85,7 @@ def measure(
     cost = np.array([r[1] for r in rows], dtype=float)
     return {
         "set": name,
+        "network": f"{engine.name} {engine.precision}" if engine is not None else heuristic.name,
         "n": len(rows),
         "solved": solved.mean(),
         "optimal": (solved & (cost <= optimal + 1e-9)).mean(),
@@ -95,26 +103,49 @@ def main() -> int:
     parser.add_argument("--offset", type=int, default=0, help="skip this many lines of each set")
     parser.add_argument("--time-limit", type=float, help="seconds per instance (default: target's)")
     parser.add_argument("--model", action="append", default=[], metavar="DOMAIN=DIR")
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=("auto", "fp32", "int8"),
+        help="the network's precision (default auto, as the command line: int8 only where the "
+        "model's config.json has int8_checked and int8 is faster here)",
+    )
     args = parser.parse_args()
     models = dict(item.split("=", 1) for item in args.model)
     torch.set_num_threads(1)
     table = Table(title=f"hard test sets, one core of {cpu_name()}, command-line defaults")
-    for column in ("set", "n", "solved", "optimal", "mean cost / optimum", "nodes", "s/instance"):
+    for column in (
+        "set",
+        "network",
+        "n",
+        "solved",
+        "optimal",
+        "mean cost / optimum",
+        "nodes",
+        "s/instance",
+    ):
         table.add_column(column, justify="right")
     table.add_column("target")
     table.add_column("DeepCubeA (its GPUs)")
     markdown = [
-        "| set | n | solved | optimal | mean cost / optimum | nodes | s/instance | target | DeepCubeA |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| set | network | n | solved | optimal | mean cost / optimum | nodes | s/instance | target "
+        "| DeepCubeA |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     try:
         for name in args.sets:
             _, count, limit, target = SETS[name]
             r = measure(
-                name, args.count or count, args.time_limit or limit, models.get(name), args.offset
+                name,
+                args.count or count,
+                args.time_limit or limit,
+                models.get(name),
+                args.offset,
+                args.precision,
             )
             table.add_row(
                 name,
+                str(r["network"]),
                 str(r["n"]),
                 f"{r['solved']:.0%}",
                 f"{r['optimal']:.0%}",
@@ -126,7 +157,7 @@ def main() -> int:
             )
             Console(width=240).print(table)
             markdown.append(
-                f"| {name} | {r['n']} | {r['solved']:.0%} | {r['optimal']:.0%} | "
+                f"| {name} | {r['network']} | {r['n']} | {r['solved']:.0%} | {r['optimal']:.0%} | "
                 f"{r['cost']:.2f} / {r['optimum']:.2f} | {r['nodes']:,.0f} | {r['seconds']:.2f} | "
                 f"{target} | {DEEPCUBEA[name]} |"
             )

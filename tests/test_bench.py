@@ -73,5 +73,5 @@ def test_domains_limits_a_suite_to_those_domains_q_against_a(tmp_path):
     assert "Action-space" not in text and "lockstep" not in text
     with pytest.raises(QsolveError, match="not in this suite"):
         bench.run_bench("quick", tmp_path, domains=["cube3-meta"])
-    with pytest.raises(QsolveError, match="applies to the quick and paper suites"):
+    with pytest.raises(QsolveError, match="applies to the quick, paper and deepcubea suites"):
         bench.run_bench("profile", tmp_path, domains=["puzzle8"])

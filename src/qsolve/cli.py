@@ -151,13 +151,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     bench = commands.add_parser("bench", help="run a benchmark suite: tables, CSV and plots")
-    bench.add_argument("suite", help="quick (under 5 minutes), paper, profile, peers or deepcubea")
+    bench.add_argument(
+        "suite",
+        help="quick (random walks, under 5 minutes), paper or deepcubea (the DeepCubeA test "
+        "sets), profile or peers",
+    )
     bench.add_argument("--out", type=path, default=Path("bench-results"), help="output folder")
     bench.add_argument(
         "--domains",
         nargs="+",
         metavar="DOMAIN",
-        help="quick and paper: only the Q*-against-A* tables, on these domains' random walks",
+        help="only the Q*-against-A* tables of these domains: their random walks (quick), "
+        "their DeepCubeA sets (paper, deepcubea)",
+    )
+    bench.add_argument(
+        "--count",
+        type=checked(int, lambda v: options.check_count("--count", v)),
+        metavar="N",
+        help="paper and deepcubea: the first N states of each DeepCubeA set (default: 10 of "
+        "cube3 and cube3-meta, 20 of puzzle15 and lightsout7)",
     )
 
     cli_pictures.add_parsers(commands)
@@ -401,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
             from qsolve.bench import run_bench
 
             command = "qsolve " + " ".join(argv or sys.argv[1:])
-            path = run_bench(args.suite, args.out, command, args.domains)
+            path = run_bench(args.suite, args.out, command, args.domains, args.count)
             print(f"report written to {path}")
             return 0
         if args.command == "show":

@@ -29,7 +29,15 @@ def read_deepcubea(domain_name: str, count: int, offset: int = 0) -> tuple[np.nd
     if not path.is_file():
         raise QsolveError(f"no DeepCubeA test set at {path} (set QSOLVE_BENCHMARKS)")
     domain = get_domain(domain_name)
-    lines = path.read_text().splitlines()
-    rows = [line.split() for line in lines if line.strip()][offset : offset + count]
-    states = np.stack([domain.parse_state(" ".join(row[:-1])) for row in rows])
-    return states, np.array([float(row[-1]) for row in rows])
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    rows = [line.split() for line in lines][offset : offset + count]
+    if not rows:
+        raise QsolveError(f"{path}: no states from line {offset + 1} on")
+    try:
+        states = np.stack([domain.parse_state(" ".join(row[:-1])) for row in rows])
+        costs = np.array([float(row[-1]) for row in rows])
+    except (QsolveError, ValueError) as error:
+        raise QsolveError(
+            f"{path}: each line must hold a state and its optimal cost ({error})"
+        ) from None
+    return states, costs

@@ -56,6 +56,8 @@ def summarize(label: Row, results: list, optimum: np.ndarray | None = None) -> R
     if optimum is not None:
         optimal = [r.solved and r.cost <= best for r, best in zip(results, optimum, strict=True)]
         row["optimal %"] = 100.0 * sum(optimal) / max(1, len(results))
+        gaps = [r.cost - best for r, best in zip(results, optimum, strict=True) if r.solved]
+        row["cost gap"] = float(np.mean(gaps)) if gaps else float("nan")
     row["mean nodes"] = float(np.mean([r.nodes_generated for r in results]))
     row["mean h inputs"] = float(np.mean([r.heuristic_inputs for r in results]))
     row["mean seconds"] = float(np.mean([r.seconds for r in results]))
@@ -70,9 +72,11 @@ def q_vs_a(
     max_nodes: int,
     with_v: bool = True,
     optimum: np.ndarray | None = None,
+    heuristic: tuple[Heuristic, str] | None = None,
 ) -> tuple[list[Row], list[Row], dict[str, list]]:
-    """Q* against A* (h = min_a Q, and a V network where one is shipped) on the same states."""
-    q_heuristic, q_name = heuristic_for(domain_name)
+    """Q* against A* (h = min_a Q, and a V network where one is shipped) on the same states;
+    ``heuristic`` (and its label) replaces the benchmark model of ``heuristic_for``."""
+    q_heuristic, q_name = heuristic if heuristic is not None else heuristic_for(domain_name)
     contenders = [
         ("Q*", "qstar", q_heuristic, q_name),
         ("A*", "astar", q_heuristic, f"min {q_name}"),
@@ -86,11 +90,11 @@ def q_vs_a(
     rows, ratios, per_instance = [], [], {}
     for batch_size, weight in settings:
         by_algorithm = {}
-        for label, algorithm, heuristic, h_name in contenders:
+        for label, algorithm, contender, h_name in contenders:
             results = solve(
                 domain_name,
                 states,
-                heuristic=heuristic,
+                heuristic=contender,
                 algorithm=algorithm,
                 batch_size=batch_size,
                 weight=weight,
@@ -131,6 +135,7 @@ def q_vs_a(
                     "seconds A*/Q*": _ratio(
                         [a.seconds for a, _ in both], [b.seconds for _, b in both]
                     ),
+                    "note": _none_both_solved(len(both), len(q)),
                 }
             )
     return rows, ratios, per_instance
@@ -140,10 +145,20 @@ def _ratio(a: list[float], b: list[float]) -> float:
     return float(np.sum(a) / np.sum(b)) if a and np.sum(b) > 0 else float("nan")
 
 
-def ratio_row(label: Row, top: list, bottom: list, batch_size: int) -> Row:
+def _none_both_solved(both: int, instances: int) -> str:
+    """What a ratio row over the instances both solved says when there are none."""
+    return f"no ratio: none of the {instances} instances solved by both" if both == 0 else ""
+
+
+def ratio_row(
+    label: Row, top: list, bottom: list, batch_size: int, weight: float | None = None
+) -> Row:
     """Means of ``top`` over means of ``bottom`` (same instances, those both solved)."""
     both = [(x, y) for x, y in zip(top, bottom, strict=True) if x.solved and y.solved]
-    row: Row = {**label, "heuristic": "ratio", "B": batch_size, "instances": len(both)}
+    row: Row = {**label, "heuristic": "ratio", "B": batch_size}
+    if weight is not None:
+        row["λ"] = weight
+    row["instances"] = len(both)
     row["solved %"] = float("nan")
     for column, field_name in (
         ("mean cost", "cost"),
@@ -154,7 +169,13 @@ def ratio_row(label: Row, top: list, bottom: list, batch_size: int) -> Row:
         row[column] = _ratio(
             [getattr(x, field_name) for x, _ in both], [getattr(y, field_name) for _, y in both]
         )
+    row["note"] = _none_both_solved(len(both), len(top))
     return row
+
+
+def _summary_row(label: Row, results: list) -> Row:
+    """``summarize`` with the (empty) note column of the ratio rows it shares a table with."""
+    return {**summarize(label, results), "note": ""}
 
 
 def action_space(
@@ -183,7 +204,7 @@ def action_space(
                 max_nodes=max_nodes,
             )
             rows.append(
-                summarize(
+                _summary_row(
                     {
                         "algorithm": algorithm,
                         "domain": name,
@@ -400,13 +421,17 @@ def _plot_action_space(rows: list[Row], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 4))
-    for algorithm in ("qstar", "astar"):
-        points = [r for r in rows if r["algorithm"] == algorithm and r["heuristic"] != "ratio"]
+    lines: dict[str, list[Row]] = {}
+    for r in rows:
+        if r["algorithm"] in ("qstar", "astar") and r["heuristic"] != "ratio":
+            setting = f" B={r['B']} λ={r['λ']:g}" if "λ" in r else ""
+            lines.setdefault(r["algorithm"] + setting, []).append(r)
+    for label, points in lines.items():
         ax.plot(
             [r["actions"] for r in points],
             [r["mean seconds"] for r in points],
             marker="o",
-            label=algorithm,
+            label=label,
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -449,23 +474,8 @@ QUICK = SuiteOptions(
     cube_time_limit=30.0,
     cube_max_nodes=2_000_000,
 )
-PAPER = SuiteOptions(
-    per_depth=10,
-    settings=[(1, 1.0), (100, 1.0), (100, 0.6)],
-    time_limit=10.0,
-    max_nodes=1_000_000,
-    domains={
-        "puzzle8": [10, 20, 30],
-        "cube2": [6, 10, 14],
-        "puzzle15": [20, 40, 60],
-        "cube3": [4, 8, 12],
-        "lightsout7": [4, 7, 10],
-    },
-    cube_depths=[4, 5],
-    cube_batch=100,
-    cube_time_limit=60.0,
-    cube_max_nodes=5_000_000,
-)
+# Lockstep against one at a time, in the paper suite: random walks of the fast domains.
+LOCKSTEP_WALKS = {"puzzle8": [10, 20, 30], "cube2": [6, 10, 14]}
 
 
 def suite_search(
@@ -530,28 +540,205 @@ def only_domains(options: SuiteOptions, domains: list[str]) -> SuiteOptions:
     return replace(options, domains={d: options.domains[d] for d in domains})
 
 
-# The DeepCubeA test sets where the shipped model is strong enough for them, and the searches run
-# on them: the cube3 and lightsout7 models solve walks, not these sets.
-DEEPCUBEA = {"puzzle15": (20, [(1000, 0.4), (100, 0.6)])}
+# -- the DeepCubeA test sets (paper and deepcubea suites) -------------------------------------
 
 
-def suite_deepcubea(report: Report, out: Path, time_limit: float = 60.0) -> None:
-    rows, ratios = [], []
-    for domain_name, (count, settings) in DEEPCUBEA.items():
-        states, optimum = read_deepcubea(domain_name, count)
-        table, ratio, _ = q_vs_a(
-            domain_name, states, settings, time_limit, 10_000_000, optimum=optimum
+@dataclass(frozen=True)
+class HardSet:
+    file: str  # deepcubea/FILE.txt
+    count: int  # the first states measured, unless --count says otherwise
+    time_limit: float  # seconds per instance: the issue's targets
+
+
+HARD_SETS = {
+    "cube3": HardSet("cube3", 10, 60.0),
+    "cube3-meta": HardSet("cube3", 10, 60.0),
+    "puzzle15": HardSet("puzzle15", 20, 60.0),
+    "lightsout7": HardSet("lightsout7", 20, 10.0),
+    "puzzle24": HardSet("puzzle24", 10, 60.0),
+}
+# The paper's (B, λ), run besides each model's recommended search in the paper suite.
+PAPER_SETTINGS = [(1, 1.0), (100, 1.0), (100, 0.6)]
+HARD_MAX_NODES = 10_000_000
+
+
+def hard_sets(
+    domains: list[str] | None = None, count: int | None = None
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], list[str]]:
+    """The first ``count`` states (default: the set's) of each domain's DeepCubeA set with their
+    optimal costs, for the domains with a shipped model, and the domains left out for want of one.
+    Raises ``QsolveError`` when the sets are not there or ``domains`` names one without a model."""
+    folder = deepcubea_dir()
+    if not folder.is_dir():
+        raise QsolveError(
+            f"no DeepCubeA test sets at {folder}: set QSOLVE_BENCHMARKS to the folder that holds "
+            "deepcubea/ (qsolve bench quick runs without them)"
+        )
+    names = list(HARD_SETS) if domains is None else domains
+    unknown = [d for d in names if d not in HARD_SETS]
+    if unknown:
+        raise QsolveError(
+            f"--domains: {', '.join(unknown)} has no DeepCubeA set here "
+            f"(choose from {', '.join(HARD_SETS)})"
+        )
+    found, skipped = {}, []
+    for name in names:
+        if shipped_model(get_domain(name)) is None:
+            if domains is not None:
+                raise QsolveError(f"--domains: no model is shipped for {name}")
+            skipped.append(name)
+            continue
+        found[name] = read_deepcubea(HARD_SETS[name].file, count or HARD_SETS[name].count)
+    return found, skipped
+
+
+def network_label(heuristic: Heuristic) -> str:
+    """``Q network (2000, 1000, 2 blocks)``, with ``int8`` where it runs quantized."""
+    arch = getattr(heuristic, "arch", None)
+    if arch is None:
+        return heuristic.name
+    kind = "V" if arch.output_dim == 1 else "Q"
+    label = f"{kind} network ({arch.width1}, {arch.width2}, {arch.blocks} blocks)"
+    return label + (" int8" if getattr(heuristic, "precision", "fp32") == "int8" else "")
+
+
+def recommended_search(heuristic: Heuristic) -> tuple[int, float]:
+    """(B, λ) of the model's config.json ``"search"``, else B = 1, λ = 1 as ``qsolve solve``."""
+    defaults = heuristic.search_defaults
+    return int(defaults.get("batch_size", 1)), float(defaults.get("weight", 1.0))
+
+
+def suite_hard_sets(
+    name: str,
+    sets: dict[str, tuple[np.ndarray, np.ndarray]],
+    skipped: list[str],
+    report: Report,
+    out: Path,
+    paper_settings: bool,
+) -> None:
+    """Q* against A* on the DeepCubeA sets with each model's recommended search (and with
+    ``paper_settings`` the paper's B and λ too); where cube3 and cube3-meta both ran, their
+    action spaces compared on the same states and settings."""
+    rows, ratios, searches = [], [], []
+    runs: dict[str, tuple[str, list[tuple[int, float]], dict[str, list]]] = {}
+    for domain_name, (states, optimum) in sets.items():
+        heuristic = load_heuristic(None, domain_name)
+        label = network_label(heuristic)
+        recommended = recommended_search(heuristic)
+        settings = [recommended]
+        if paper_settings:
+            settings += [s for s in PAPER_SETTINGS if s != recommended]
+        searches.append(f"{domain_name} B = {recommended[0]}, λ = {recommended[1]:g}")
+        table, ratio, per_instance = q_vs_a(
+            domain_name,
+            states,
+            settings,
+            HARD_SETS[domain_name].time_limit,
+            HARD_MAX_NODES,
+            optimum=optimum,
+            heuristic=(heuristic, label),
         )
         rows += table
         ratios += ratio
-    sets = "; ".join(f"{d}: first {c} states" for d, (c, _) in DEEPCUBEA.items())
-    report.add(
-        "Q* against A* on the DeepCubeA test sets",
-        rows,
-        f"{sets} of deepcubea/*.txt, optimal costs from the file; budget per instance: "
-        f"{time_limit:g} s (an instance over budget counts as unsolved)",
+        runs[domain_name] = (label, settings, per_instance)
+        report.plots.append(
+            _plot_q_vs_a(
+                per_instance,
+                out / f"{name}-{domain_name}-deepcubea.png",
+                f"{domain_name}: Q* against A* on the DeepCubeA set",
+            )
+        )
+    described = "; ".join(
+        f"{d}: first {len(states)} of deepcubea/{HARD_SETS[d].file}.txt, "
+        f"{HARD_SETS[d].time_limit:g} s each"
+        for d, (states, _) in sets.items()
     )
-    report.add("A*/Q* ratios on the DeepCubeA instances both solved", ratios)
+    note = (
+        f'{described}; each model\'s recommended search (config.json "search": '
+        f"{'; '.join(searches)})"
+        + (
+            ", and the paper's B, λ: " + ", ".join(f"({b}, {w:g})" for b, w in PAPER_SETTINGS)
+            if paper_settings
+            else ""
+        )
+        + f"; budget per instance: its seconds and {HARD_MAX_NODES:,} nodes (an instance over "
+        "budget counts as unsolved); optimal % and cost gap (mean cost minus the optimum, on the "
+        "instances solved) from the optimal costs in the files"
+    )
+    if skipped:
+        note += f"; not run, no shipped model: {', '.join(skipped)}"
+    report.add("Q* against A* on the DeepCubeA test sets", rows, note)
+    report.add(
+        "A*/Q* ratios on the DeepCubeA instances both solved",
+        ratios,
+        "ratios of sums over the instances both searches solved; a row with none says so",
+    )
+    # cube3 and cube3-meta recommend different searches: only the paper's settings are shared.
+    scaling = (
+        hard_action_space(runs["cube3"], runs["cube3-meta"])
+        if "cube3" in runs and "cube3-meta" in runs
+        else []
+    )
+    if scaling:
+        report.add(
+            "Action-space scaling: cube3 (12 actions) against cube3-meta (1884), the same "
+            "DeepCubeA states",
+            scaling,
+            "the cube3 and cube3-meta rows of the table above at the settings both ran; each "
+            "domain with its default shipped network (their sizes differ, so the ratios measure "
+            "network and action space together); meta/cube3 rows divide cube3-meta by cube3, "
+            "astar/qstar rows A* by Q* on one domain, over the instances both solved",
+        )
+        report.plots.append(_plot_action_space(scaling, out / f"{name}-action-space.png"))
+
+
+def hard_action_space(
+    cube: tuple[str, list[tuple[int, float]], dict[str, list]],
+    meta: tuple[str, list[tuple[int, float]], dict[str, list]],
+) -> list[Row]:
+    """cube3 against cube3-meta from their ``q_vs_a`` results at each (B, λ) both ran."""
+    rows = []
+    runs = {"cube3": cube, "cube3-meta": meta}
+    for batch_size, weight in [s for s in cube[1] if s in meta[1]]:
+        found: dict[str, dict[str, list]] = {"qstar": {}, "astar": {}}
+        for algorithm, prefix in (("qstar", "Q* "), ("astar", "A* min ")):
+            for domain_name, (label, _, per_instance) in runs.items():
+                results = per_instance[f"{prefix}{label} B={batch_size} λ={weight}"]
+                found[algorithm][domain_name] = results
+                row = {
+                    "algorithm": algorithm,
+                    "domain": domain_name,
+                    "actions": get_domain(domain_name).num_actions,
+                    "heuristic": label,
+                    "B": batch_size,
+                    "λ": weight,
+                }
+                rows.append(_summary_row(row, results))
+            rows.append(
+                ratio_row(
+                    {"algorithm": algorithm, "domain": "meta/cube3", "actions": 1884 / 12},
+                    found[algorithm]["cube3-meta"],
+                    found[algorithm]["cube3"],
+                    batch_size,
+                    weight,
+                )
+            )
+        for domain_name in runs:
+            ratio_label: Row = {
+                "algorithm": "astar/qstar",
+                "domain": domain_name,
+                "actions": get_domain(domain_name).num_actions,
+            }
+            rows.append(
+                ratio_row(
+                    ratio_label,
+                    found["astar"][domain_name],
+                    found["qstar"][domain_name],
+                    batch_size,
+                    weight,
+                )
+            )
+    return rows
 
 
 def suite_profile(report: Report, out: Path) -> None:
@@ -604,16 +791,30 @@ def run_bench(
     out: str | Path = "bench-results",
     command: str = "",
     domains: list[str] | None = None,
+    count: int | None = None,
 ) -> Path:
     """Run the suite ``name`` and return the path of its markdown report.  ``domains`` limits
-    quick and paper to their Q*-against-A* tables on those domains' random walks."""
+    quick to its Q*-against-A* tables on those domains' random walks, and paper and deepcubea to
+    those domains' DeepCubeA sets; ``count``: paper and deepcubea run the first ``count`` states
+    of each set (default: ``HARD_SETS``)."""
+    from qsolve.options import check_count
+
     if name not in SUITES:
         raise QsolveError(f"unknown benchmark suite {name!r} (choose from {', '.join(SUITES)})")
-    if domains is not None and name not in ("quick", "paper"):
-        raise QsolveError(f"--domains applies to the quick and paper suites, not {name}")
-    options = {"quick": QUICK, "paper": PAPER}.get(name)
+    hard = name in ("paper", "deepcubea")
+    if domains is not None and name not in ("quick", "paper", "deepcubea"):
+        raise QsolveError(f"--domains applies to the quick, paper and deepcubea suites, not {name}")
+    if count is not None and not hard:
+        raise QsolveError(f"--count applies to the paper and deepcubea suites, not {name}")
+    options = QUICK if name == "quick" else None
     if options is not None and domains is not None:
         options = only_domains(options, domains)
+    # The sets are read before anything runs: missing or bad files end the run at once.
+    sets, skipped = (
+        hard_sets(domains, None if count is None else check_count("--count", count))
+        if hard
+        else ({}, [])
+    )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     # Searches run on one core (the unit the targets are stated in); torch's default of every core
@@ -624,10 +825,20 @@ def run_bench(
     report = Report(name, command or f"qsolve bench {name}")
     if options is not None:
         suite_search(name, options, report, out, cube_scaling=domains is None)
-        if name == "paper" and domains is None and deepcubea_dir().is_dir():
-            suite_deepcubea(report, out)
-    elif name == "deepcubea":
-        suite_deepcubea(report, out)
+    elif hard:
+        suite_hard_sets(name, sets, skipped, report, out, paper_settings=name == "paper")
+        if name == "paper" and domains is None:
+            rows = [
+                lockstep(d, walks(d, depths, 10, seed=5), 100, 0.6, 32)
+                for d, depths in LOCKSTEP_WALKS.items()
+            ]
+            report.add(
+                "Many instances at once: lockstep against one at a time",
+                rows,
+                "random walks from the goal, 10 per depth ("
+                + "; ".join(f"{d}: {v}" for d, v in LOCKSTEP_WALKS.items())
+                + ")",
+            )
     elif name == "profile":
         suite_profile(report, out)
     else:
