@@ -50,6 +50,7 @@ def test_compiled_open_list_pops_the_same_pairs(
         for compile_after, compiled in ((0, "0"), (0, "1"), (300, "1")):
             monkeypatch.setattr(kernels, "COMPILE_AFTER", compile_after)
             monkeypatch.setattr(kernels, "_loaded", [])  # as in a fresh process
+            monkeypatch.setattr(kernels, "popped", 0)
             monkeypatch.setenv("QSOLVE_COMPILED", compiled)
             trace: list[tuple[int, int]] = []
             result = testing.qstar_search(
@@ -58,3 +59,29 @@ def test_compiled_open_list_pops_the_same_pairs(
             runs.append((trace, result.actions, result.nodes_generated, result.heuristic_inputs))
         assert runs[0] == runs[1] == runs[2]
         assert len(set(runs[0][0])) == len(runs[0][0])  # no pair is popped twice
+
+
+def test_many_short_searches_load_the_kernels_and_pop_the_same_pairs(monkeypatch):
+    domain = get_domain("cube2")
+    heuristic = get_heuristic("zero", domain)
+    starts = domain.random_walk(np.full(6, 3), np.random.default_rng(5))
+
+    def run_all(compiled: str, compile_after: int) -> tuple[list, list[bool]]:
+        monkeypatch.setattr(kernels, "COMPILE_AFTER", compile_after)
+        monkeypatch.setattr(kernels, "_loaded", [])  # as in a fresh process
+        monkeypatch.setattr(kernels, "popped", 0)
+        monkeypatch.setenv("QSOLVE_COMPILED", compiled)
+        runs, loaded = [], []
+        for start in starts:
+            trace: list[tuple[int, int]] = []
+            result = testing.qstar_search(domain, heuristic, start, 8, 1.0, True, trace=trace)
+            runs.append((trace, result.actions, result.nodes_generated))
+            loaded.append(kernels.loaded())
+        return runs, loaded
+
+    plain, _ = run_all("0", 0)
+    # A threshold that no search reaches alone, but the process does after a few of them.
+    longest = max(len(trace) for trace, _, _ in plain)
+    compiled, loaded = run_all("1", longest + 1)
+    assert compiled == plain
+    assert not loaded[0] and loaded[-1]

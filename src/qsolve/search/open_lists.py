@@ -117,11 +117,12 @@ class EdgeOpenList:
     node's next untried action sits in the heap; popping it pushes the one after.  This pops exactly
     the pairs that pushing every action would, with O(1) heap entries per pop.
 
-    The heap starts as a Python ``heapq`` list.  Once it has popped ``kernels.COMPILE_AFTER``
-    pairs, and where numba is installed, it moves into arrays (the same binary heap, entry by
-    entry) that compiled kernels pop and push, and compiled top-k ranks new nodes: a short search
-    never pays for loading numba.  Where an earlier search has loaded them, the kernels run from
-    the start.  Both ways pop the same pairs in the same order.
+    The heap starts as a Python ``heapq`` list.  Once the process has popped
+    ``kernels.COMPILE_AFTER`` pairs (this search alone or with earlier ones), and where numba is
+    installed, it moves into arrays (the same binary heap, entry by entry) that compiled kernels
+    pop and push, and compiled top-k ranks new nodes: a few short searches never pay for loading
+    numba.  Where an earlier search has loaded them, the kernels run from the start.  Both ways pop
+    the same pairs in the same order.
     """
 
     def __init__(self, store: NodeStore, weight: float, k: int) -> None:
@@ -135,7 +136,6 @@ class EdgeOpenList:
         self.full_q = np.empty((0, 0), dtype=np.float32)  # [rankings, A]
         self.full_count = 0
         self.heap: list[tuple[float, int, int, int]] = []  # (f, -node, rank, generation)
-        self.popped = 0  # pairs popped by the heapq code
         self.kernels: ModuleType | None = None  # the compiled kernels, once in use
         self.arrays: kernels.HeapArrays | None = None  # the heap, once compiled kernels run it
         if kernels.loaded():
@@ -156,7 +156,7 @@ class EdgeOpenList:
         """Move the heap into arrays run by the compiled kernels, where numba is installed."""
         self.kernels = kernels.compiled()
         if self.kernels is not None:
-            self.arrays = kernels.HeapArrays.from_heap(self.heap)
+            self.arrays = kernels.HeapArrays.from_heap(self.kernels, self.heap)
             self.heap = []
 
     def rank(self, nodes: np.ndarray, q: np.ndarray | None) -> None:
@@ -222,7 +222,7 @@ class EdgeOpenList:
 
     def pop(self, batch_size: int, bound: float, clock: Clock) -> Pop:
         """Up to ``batch_size`` best open pairs with f below ``bound``: their nodes and actions."""
-        if self.arrays is None and self.popped >= kernels.COMPILE_AFTER:
+        if self.arrays is None and kernels.popped >= kernels.COMPILE_AFTER:
             self.compile()
         if self.arrays is not None:
             return (yield from self.pop_compiled(batch_size, bound, clock))
@@ -261,7 +261,7 @@ class EdgeOpenList:
             parents.append(node)
             actions.append(action)
             self.advance(node, rank, q, gen)
-        self.popped += len(parents)
+        kernels.popped += len(parents)
         return np.array(parents, dtype=np.int64), np.array(actions, dtype=np.int64)
 
     def pop_compiled(self, batch_size: int, bound: float, clock: Clock) -> Pop:
