@@ -23,10 +23,18 @@ def test_top_k_is_the_head_of_the_stable_ranking(a, k):
     rng = np.random.default_rng(a)
     q = tied_q(rng, 300, a)
     expected = np.argsort(q, axis=1, kind="stable")[:, :k]
-    order, q_sorted, _ = top_actions(q, k)
+    order, q_sorted, finite = top_actions(q, k)
     compiled_order, compiled_q = jit.top_k(q, k)
     assert np.array_equal(order, expected) and np.array_equal(compiled_order, expected)
     assert np.array_equal(q_sorted, compiled_q)
+    # The open list's ranking: rows written to their nodes' rows, with the finite ranks.
+    nodes = rng.permutation(len(q))
+    actions = np.empty((len(q), k), dtype=np.int32)
+    node_q = np.empty((len(q), k), dtype=np.float32)
+    node_finite = np.zeros(len(q), dtype=np.int64)
+    jit.rank_nodes(q, k, nodes, actions, node_q, node_finite)
+    assert np.array_equal(actions[nodes], expected) and np.array_equal(node_q[nodes], q_sorted)
+    assert np.array_equal(node_finite[nodes], finite)
     assert np.array_equal(full_ranking(q[0])[0][:k], expected[0])
 
 

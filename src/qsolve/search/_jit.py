@@ -8,31 +8,68 @@ import numpy as np
 INF = np.inf
 
 
+@numba.njit(inline="always")
+def _top_k_row(q, row, k, order, best, out):  # type: ignore[no-untyped-def]
+    """The ``k`` smallest of ``q[row]`` by (value, index) into ``order[out]``, ``best[out]``."""
+    size = 0
+    for action in range(q.shape[1]):
+        value = q[row, action]
+        if size < k:
+            j = size
+            size += 1
+        elif value < best[out, k - 1]:
+            j = k - 1
+        else:
+            continue
+        while j > 0 and best[out, j - 1] > value:  # equal values keep index order
+            best[out, j] = best[out, j - 1]
+            order[out, j] = order[out, j - 1]
+            j -= 1
+        best[out, j] = value
+        order[out, j] = action
+
+
 @numba.njit(cache=True, nogil=True)
 def top_k(q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` smallest of each row of ``[N, A]`` float32 ``q`` by (value, index): actions and
     values ``[N, k]`` in rank order."""
-    n, a = q.shape
+    n = q.shape[0]
     order = np.empty((n, k), dtype=np.int64)
     best = np.empty((n, k), dtype=np.float32)
     for row in range(n):
-        size = 0
-        for action in range(a):
-            value = q[row, action]
-            if size < k:
-                j = size
-                size += 1
-            elif value < best[row, k - 1]:
-                j = k - 1
-            else:
-                continue
-            while j > 0 and best[row, j - 1] > value:  # equal values keep index order
-                best[row, j] = best[row, j - 1]
-                order[row, j] = order[row, j - 1]
-                j -= 1
-            best[row, j] = value
-            order[row, j] = action
+        _top_k_row(q, row, k, order, best, row)
     return order, best
+
+
+@numba.njit(cache=True, nogil=True)
+def rank_nodes(q, k, nodes, actions, q_sorted, finite):  # type: ignore[no-untyped-def]
+    """``top_k`` of each row of ``q`` written to its node's row of ``actions`` and ``q_sorted``
+    (``[nodes, k]``), and ``open_lists.finite_ranks`` of it to ``finite``."""
+    a = q.shape[1]
+    for i in range(len(nodes)):
+        node = nodes[i]
+        _top_k_row(q, i, k, actions, q_sorted, node)
+        count = 0
+        for j in range(k):
+            if np.isfinite(q_sorted[node, j]):
+                count += 1
+        finite[node] = a if count == k else count
+
+
+@numba.njit(cache=True)
+def push_nodes(f, node, rank, gen, size, nodes, g, q, generation, weight):  # type: ignore[no-untyped-def]
+    """``EdgeOpenList.push`` on the heap arrays: each of ``nodes`` whose best Q-value
+    (``q[node, 0]``) is finite enters at rank 0 (room must be reserved); returns the new size."""
+    for i in range(len(nodes)):
+        n = nodes[i]
+        best = q[n, 0]
+        if not np.isfinite(best):
+            continue
+        f[size] = weight * g[n] + np.float64(best)  # common.priority, compiled
+        node[size], rank[size], gen[size] = -n, 0, generation[n]
+        _sift_up(f, node, rank, gen, size)
+        size += 1
+    return size
 
 
 @numba.njit(inline="always")

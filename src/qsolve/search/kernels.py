@@ -90,3 +90,15 @@ class HeapArrays:
             f.astype(np.float64, copy=False), -nodes.astype(np.int64, copy=False),
             generation.astype(np.int64, copy=False),
         )  # fmt: skip
+
+    def push_nodes(
+        self, nodes: np.ndarray, g: np.ndarray, q: np.ndarray, generation: np.ndarray, weight: float
+    ) -> None:
+        """Push rank 0 of each of ``nodes`` whose best Q-value ``q[node, 0]`` is finite, with
+        priority ``weight * g[node] + q[node, 0]`` and the node's ``generation``."""
+        if self.size + len(nodes) > len(self.f):
+            self.reserve(len(nodes))
+        self.size = self.jit.push_nodes(
+            self.f, self.node, self.rank, self.generation, self.size,
+            nodes, g, q, generation, weight,
+        )  # fmt: skip

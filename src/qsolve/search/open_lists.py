@@ -172,10 +172,11 @@ class EdgeOpenList:
         if q is None or len(nodes) == 0:
             return
         if self.kernels is not None:
-            order, q_sorted = self.kernels.top_k(np.asarray(q, dtype=np.float32), self.k)
-            finite = finite_ranks(q_sorted, q.shape[1])
-        else:
-            order, q_sorted, finite = top_actions(q, self.k)
+            self.kernels.rank_nodes(
+                np.asarray(q, dtype=np.float32), self.k, nodes, self.actions, self.q, self.finite
+            )
+            return
+        order, q_sorted, finite = top_actions(q, self.k)
         self.actions[nodes] = order
         self.q[nodes] = q_sorted
         self.finite[nodes] = finite
@@ -201,12 +202,12 @@ class EdgeOpenList:
         yield from ()
         if len(nodes) == 0:
             return
+        if self.arrays is not None:
+            self.arrays.push_nodes(nodes, self.store.g, self.q, self.store.generation, self.weight)
+            return
         live = nodes[np.isfinite(self.q[nodes, 0])]
         f = priority(self.store.g[live], self.q[live, 0], self.weight)
         generation = self.store.generation[live]
-        if self.arrays is not None:
-            self.arrays.push(f, live, generation)
-            return
         ranks = [0] * len(live)
         for entry in zip(f.tolist(), (-live).tolist(), ranks, generation.tolist(), strict=True):
             heapq.heappush(self.heap, entry)
