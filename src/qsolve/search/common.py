@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -137,42 +136,6 @@ class NodeStore:
             .tolist()
         )
         costs = path_costs.tolist()
-        base = self.size
-        # Most batches hold no state twice among those not yet stored: their new nodes take the
-        # next ids in order, and only the rows of stored states go through the loop.
-        found = list(map(self.index.get, keys))
-        is_new = [node is None for node in found]
-        new_keys = list(compress(keys, is_new))
-        if len(set(new_keys)) < len(new_keys):
-            return self._insert_in_order(keys, costs, states, parents, actions, path_costs)
-        n_new = len(new_keys)
-        ids = [-1] * len(keys)
-        updates: list[tuple[int, int]] = []
-        if n_new < len(keys):
-            g, g_at = self.g, self.g.item
-            for i, node in enumerate(found):
-                if node is not None and costs[i] < g_at(node):
-                    g[node] = costs[i]
-                    updates.append((node, i))
-                    ids[i] = node
-        new_rows = np.flatnonzero(is_new) if n_new < len(keys) else np.arange(n_new)
-        self.index.update(zip(new_keys, range(base, base + n_new), strict=True))
-        ids_array = np.array(ids, dtype=np.int64)
-        ids_array[new_rows] = np.arange(base, base + n_new)
-        self._append(states, parents, actions, new_rows, path_costs[new_rows])
-        reopened = self._reopen(updates, parents, actions, base)
-        return ids_array, np.arange(base, base + n_new, dtype=np.int64), reopened
-
-    def _insert_in_order(
-        self,
-        keys: list[bytes],
-        costs: list[float],
-        states: np.ndarray,
-        parents: np.ndarray,
-        actions: np.ndarray,
-        path_costs: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``insert`` row by row, for batches that reach a new state more than once."""
         index, g, g_at = self.index, self.g, self.g.item
         ids = [-1] * len(costs)
         new_rows: list[int] = []
@@ -197,45 +160,18 @@ class NodeStore:
                 updates.append((node, i))
                 ids[i] = node
         n_new = len(new_rows)
+        end = base + n_new
+        self.states = grow(self.states, end)
+        self.parent = grow(self.parent, end)
+        self.action = grow(self.action, end)
+        self.g = grow(self.g, end)
+        self.generation = grow(self.generation, end)
         rows = np.array(new_rows, dtype=np.int64)
-        self._append(states, parents, actions, rows, np.array(new_g, dtype=np.float64))
-        reopened = self._reopen(updates, parents, actions, base)
-        return (
-            np.array(ids, dtype=np.int64),
-            np.arange(base, base + n_new, dtype=np.int64),
-            reopened,
-        )
-
-    def _append(
-        self,
-        states: np.ndarray,
-        parents: np.ndarray,
-        actions: np.ndarray,
-        rows: np.ndarray,
-        new_g: np.ndarray,
-    ) -> None:
-        """Store ``rows`` of the batch as new nodes with path costs ``new_g``."""
-        base = self.size
-        end = base + len(rows)
-        if end > len(self.g):
-            self.states = grow(self.states, end)
-            self.parent = grow(self.parent, end)
-            self.action = grow(self.action, end)
-            self.g = grow(self.g, end)
-            self.generation = grow(self.generation, end)
         self.states[base:end] = states[rows]
         self.parent[base:end] = parents[rows]
         self.action[base:end] = actions[rows]
         self.g[base:end] = new_g
         self.generation[base:end] = 0
-        self.size = end
-
-    def _reopen(
-        self, updates: list[tuple[int, int]], parents: np.ndarray, actions: np.ndarray, base: int
-    ) -> np.ndarray:
-        """Point each updated node at its cheaper path, in order; the stored nodes among them
-        (those below ``base``) are reopened: returned in order of first appearance, with their
-        generation raised."""
         reopened: dict[int, None] = {}
         for node, i in updates:
             self.parent[node] = parents[i]
@@ -243,7 +179,12 @@ class NodeStore:
             if node < base:
                 reopened[node] = None
                 self.generation[node] += 1
-        return np.array(list(reopened), dtype=np.int64)
+        self.size = end
+        return (
+            np.array(ids, dtype=np.int64),
+            np.arange(base, end, dtype=np.int64),
+            np.array(list(reopened), dtype=np.int64),
+        )
 
     def add_children(
         self,
