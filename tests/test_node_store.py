@@ -5,7 +5,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qsolve.search import kernels
 from qsolve.search.common import NodeStore
+
+# Where numba is installed, the store's index also runs compiled from a given batch on.
+COMPILE_AT = [None, 0, 4] if kernels.compiled() is not None else [None]
 
 
 class Reference:
@@ -43,16 +47,20 @@ class Reference:
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), distinct=st.booleans())
-def test_insert_matches_the_reference(seed, distinct):
+@given(
+    seed=st.integers(0, 2**32 - 1), distinct=st.booleans(), compile_at=st.sampled_from(COMPILE_AT)
+)
+def test_insert_matches_the_reference(seed, distinct, compile_at):
     rng = np.random.default_rng(seed)
     start = np.zeros(3, dtype=np.uint8)
     store, reference = NodeStore(start), Reference(start)
-    for _ in range(8):
+    for batch in range(8):
+        if batch == compile_at:
+            store.compile(kernels.compiled())
         n = int(rng.integers(1, 12))
         # 3 entries of 0..2: 27 states, so batches often repeat states, stored or not.
         states = rng.integers(0, 3, (n, 3)).astype(np.uint8)
-        if distinct:  # no state twice in the batch (the store's fast path when all are new)
+        if distinct:  # no state twice in the batch
             states = np.unique(states, axis=0)[rng.permutation(len(np.unique(states, axis=0)))]
             n = len(states)
         parents = rng.integers(0, store.size, n)

@@ -158,6 +158,7 @@ class EdgeOpenList:
         if self.kernels is not None:
             self.arrays = kernels.HeapArrays.from_heap(self.kernels, self.heap)
             self.heap = []
+            self.store.compile(self.kernels)
 
     def rank(self, nodes: np.ndarray, q: np.ndarray | None) -> None:
         """Rank the actions of new ``nodes`` by their ``[len(nodes), A]`` Q-values."""
