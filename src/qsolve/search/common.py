@@ -262,6 +262,8 @@ class NodeStore:
         new and the reopened nodes that are not goals (the ones to evaluate and put in the open
         list: no path through a goal is cheaper than stopping there)."""
         ids, new, reopened = self.insert(children, parents, actions, path_costs)
+        if not is_goal.any():
+            return new, reopened
         incumbent.offer(self, ids, is_goal)
         goal_ids = ids[is_goal & (ids >= 0)]
         if len(goal_ids):
