@@ -1,5 +1,5 @@
-"""Q*'s compiled kernels (numba, the optional extra ``qsolve[fast]``): exact top-k ranking and the
-edge open list's binary heap.  numba loads (about half a second, its compiled code cached on disk)
+"""Q*'s compiled kernels (numba, the optional extra ``qsolve[fast]``): exact top-k ranking, the
+edge open list's binary heap and the node store's index of states.  numba loads (about half a second, its compiled code cached on disk)
 only once the process has popped ``COMPILE_AFTER`` pairs (one large search, or many small ones: a
 benchmark, a file of states), so a few short solves never wait for it; once loaded, every later
 search of the process uses the kernels from its first node.  Without numba, or with

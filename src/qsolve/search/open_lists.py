@@ -120,8 +120,8 @@ class EdgeOpenList:
     The heap starts as a Python ``heapq`` list.  Once the process has popped
     ``kernels.COMPILE_AFTER`` pairs (this search alone or with earlier ones), and where numba is
     installed, it moves into arrays (the same binary heap, entry by entry) that compiled kernels
-    pop and push, and compiled top-k ranks new nodes: a few short searches never pay for loading
-    numba.  Where an earlier search has loaded them, the kernels run from the start.  Both ways pop
+    pop and push, compiled top-k ranks new nodes, and the node store's index goes into a compiled
+    hash table (``NodeStore.compile``): a few short searches never pay for loading numba.  Where an earlier search has loaded them, the kernels run from the start.  Both ways pop
     the same pairs in the same order.
     """
 
