@@ -72,7 +72,10 @@ def run(domain: qsolve.Domain, heuristic: Heuristic, start: np.ndarray, nodes: i
 LOAD = (
     "import time, numpy as np; t = time.perf_counter(); from qsolve.search import kernels; "
     "jit = kernels.compiled(); jit.top_k(np.zeros((2, 40), np.float32), 3); "
-    "a = kernels.HeapArrays.from_heap([]); a.push(np.zeros(2), np.arange(2), np.zeros(2, np.int64)); "
+    "a = kernels.HeapArrays.from_heap(jit, []); a.push(np.zeros(2), np.arange(2), np.zeros(2, np.int64)); "
+    "a.push_nodes(np.arange(2), np.zeros(4), np.zeros((4, 4), np.float32), np.zeros(4, np.int64), 1.0); "
+    "jit.rank_nodes(np.zeros((2, 4), np.float32), 4, np.arange(2), np.zeros((4, 4), np.int32), "
+    "np.zeros((4, 4), np.float32), np.zeros(4, np.int64)); "
     "z = np.zeros((4, 4), np.int32); e = np.zeros((0, 0)); o = np.zeros(4, np.int64); "
     "jit.pop_pairs(a.f, a.node, a.rank, a.generation, a.size, 4, np.inf, o, np.zeros(4), 1.0, 4, "
     "np.full(4, 4), z, z.astype(np.float32), np.full(4, -1), e.astype(np.int64), "

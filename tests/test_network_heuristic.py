@@ -47,6 +47,20 @@ def test_outputs_are_non_negative_and_inf_exactly_where_inapplicable():
     assert np.all(q[np.isfinite(q)] >= 0)
 
 
+@pytest.mark.parametrize("domain_name", ["puzzle8", "cube2", "lightsout5"])
+def test_q_values_are_the_network_outputs_masked_by_applicability(domain_name):
+    domain = get_domain(domain_name)
+    states = walks(domain_name)
+    network = NetworkHeuristic(domain, small_model(domain_name), device="cpu")
+    # Domains where every action always applies skip the mask; the values are the same.
+    assert network.every_action_applies == bool(domain.applicable(states).all())
+    with torch.no_grad():
+        raw = network.model(torch.from_numpy(domain.encode(states))).numpy()
+    expected = np.where(domain.applicable(states), raw, np.float32(np.inf))
+    assert np.allclose(network.q_values(states), expected, rtol=1e-5, atol=1e-5)
+    assert np.array_equal(np.isinf(network.q_values(states)), np.isinf(expected))
+
+
 def test_chunked_evaluation_matches_one_call():
     domain = get_domain("cube2")
     states = walks("cube2", n=37)

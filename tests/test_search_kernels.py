@@ -23,10 +23,18 @@ def test_top_k_is_the_head_of_the_stable_ranking(a, k):
     rng = np.random.default_rng(a)
     q = tied_q(rng, 300, a)
     expected = np.argsort(q, axis=1, kind="stable")[:, :k]
-    order, q_sorted, _ = top_actions(q, k)
+    order, q_sorted, finite = top_actions(q, k)
     compiled_order, compiled_q = jit.top_k(q, k)
     assert np.array_equal(order, expected) and np.array_equal(compiled_order, expected)
     assert np.array_equal(q_sorted, compiled_q)
+    # The open list's ranking: rows written to their nodes' rows, with the finite ranks.
+    nodes = rng.permutation(len(q))
+    actions = np.empty((len(q), k), dtype=np.int32)
+    node_q = np.empty((len(q), k), dtype=np.float32)
+    node_finite = np.zeros(len(q), dtype=np.int64)
+    jit.rank_nodes(q, k, nodes, actions, node_q, node_finite)
+    assert np.array_equal(actions[nodes], expected) and np.array_equal(node_q[nodes], q_sorted)
+    assert np.array_equal(node_finite[nodes], finite)
     assert np.array_equal(full_ranking(q[0])[0][:k], expected[0])
 
 
@@ -50,6 +58,7 @@ def test_compiled_open_list_pops_the_same_pairs(
         for compile_after, compiled in ((0, "0"), (0, "1"), (300, "1")):
             monkeypatch.setattr(kernels, "COMPILE_AFTER", compile_after)
             monkeypatch.setattr(kernels, "_loaded", [])  # as in a fresh process
+            monkeypatch.setattr(kernels, "popped", 0)
             monkeypatch.setenv("QSOLVE_COMPILED", compiled)
             trace: list[tuple[int, int]] = []
             result = testing.qstar_search(
@@ -58,3 +67,29 @@ def test_compiled_open_list_pops_the_same_pairs(
             runs.append((trace, result.actions, result.nodes_generated, result.heuristic_inputs))
         assert runs[0] == runs[1] == runs[2]
         assert len(set(runs[0][0])) == len(runs[0][0])  # no pair is popped twice
+
+
+def test_many_short_searches_load_the_kernels_and_pop_the_same_pairs(monkeypatch):
+    domain = get_domain("cube2")
+    heuristic = get_heuristic("zero", domain)
+    starts = domain.random_walk(np.full(6, 3), np.random.default_rng(5))
+
+    def run_all(compiled: str, compile_after: int) -> tuple[list, list[bool]]:
+        monkeypatch.setattr(kernels, "COMPILE_AFTER", compile_after)
+        monkeypatch.setattr(kernels, "_loaded", [])  # as in a fresh process
+        monkeypatch.setattr(kernels, "popped", 0)
+        monkeypatch.setenv("QSOLVE_COMPILED", compiled)
+        runs, loaded = [], []
+        for start in starts:
+            trace: list[tuple[int, int]] = []
+            result = testing.qstar_search(domain, heuristic, start, 8, 1.0, True, trace=trace)
+            runs.append((trace, result.actions, result.nodes_generated))
+            loaded.append(kernels.loaded())
+        return runs, loaded
+
+    plain, _ = run_all("0", 0)
+    # A threshold that no search reaches alone, but the process does after a few of them.
+    longest = max(len(trace) for trace, _, _ in plain)
+    compiled, loaded = run_all("1", longest + 1)
+    assert compiled == plain
+    assert not loaded[0] and loaded[-1]

@@ -21,18 +21,29 @@ from qsolve.threads import set_torch_threads
 
 
 class Replayed:
-    """An engine answering each batch it has seen before from memory."""
+    """An engine that records its answers in the first pass over the searches and replays them,
+    call by call, in each later pass (the searches are deterministic, so the calls repeat in the
+    same order; a call whose input differs from the recorded one is an error)."""
 
     def __init__(self, engine) -> None:
         self.engine = engine
         self.name, self.precision = engine.name, engine.precision
-        self.seen: dict[bytes, np.ndarray] = {}
+        self.calls: list[tuple[np.ndarray, np.ndarray]] = []  # (first input row, answer)
+        self.recording, self.next = True, 0
+
+    def replay(self) -> None:
+        """Start a pass that replays the recorded calls."""
+        self.recording, self.next = False, 0
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        key = x.tobytes()
-        if key not in self.seen:
-            self.seen[key] = self.engine(x)
-        return self.seen[key].copy()
+        if self.recording:
+            self.calls.append((x[0].copy(), self.engine(x)))
+            return self.calls[-1][1].copy()
+        first, answer = self.calls[self.next]
+        self.next += 1
+        if len(answer) != len(x) or not np.array_equal(first, x[0]):
+            raise RuntimeError("the searches asked for other states than in the first pass")
+        return answer.copy()
 
 
 def main() -> None:
@@ -45,9 +56,11 @@ def main() -> None:
     name = args.domain
     states = walks(name, DOMAINS[name], PER_DEPTH, seed=21)
     network = load_heuristic(args.run / f"peers-qsolve-{name}", get_domain(name), device="cpu")
-    network.engine = Replayed(network.engine)
+    network.engine = replayed = Replayed(network.engine)
     best, nodes = float("inf"), 0
-    for _ in range(args.repeats + 1):  # the first pass fills the memory
+    for repeat in range(args.repeats + 1):  # the first pass fills the memory
+        if repeat:
+            replayed.replay()
         results = solve(
             name,
             states,
@@ -57,7 +70,8 @@ def main() -> None:
             time_limit=TIME_LIMIT,
             max_nodes=MAX_NODES,
         )
-        best = min(best, sum(r.seconds for r in results))
+        if repeat:
+            best = min(best, sum(r.seconds for r in results))
         nodes = sum(r.nodes_generated for r in results)
     print(
         f"{name}: {nodes} nodes in {1000 * best:.1f} ms without the network (fastest of "

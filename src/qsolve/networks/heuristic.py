@@ -82,6 +82,11 @@ class NetworkHeuristic(Heuristic):
         # Below 1, estimates err low (towards admissible): Q* finds optimal paths more often,
         # for more nodes; the same as weighting the path cost by 1 / scale.
         self.scale = np.float32(scale)
+        # Domains that keep the base class's applicability (every action, always) need no mask.
+        self.every_action_applies = (
+            type(domain)._applicable is Domain._applicable
+            and type(domain).applicable is Domain.applicable
+        )
 
     def _forward(self, states: np.ndarray) -> np.ndarray:
         """The raw network output ``[N, output_dim]`` float32, in chunks of ``heuristic_batch``."""
@@ -95,6 +100,8 @@ class NetworkHeuristic(Heuristic):
         if self.kind == "v":
             return super().q_values(states)
         q = self._forward(states)
+        if self.every_action_applies:
+            return q
         return np.where(self.domain._applicable(states), q, np.float32(np.inf))
 
     def values(self, states: np.ndarray) -> np.ndarray:

@@ -8,31 +8,68 @@ import numpy as np
 INF = np.inf
 
 
+@numba.njit(inline="always")
+def _top_k_row(q, row, k, order, best, out):  # type: ignore[no-untyped-def]
+    """The ``k`` smallest of ``q[row]`` by (value, index) into ``order[out]``, ``best[out]``."""
+    size = 0
+    for action in range(q.shape[1]):
+        value = q[row, action]
+        if size < k:
+            j = size
+            size += 1
+        elif value < best[out, k - 1]:
+            j = k - 1
+        else:
+            continue
+        while j > 0 and best[out, j - 1] > value:  # equal values keep index order
+            best[out, j] = best[out, j - 1]
+            order[out, j] = order[out, j - 1]
+            j -= 1
+        best[out, j] = value
+        order[out, j] = action
+
+
 @numba.njit(cache=True, nogil=True)
 def top_k(q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` smallest of each row of ``[N, A]`` float32 ``q`` by (value, index): actions and
     values ``[N, k]`` in rank order."""
-    n, a = q.shape
+    n = q.shape[0]
     order = np.empty((n, k), dtype=np.int64)
     best = np.empty((n, k), dtype=np.float32)
     for row in range(n):
-        size = 0
-        for action in range(a):
-            value = q[row, action]
-            if size < k:
-                j = size
-                size += 1
-            elif value < best[row, k - 1]:
-                j = k - 1
-            else:
-                continue
-            while j > 0 and best[row, j - 1] > value:  # equal values keep index order
-                best[row, j] = best[row, j - 1]
-                order[row, j] = order[row, j - 1]
-                j -= 1
-            best[row, j] = value
-            order[row, j] = action
+        _top_k_row(q, row, k, order, best, row)
     return order, best
+
+
+@numba.njit(cache=True, nogil=True)
+def rank_nodes(q, k, nodes, actions, q_sorted, finite):  # type: ignore[no-untyped-def]
+    """``top_k`` of each row of ``q`` written to its node's row of ``actions`` and ``q_sorted``
+    (``[nodes, k]``), and ``open_lists.finite_ranks`` of it to ``finite``."""
+    a = q.shape[1]
+    for i in range(len(nodes)):
+        node = nodes[i]
+        _top_k_row(q, i, k, actions, q_sorted, node)
+        count = 0
+        for j in range(k):
+            if np.isfinite(q_sorted[node, j]):
+                count += 1
+        finite[node] = a if count == k else count
+
+
+@numba.njit(cache=True)
+def push_nodes(f, node, rank, gen, size, nodes, g, q, generation, weight):  # type: ignore[no-untyped-def]
+    """``EdgeOpenList.push`` on the heap arrays: each of ``nodes`` whose best Q-value
+    (``q[node, 0]``) is finite enters at rank 0 (room must be reserved); returns the new size."""
+    for i in range(len(nodes)):
+        n = nodes[i]
+        best = q[n, 0]
+        if not np.isfinite(best):
+            continue
+        f[size] = weight * g[n] + np.float64(best)  # common.priority, compiled
+        node[size], rank[size], gen[size] = -n, 0, generation[n]
+        _sift_up(f, node, rank, gen, size)
+        size += 1
+    return size
 
 
 @numba.njit(inline="always")
@@ -133,3 +170,80 @@ def pop_pairs(  # type: ignore[no-untyped-def]
         else:
             size = _pop_top(f, node, rank, gen, size)
     return size, count, -1
+
+
+# -- the node store's index: open addressing over node ids, keyed by the stored states ----------
+
+FNV_OFFSET = np.uint64(14695981039346656037)
+FNV_PRIME = np.uint64(1099511628211)
+
+
+@numba.njit(inline="always")
+def _slot(states, i, mask):  # type: ignore[no-untyped-def]
+    """The first slot to probe for row ``i`` of ``states`` (FNV-1a over its entries)."""
+    h = FNV_OFFSET
+    for v in states[i]:
+        h = (h ^ np.uint64(v)) * FNV_PRIME
+    return np.int64(h & np.uint64(mask))
+
+
+@numba.njit(inline="always")
+def _same(stored, node, states, i):  # type: ignore[no-untyped-def]
+    for d in range(states.shape[1]):
+        if stored[node, d] != states[i, d]:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def index_nodes(stored, size, slots):  # type: ignore[no-untyped-def]
+    """Enter the ``size`` stored states (distinct) into the empty (-1) table ``slots``."""
+    mask = len(slots) - 1
+    for node in range(size):
+        h = _slot(stored, node, mask)
+        while slots[h] >= 0:
+            h = (h + 1) & mask
+        slots[h] = node
+
+
+@numba.njit(cache=True)
+def insert_rows(  # type: ignore[no-untyped-def]
+    states, costs, slots, stored, g, size, ids, new_rows, new_g, updated_nodes, updated_rows
+):
+    """``NodeStore.insert``'s row loop over the table ``slots`` (at most half full after this
+    batch): new states are written to ``stored`` from row ``size`` on, and per row its node id
+    (-1: dropped) to ``ids``; the new rows and their path costs to ``new_rows``, ``new_g``, and the
+    (node, row) pairs whose path cost went down, in row order, to ``updated_*``.  Returns the
+    counts of new nodes and of updates."""
+    mask = len(slots) - 1
+    n_new, n_updated = 0, 0
+    for i in range(states.shape[0]):
+        h = _slot(states, i, mask)
+        while True:
+            node = slots[h]
+            if node < 0 or _same(stored, node, states, i):
+                break
+            h = (h + 1) & mask
+        cost = costs[i]
+        if node < 0:
+            node = size + n_new
+            slots[h] = node
+            stored[node] = states[i]
+            new_rows[n_new], new_g[n_new] = i, cost
+            n_new += 1
+            ids[i] = node
+            continue
+        ids[i] = -1
+        if node >= size:  # reached twice in this batch
+            if cost < new_g[node - size]:
+                new_g[node - size] = cost
+            else:
+                continue
+        elif cost < g[node]:
+            g[node] = cost
+        else:
+            continue
+        updated_nodes[n_updated], updated_rows[n_updated] = node, i
+        n_updated += 1
+        ids[i] = node
+    return n_new, n_updated

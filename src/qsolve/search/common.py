@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -117,7 +118,24 @@ class NodeStore:
         self.generation = np.empty(1024, dtype=np.int64)
         self.index: dict[bytes, int] = {}
         self.size = 0
+        # Where the compiled kernels run the index (``compile``): they, and its hash table of
+        # node ids (-1: empty), which replaces ``index``.
+        self.jit: ModuleType | None = None
+        self.slots = np.empty(0, dtype=np.int64)
         self.insert(start[None, :], np.array([-1]), np.array([-1]), np.array([0.0]))
+
+    def compile(self, jit: ModuleType) -> None:
+        """Move the index of stored states into a hash table run by the compiled kernels
+        ``jit`` (``qsolve.search._jit``), which insert the same nodes in the same order."""
+        self.jit = jit
+        self._index_all(self.size)
+        self.index = {}
+
+    def _index_all(self, rows: int) -> None:
+        """A table with room for ``rows`` states at most half full, holding the stored ones."""
+        assert self.jit is not None
+        self.slots = np.full(1 << max(10, (4 * rows - 1).bit_length()), -1, dtype=np.int64)
+        self.jit.index_nodes(self.states, self.size, self.slots)
 
     def insert(
         self, states: np.ndarray, parents: np.ndarray, actions: np.ndarray, path_costs: np.ndarray
@@ -127,6 +145,8 @@ class NodeStore:
         Returns per row the node id (``-1`` when dropped), and the ids of the new nodes and of the
         existing nodes whose path cost went down (reopened), each in order of first appearance.
         """
+        if self.jit is not None:
+            return self._insert_compiled(states, parents, actions, path_costs)
         # Fixed-width byte strings; numpy drops trailing zero bytes, which keeps keys unique
         # because every state has the same length.
         keys = (
@@ -186,6 +206,49 @@ class NodeStore:
             np.array(list(reopened), dtype=np.int64),
         )
 
+    def _insert_compiled(
+        self, states: np.ndarray, parents: np.ndarray, actions: np.ndarray, path_costs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``insert`` by the compiled kernels."""
+        assert self.jit is not None
+        n, base = len(states), self.size
+        most = base + n
+        if 2 * most > len(self.slots):
+            self._index_all(most)
+        if most > len(self.g):
+            self.states = grow(self.states, most)
+            self.parent = grow(self.parent, most)
+            self.action = grow(self.action, most)
+            self.g = grow(self.g, most)
+            self.generation = grow(self.generation, most)
+        ids = np.empty(n, dtype=np.int64)
+        new_rows = np.empty(n, dtype=np.int64)
+        new_g = np.empty(n, dtype=np.float64)
+        updated_nodes = np.empty(n, dtype=np.int64)
+        updated_rows = np.empty(n, dtype=np.int64)
+        n_new, n_updated = self.jit.insert_rows(
+            np.ascontiguousarray(states), path_costs.astype(np.float64, copy=False), self.slots,
+            self.states, self.g, base, ids, new_rows, new_g, updated_nodes, updated_rows,
+        )  # fmt: skip
+        end = base + n_new
+        rows = new_rows[:n_new]
+        self.parent[base:end] = parents[rows]
+        self.action[base:end] = actions[rows]
+        self.g[base:end] = new_g[:n_new]
+        self.generation[base:end] = 0
+        reopened: dict[int, None] = {}
+        if n_updated:
+            for node, i in zip(
+                updated_nodes[:n_updated].tolist(), updated_rows[:n_updated].tolist(), strict=True
+            ):
+                self.parent[node] = parents[i]
+                self.action[node] = actions[i]
+                if node < base:
+                    reopened[node] = None
+                    self.generation[node] += 1
+        self.size = end
+        return ids, np.arange(base, end, dtype=np.int64), np.array(list(reopened), dtype=np.int64)
+
     def add_children(
         self,
         children: np.ndarray,
@@ -199,6 +262,8 @@ class NodeStore:
         new and the reopened nodes that are not goals (the ones to evaluate and put in the open
         list: no path through a goal is cheaper than stopping there)."""
         ids, new, reopened = self.insert(children, parents, actions, path_costs)
+        if not is_goal.any():
+            return new, reopened
         incumbent.offer(self, ids, is_goal)
         goal_ids = ids[is_goal & (ids >= 0)]
         if len(goal_ids):

@@ -117,11 +117,12 @@ class EdgeOpenList:
     node's next untried action sits in the heap; popping it pushes the one after.  This pops exactly
     the pairs that pushing every action would, with O(1) heap entries per pop.
 
-    The heap starts as a Python ``heapq`` list.  Once it has popped ``kernels.COMPILE_AFTER``
-    pairs, and where numba is installed, it moves into arrays (the same binary heap, entry by
-    entry) that compiled kernels pop and push, and compiled top-k ranks new nodes: a short search
-    never pays for loading numba.  Where an earlier search has loaded them, the kernels run from
-    the start.  Both ways pop the same pairs in the same order.
+    The heap starts as a Python ``heapq`` list.  Once the process has popped
+    ``kernels.COMPILE_AFTER`` pairs (this search alone or with earlier ones), and where numba is
+    installed, it moves into arrays (the same binary heap, entry by entry) that compiled kernels
+    pop and push, compiled top-k ranks new nodes, and the node store's index goes into a compiled
+    hash table (``NodeStore.compile``): a few short searches never pay for loading numba.  Where an earlier search has loaded them, the kernels run from the start.  Both ways pop
+    the same pairs in the same order.
     """
 
     def __init__(self, store: NodeStore, weight: float, k: int) -> None:
@@ -135,7 +136,6 @@ class EdgeOpenList:
         self.full_q = np.empty((0, 0), dtype=np.float32)  # [rankings, A]
         self.full_count = 0
         self.heap: list[tuple[float, int, int, int]] = []  # (f, -node, rank, generation)
-        self.popped = 0  # pairs popped by the heapq code
         self.kernels: ModuleType | None = None  # the compiled kernels, once in use
         self.arrays: kernels.HeapArrays | None = None  # the heap, once compiled kernels run it
         if kernels.loaded():
@@ -156,8 +156,9 @@ class EdgeOpenList:
         """Move the heap into arrays run by the compiled kernels, where numba is installed."""
         self.kernels = kernels.compiled()
         if self.kernels is not None:
-            self.arrays = kernels.HeapArrays.from_heap(self.heap)
+            self.arrays = kernels.HeapArrays.from_heap(self.kernels, self.heap)
             self.heap = []
+            self.store.compile(self.kernels)
 
     def rank(self, nodes: np.ndarray, q: np.ndarray | None) -> None:
         """Rank the actions of new ``nodes`` by their ``[len(nodes), A]`` Q-values."""
@@ -172,10 +173,11 @@ class EdgeOpenList:
         if q is None or len(nodes) == 0:
             return
         if self.kernels is not None:
-            order, q_sorted = self.kernels.top_k(np.asarray(q, dtype=np.float32), self.k)
-            finite = finite_ranks(q_sorted, q.shape[1])
-        else:
-            order, q_sorted, finite = top_actions(q, self.k)
+            self.kernels.rank_nodes(
+                np.asarray(q, dtype=np.float32), self.k, nodes, self.actions, self.q, self.finite
+            )
+            return
+        order, q_sorted, finite = top_actions(q, self.k)
         self.actions[nodes] = order
         self.q[nodes] = q_sorted
         self.finite[nodes] = finite
@@ -201,12 +203,12 @@ class EdgeOpenList:
         yield from ()
         if len(nodes) == 0:
             return
+        if self.arrays is not None:
+            self.arrays.push_nodes(nodes, self.store.g, self.q, self.store.generation, self.weight)
+            return
         live = nodes[np.isfinite(self.q[nodes, 0])]
         f = priority(self.store.g[live], self.q[live, 0], self.weight)
         generation = self.store.generation[live]
-        if self.arrays is not None:
-            self.arrays.push(f, live, generation)
-            return
         ranks = [0] * len(live)
         for entry in zip(f.tolist(), (-live).tolist(), ranks, generation.tolist(), strict=True):
             heapq.heappush(self.heap, entry)
@@ -222,7 +224,7 @@ class EdgeOpenList:
 
     def pop(self, batch_size: int, bound: float, clock: Clock) -> Pop:
         """Up to ``batch_size`` best open pairs with f below ``bound``: their nodes and actions."""
-        if self.arrays is None and self.popped >= kernels.COMPILE_AFTER:
+        if self.arrays is None and kernels.popped >= kernels.COMPILE_AFTER:
             self.compile()
         if self.arrays is not None:
             return (yield from self.pop_compiled(batch_size, bound, clock))
@@ -261,7 +263,7 @@ class EdgeOpenList:
             parents.append(node)
             actions.append(action)
             self.advance(node, rank, q, gen)
-        self.popped += len(parents)
+        kernels.popped += len(parents)
         return np.array(parents, dtype=np.int64), np.array(actions, dtype=np.int64)
 
     def pop_compiled(self, batch_size: int, bound: float, clock: Clock) -> Pop:
