@@ -2,7 +2,7 @@
 the peers section): qsolve's Q* on the throughput table's walks with a saved race network whose
 outputs are replayed from memory after a first pass, so that only the search loop is timed.
 
-    python experiments/engines/search_without_network.py --run /tmp/race/run --domain cube3
+    python experiments/engines/search_without_network.py --run RUN --domain cube3
 """
 
 from __future__ import annotations
