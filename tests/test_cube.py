@@ -179,3 +179,29 @@ def test_meta_random_walks_are_the_cube3_scrambles():
     lengths = np.arange(10)
     meta = META.random_walk(lengths, np.random.default_rng(6))
     assert np.array_equal(meta, CUBE3.random_walk(lengths, np.random.default_rng(6)))
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 40))
+def test_step_is_the_row_gather(seed: int, n: int) -> None:
+    # The flat gather behind `_step` against the 2-D definition, on contiguous and strided rows.
+    rng = np.random.default_rng(seed)
+    for domain in (CUBE3, META, CUBE2):
+        states = domain.random_walk(rng.integers(0, 20, 2 * n), rng)
+        actions = rng.integers(0, domain.num_actions, n)
+        for rows in (states[:n], states[::2]):
+            expected = np.take_along_axis(rows, domain.perms[actions], axis=1)
+            assert np.array_equal(domain._step(rows, actions), expected)
+            assert domain._step(rows, actions).dtype == rows.dtype
+
+
+def test_goal_test_on_contiguous_and_strided_rows() -> None:
+    rng = np.random.default_rng(3)
+    for domain in (CUBE3, CUBE2):
+        states = domain.random_walk(rng.integers(0, 3, 64), rng)
+        expected = np.all(states == domain.goal, axis=1)
+        assert expected.any() and not expected.all()
+        assert np.array_equal(domain._is_goal(states), expected)
+        assert np.array_equal(domain._is_goal(states[::2]), expected[::2])
+        assert np.array_equal(domain._is_goal(states.astype(np.int64)), expected)
+        assert domain._is_goal(states[:0]).shape == (0,)

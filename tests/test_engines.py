@@ -261,6 +261,19 @@ def test_softplus_matches_torch_on_every_range():
     np.testing.assert_allclose(got, expected, rtol=2e-7, atol=1e-7)
 
 
+@pytest.mark.parametrize("shape", [(1000, 100), (7, 1884), (50,)])
+def test_softplus_is_the_formula_bit_for_bit(shape):
+    # max(y, 0) + log1p(exp(-|y|)) written out with a scalar zero, against the engine's in-place
+    # form (which takes the maximum against a row of zeros), signed zeros and infinities included.
+    rng = np.random.default_rng(4)
+    y = (rng.standard_normal(shape) * 40).astype(np.float32)
+    y.reshape(-1)[:5] = [0.0, -0.0, np.inf, -np.inf, -300.0]
+    expected = np.maximum(y, np.float32(0)) + np.log1p(np.exp(-np.abs(y)))
+    got = engines.softplus_(y.copy())
+    assert got.dtype == np.float32
+    assert np.array_equal(got.view(np.uint32), expected.view(np.uint32))
+
+
 @pytest.mark.parametrize("engine_name", ["torch", "onnx"])
 def test_a_chunked_engine_gives_the_outputs_and_search_results_of_one_call(cache, engine_name):
     if engine_name == "onnx" and not engines.onnxruntime_available():

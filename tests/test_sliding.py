@@ -275,3 +275,22 @@ def test_manhattan_values_and_q_values() -> None:
 def test_manhattan_rejects_other_domains() -> None:
     with pytest.raises(QsolveError, match="only defined for sliding puzzles"):
         Manhattan(LightsOut(5))
+
+
+@settings(max_examples=30, deadline=None)
+@given(size=sizes, seed=seeds)
+def test_step_is_the_swap_with_the_blank(size: int, seed: int) -> None:
+    # The flat-index `_step` against the swap written out per row, inapplicable moves included,
+    # on contiguous and strided rows.
+    domain = SlidingPuzzle(size)
+    rng = np.random.default_rng(seed)
+    states = np.concatenate([walk(domain, seed), walk(domain, seed + 1)])
+    actions = rng.integers(0, 4, len(states))
+    for rows, acts in ((states, actions), (states[::2], actions[::2])):
+        expected = rows.copy()
+        for i, (state, a) in enumerate(zip(rows, acts, strict=True)):
+            blank = int(np.flatnonzero(state == 0)[0])
+            target = domain._targets[blank, a]
+            expected[i, blank], expected[i, target] = state[target], 0
+        assert np.array_equal(domain._step(rows, acts), expected)
+        assert np.array_equal(domain._is_goal(rows), np.all(rows == domain.goal, axis=1))

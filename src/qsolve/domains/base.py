@@ -169,7 +169,20 @@ class Domain:
         return np.ones((states.shape[0], self.num_actions), dtype=bool)
 
     def _is_goal(self, states: np.ndarray) -> np.ndarray:
-        return np.all(states == self.goal, axis=1)
+        goal = self.goal
+        if (
+            states.ndim == 2
+            and states.dtype == goal.dtype
+            and states.dtype.kind in "biu"
+            and states.shape[1] == goal.shape[0] > 0
+            and states.flags.c_contiguous
+            and goal.flags.c_contiguous
+        ):
+            # Each row read as one opaque value of D bytes: one memory comparison per row, no
+            # [N, D] temporary (equal bytes are equal entries for the integer state dtypes).
+            row = np.dtype((np.void, goal.nbytes))
+            return states.view(row)[:, 0] == goal.view(row)[0]
+        return np.all(states == goal, axis=1)
 
     def _expand(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n, a = states.shape[0], self.num_actions

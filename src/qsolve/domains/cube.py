@@ -81,6 +81,19 @@ def _move_perms(names: list[str]) -> np.ndarray:
     return np.array(perms, dtype=np.int64)
 
 
+def permute_rows(states: np.ndarray, perms: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """``states[i][perms[actions[i]]]`` for each row of ``[N, D]`` states, as one gather.
+
+    The same as ``np.take_along_axis(states, perms[actions], axis=1)``, about twice as fast on
+    search batches: the row offsets go into the gathered ``perms`` rows in place, and one flat
+    ``take`` reads every entry.
+    """
+    n, d = states.shape
+    flat = perms[actions]  # a new [N, D] int64 array, ours to change
+    flat += np.arange(0, n * d, d)[:, None]
+    return np.take(states, flat)
+
+
 def inverse_move(name: str) -> str:
     return name[:-1] if name.endswith("'") else name + "'"
 
@@ -212,7 +225,7 @@ class Cube3(Domain):
         self.goal = GOAL3.copy()
 
     def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        return np.take_along_axis(states, self.perms[actions], axis=1)
+        return permute_rows(states, self.perms, actions)
 
     def _torch_ops(self, device: torch.device) -> TorchOps | None:
         from qsolve.domains.torch_ops import PermutationOps
@@ -308,7 +321,7 @@ class Cube2(Domain):
         self.goal = GOAL3[CUBE2_FACELETS].copy()
 
     def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        return np.take_along_axis(states, self.perms[actions], axis=1)
+        return permute_rows(states, self.perms, actions)
 
     def _torch_ops(self, device: torch.device) -> TorchOps | None:
         from qsolve.domains.torch_ops import PermutationOps

@@ -52,6 +52,7 @@ class SlidingPuzzle(Domain):
         # (itself when the move is not applicable, so the swap in `step` is a no-op).
         self._on_board = (new_rows >= 0) & (new_rows < size) & (new_cols >= 0) & (new_cols < size)
         self._targets = np.where(self._on_board, new_rows * size + new_cols, pos[:, None])
+        self._flat_targets = self._targets.reshape(-1)  # [D * A]: entry blank * 4 + action
 
     def _index(self, states: np.ndarray) -> np.ndarray:
         """The Lehmer rank of the tile permutation (puzzle8's distance table)."""
@@ -67,12 +68,17 @@ class SlidingPuzzle(Domain):
 
     def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Slide the tile ``actions[i]`` names into the blank of ``states[i]``."""
-        rows = np.arange(states.shape[0])
-        blanks = self._blanks(states)
-        targets = self._targets[blanks, np.asarray(actions, dtype=np.int64)]
-        out = states.copy()
-        out[rows, blanks] = states[rows, targets]
-        out[rows, targets] = 0
+        n, d = states.shape
+        out = np.array(states, order="C")  # a contiguous copy, changed in place below
+        flat = out.reshape(-1)
+        offsets = np.arange(0, n * d, d)
+        # Flat positions in ``out``: the blank, and the tile that slides into it.
+        blanks = self._blanks(out)
+        targets = self._flat_targets[blanks * 4 + actions]
+        targets += offsets
+        blanks += offsets
+        flat[blanks] = flat[targets]
+        flat[targets] = 0
         return out
 
     def _torch_ops(self, device: torch.device) -> TorchOps | None:

@@ -231,7 +231,9 @@ def softplus_(y: np.ndarray) -> np.ndarray:
     np.negative(t, out=t)
     np.exp(t, out=t)
     np.log1p(t, out=t)
-    np.maximum(y, np.float32(0), out=y)
+    # Against a row of zeros rather than a scalar: numpy's vectorised loop for two arrays is
+    # faster here, with the same result bit for bit.
+    np.maximum(y, np.zeros(y.shape[-1:], dtype=np.float32), out=y)
     y += t
     return y
 
