@@ -181,11 +181,7 @@ class NodeStore:
                 ids[i] = node
         n_new = len(new_rows)
         end = base + n_new
-        self.states = grow(self.states, end)
-        self.parent = grow(self.parent, end)
-        self.action = grow(self.action, end)
-        self.g = grow(self.g, end)
-        self.generation = grow(self.generation, end)
+        self._reserve(end)
         rows = np.array(new_rows, dtype=np.int64)
         self.states[base:end] = states[rows]
         self.parent[base:end] = parents[rows]
@@ -206,6 +202,14 @@ class NodeStore:
             np.array(list(reopened), dtype=np.int64),
         )
 
+    def _reserve(self, size: int) -> None:
+        """Room for ``size`` nodes in every per-node array."""
+        self.states = grow(self.states, size)
+        self.parent = grow(self.parent, size)
+        self.action = grow(self.action, size)
+        self.g = grow(self.g, size)
+        self.generation = grow(self.generation, size)
+
     def _insert_compiled(
         self, states: np.ndarray, parents: np.ndarray, actions: np.ndarray, path_costs: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -215,12 +219,7 @@ class NodeStore:
         most = base + n
         if 2 * most > len(self.slots):
             self._index_all(most)
-        if most > len(self.g):
-            self.states = grow(self.states, most)
-            self.parent = grow(self.parent, most)
-            self.action = grow(self.action, most)
-            self.g = grow(self.g, most)
-            self.generation = grow(self.generation, most)
+        self._reserve(most)
         ids = np.empty(n, dtype=np.int64)
         new_rows = np.empty(n, dtype=np.int64)
         new_g = np.empty(n, dtype=np.float64)
