@@ -1,9 +1,10 @@
 """Training speed: trained states per second with the batches made by numpy on the host (``--data
-cpu``) against made by torch on the training device (``--data device``), and where the time goes.
+cpu``) against made by torch on the training device (``--data device``), in fp32 and with bf16
+autocast passes (``--precision``), and where the time goes.
 
     python benchmarks/train_speed.py [--device cpu|cuda] [--steps 3] [--batch-size 500]
         [--width1 2000 --width2 1000 --blocks 2] [--domains cube3 puzzle24 lightsout7]
-        [--targets walk td]
+        [--targets walk td] [--data cpu device] [--precision fp32 bf16]
 
 Each row runs warm-up steps, then ``--steps`` timed Q-learning steps of one domain with one
 target kind, with each domain's training recipe of the hard-set round (cube3: non-backtracking
@@ -52,7 +53,7 @@ def _sync(device: torch.device) -> None:
 
 
 def measure(
-    domain_name: str, targets: str, data: str, args: argparse.Namespace
+    domain_name: str, targets: str, data: str, precision: str, args: argparse.Namespace
 ) -> dict[str, float]:
     """Seconds per part of a step and trained states and pairs per second."""
     domain = get_domain(domain_name)
@@ -64,6 +65,7 @@ def measure(
         width2=args.width2,
         blocks=args.blocks,
         targets=targets,
+        precision=precision,
         **RECIPES.get(domain_name, {}),  # type: ignore[arg-type]
     )
     device = torch.device(args.device)
@@ -131,6 +133,9 @@ def main() -> None:
     )
     parser.add_argument("--targets", nargs="+", default=["walk", "td"], choices=("walk", "td"))
     parser.add_argument("--data", nargs="+", default=["cpu", "device"], choices=("cpu", "device"))
+    parser.add_argument(
+        "--precision", nargs="+", default=["fp32"], choices=("fp32", "bf16"), help="default fp32"
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     args = parser.parse_args()
     if args.threads:
@@ -149,6 +154,7 @@ def main() -> None:
         "domain",
         "targets",
         "data",
+        "precision",
         "trained states/s",
         "trained pairs/s",
         "batch making alone: states/s",
@@ -157,29 +163,37 @@ def main() -> None:
         "gradient share",
     )
     for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i < 3 else "right")
+        table.add_column(column, justify="left" if i < 4 else "right")
     for name in args.domains:
         for targets in args.targets:
             rates = {}
             for data in args.data:
-                r = measure(name, targets, data, args)
-                rates[data] = r["states_per_s"]
+                for precision in args.precision:
+                    r = measure(name, targets, data, precision, args)
+                    rates[data, precision] = r["states_per_s"]
+                    table.add_row(
+                        name,
+                        targets,
+                        data,
+                        precision,
+                        f"{r['states_per_s']:,.0f}",
+                        f"{r['pairs_per_s']:,.0f}",
+                        f"{r['batch_states_per_s']:,.0f}",
+                        *(f"{r[k] / r['total']:.0%}" for k in ("data", "targets", "gradient")),
+                    )
+            ratios = []
+            if len(args.data) == 2:
+                ratios += [
+                    ("device / cpu", p, rates["device", p] / rates["cpu", p])
+                    for p in args.precision
+                ]
+            if len(args.precision) == 2:
+                ratios += [
+                    (d, "bf16 / fp32", rates[d, "bf16"] / rates[d, "fp32"]) for d in args.data
+                ]
+            for i, (data, precision, ratio) in enumerate(ratios):
                 table.add_row(
-                    name,
-                    targets,
-                    data,
-                    f"{r['states_per_s']:,.0f}",
-                    f"{r['pairs_per_s']:,.0f}",
-                    f"{r['batch_states_per_s']:,.0f}",
-                    *(f"{r[k] / r['total']:.0%}" for k in ("data", "targets", "gradient")),
-                )
-            if len(rates) == 2:
-                table.add_row(
-                    "",
-                    "",
-                    "device / cpu",
-                    f"{rates['device'] / rates['cpu']:.2f}x",
-                    end_section=True,
+                    "", "", data, precision, f"{ratio:.2f}x", end_section=i == len(ratios) - 1
                 )
     Console(width=160).print(table)
 

@@ -426,6 +426,12 @@ def test_capped_targets_are_the_td_targets_capped_by_the_walk_bounds(kind):
         ("lightsout5", {"targets": "walk", "source": "subset", "data": "device"}),
         ("cube2", {"data": "device", "actions_per_state": 3, "greedy_actions": 1}),
         ("puzzle8", {"targets": "td", "kind": "v", "data": "device", "device": "cpu"}),
+        # bf16 autocast passes (fp32 weights)
+        ("puzzle8", {"targets": "capped", "source": "nbwalk", "precision": "bf16"}),
+        (
+            "cube2",
+            {"data": "device", "greedy_actions": 1, "actions_per_state": 3, "precision": "bf16"},
+        ),
     ],
 )
 def test_resume_with_new_target_kinds_gives_exactly_an_uninterrupted_run(tmp_path, name, options):
@@ -436,6 +442,32 @@ def test_resume_with_new_target_kinds_gives_exactly_an_uninterrupted_run(tmp_pat
     whole, split = state_of(tmp_path / "whole"), state_of(tmp_path / "split")
     for key, value in whole["online"].items():
         assert torch.equal(value, split["online"][key]), key
+
+
+def test_a_resumed_run_keeps_the_precision_it_chose(tmp_path):
+    options = {**TINY, "seed": 3, "eval_every": 10_000, "progress": False}
+    whole = train("puzzle8", tmp_path / "whole", steps=6, precision="bf16", **options)
+    train("puzzle8", tmp_path / "split", steps=2, precision="bf16", **options)
+    split = train("puzzle8", tmp_path / "split", steps=6, resume=True, precision="auto", **options)
+    assert whole.precision == split.precision == "bf16"
+    assert state_of(tmp_path / "split")["config"]["precision"] == "bf16"
+    model = json.loads((tmp_path / "split" / "config.json").read_text())
+    assert model["options"]["precision"] == "bf16"
+    a, b = state_of(tmp_path / "whole"), state_of(tmp_path / "split")
+    for key, value in a["online"].items():
+        assert torch.equal(value, b["online"][key]), key
+
+
+def test_bf16_passes_change_the_weights_and_auto_picks_a_precision(tmp_path):
+    options = {**TINY, "seed": 3, "eval_every": 10_000, "progress": False}
+    train("puzzle8", tmp_path / "fp32", steps=3, precision="fp32", **options)
+    train("puzzle8", tmp_path / "bf16", steps=3, precision="bf16", **options)
+    a, b = state_of(tmp_path / "fp32")["online"], state_of(tmp_path / "bf16")["online"]
+    assert any(not torch.equal(a[key], b[key]) for key in a)  # bf16 really ran
+    assert all(torch.allclose(a[key], b[key], atol=0.05) for key in a)  # and stayed close
+    summary = train("puzzle8", tmp_path / "auto", steps=1, **options)
+    assert summary.precision in ("fp32", "bf16")
+    assert state_of(tmp_path / "auto")["config"]["precision"] == summary.precision
 
 
 def test_walk_targets_warm_up_then_capped_targets_continue(tmp_path):
@@ -563,3 +595,20 @@ def test_out_of_range_options_are_one_sentence_errors(tmp_path, options, message
     with pytest.raises(QsolveError, match=message):
         train("puzzle8", tmp_path, progress=False, **{**TINY, **options})
     assert not (tmp_path / "model.safetensors").exists()
+
+
+def test_the_last_layer_stays_fp32_under_bf16_autocast():
+    from qsolve.networks.resnet import Architecture, ResidualMLP
+
+    torch.manual_seed(0)
+    net = ResidualMLP(Architecture(20, 4, 32, 16, 1))
+    with torch.no_grad():
+        net.head.bias.fill_(100.0)  # costs near 100: bf16 would round them to multiples of 0.5
+    x = torch.rand(64, 20)
+    with torch.no_grad():
+        exact = net(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = net(x)
+    assert out.dtype == torch.float32
+    assert torch.allclose(out, exact, rtol=0.01)
+    assert not torch.equal(out * 2, (out * 2).round())  # finer than bf16's grid at 100

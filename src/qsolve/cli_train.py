@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{'interrupted' if summary.interrupted else 'trained'} {args.domain} "
         f"to step {summary.step} ({summary.seconds / 60:.1f} min, "
-        f"{summary.examples_per_s:,.0f} examples/s); saved in {out}"
+        f"{summary.examples_per_s:,.0f} examples/s, {summary.precision}); saved in {out}"
     )
     if rates:
         print(f"last evaluation: {rates}")

@@ -69,4 +69,9 @@ class ResidualMLP(nn.Module):
         h = F.relu(self.norm2(self.fc2(h)))
         for block in self.blocks:
             h = block(h)
+        if torch.is_autocast_enabled(h.device.type):
+            # The head in fp32: in bf16 a cost-to-go near 100 would be rounded to a multiple
+            # of 0.5, coarser than the differences between actions that search ranks by.
+            with torch.autocast(h.device.type, enabled=False):
+                return F.softplus(self.head(h.float()))
         return F.softplus(self.head(h))

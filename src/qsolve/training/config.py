@@ -90,8 +90,13 @@ class TrainConfig:
     )
     loss: str = option("regression loss", "mse", choices=("mse", "huber"))
     grad_clip: float | None = option("clip the gradient norm to this (0: off)", 10.0, low=0.0)
-    device: str = option(
-        "training device; bf16 autocast on cuda", "auto", choices=("auto", "cpu", "cuda")
+    device: str = option("training device", "auto", choices=("auto", "cpu", "cuda"))
+    precision: str = option(
+        "arithmetic of the network's passes (weights and Adam stay fp32): bf16 autocast or fp32; "
+        "auto: bf16 on cuda, and on a CPU where a measured bf16 step is faster (resume keeps "
+        "the run's choice)",
+        "auto",
+        choices=("auto", "fp32", "bf16"),
     )
     eval_every: int = option("evaluate, log and checkpoint every N steps", 1000, low=1)
     keep_evals: bool = option(

@@ -281,13 +281,13 @@ class DeviceData:
         )
 
     def with_greedy_actions(
-        self, batch: TensorBatch, online: torch.nn.Module, count: int
+        self, batch: TensorBatch, online: torch.nn.Module, count: int, precision: str = "fp32"
     ) -> TensorBatch:
         """``batch`` with its first ``count`` trained actions replaced by the online network's
         ``count`` best applicable actions not sampled already (``loop.with_greedy_actions``)."""
-        from qsolve.training.targets import autocast
+        from qsolve.training.precision import autocast
 
-        with torch.no_grad(), autocast(self.device):
+        with torch.no_grad(), autocast(self.device, precision):
             q = online(self.ops.encode(batch.states)).float()
         q = q.masked_fill(~self.ops.applicable(batch.states), math.inf)
         q = q.scatter(1, batch.actions[:, count:], math.inf)  # sampled already

@@ -52,7 +52,8 @@ from qsolve.training.evaluate import (
     plot_metrics,
     truncate_metrics,
 )
-from qsolve.training.targets import NEEDS_BOUNDS, NEEDS_CHILDREN, autocast, compute_targets
+from qsolve.training.precision import autocast, resolve_precision
+from qsolve.training.targets import NEEDS_BOUNDS, NEEDS_CHILDREN, compute_targets
 
 MIN_TARGET_AGE = 10  # steps before the loss threshold may replace the target network
 EVALS_DIR = "evals"  # with --keep-evals: one model folder per evaluation, out/evals/step-N
@@ -72,6 +73,7 @@ class TrainSummary:
     interrupted: bool
     last_eval: dict[str, float] = field(default_factory=dict)
     time_split: dict[str, float] = field(default_factory=dict)  # data / targets / gradient seconds
+    precision: str = "fp32"  # of the network's passes: fp32 or bf16
 
 
 @dataclass
@@ -88,7 +90,12 @@ class Progress:
 
 
 def with_greedy_actions(
-    domain: Domain, batch: Batch, online: ResidualMLP, count: int, device: torch.device
+    domain: Domain,
+    batch: Batch,
+    online: ResidualMLP,
+    count: int,
+    device: torch.device,
+    precision: str = "fp32",
 ) -> Batch:
     """``batch`` with its first ``count`` trained actions per state replaced by the online
     network's ``count`` best applicable actions that were not sampled already.
@@ -97,7 +104,7 @@ def with_greedy_actions(
     those keeps their Q-values honest (an estimate that is too low is what misleads Q*).
     """
     n = batch.actions.shape[0]
-    with torch.no_grad(), autocast(device):
+    with torch.no_grad(), autocast(device, precision):
         q = online(one_hot(domain, batch.states, device)).float().cpu().numpy()
     q[~domain._applicable(batch.states)] = math.inf
     q[np.arange(n)[:, None], batch.actions[:, count:]] = math.inf  # sampled already
@@ -124,7 +131,7 @@ def gradient_step(
     """
     if isinstance(batch, Batch):
         batch = to_tensors(batch, device)
-    with autocast(device):
+    with autocast(device, config.precision):
         out = online(one_hot_tensor(domain, batch.states)).float()
     if config.kind == "q":
         prediction, y = out.gather(1, batch.actions)[batch.trained], y[batch.trained]
@@ -223,6 +230,13 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
     on_device = data_on_device(config.data, domain, device)
     cores = (os.cpu_count() or 1) // group.local_world_size
     set_torch_threads(config.threads or max(1, cores - (0 if on_device else config.workers)))
+    # Rank 0 chooses (a measurement may differ between ranks); a resumed run keeps its choice.
+    precision = (
+        resolve_precision(config.precision, device, arch, saved and saved["config"])
+        if group.is_main
+        else None
+    )
+    config.precision = group.share_object(precision)
     torch.manual_seed(config.seed)
 
     online = ResidualMLP(arch).to(device)
@@ -312,11 +326,15 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
         if made_here is not None:
             made = made_here.make_batch(*arguments(step))
             if config.greedy_actions:
-                made = made_here.with_greedy_actions(made, online, config.greedy_actions)
+                made = made_here.with_greedy_actions(
+                    made, online, config.greedy_actions, config.precision
+                )
             return made
         batch = source.get(step)
         if config.greedy_actions:
-            batch = with_greedy_actions(domain, batch, online, config.greedy_actions, device)
+            batch = with_greedy_actions(
+                domain, batch, online, config.greedy_actions, device, config.precision
+            )
         return to_tensors(batch, device)
 
     display = _Display(config, state.step, progress)
@@ -398,7 +416,14 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
         ) from lost
     interrupted = interrupted or stop.requested > 0  # also a request during the last step
     return TrainSummary(
-        out, state.step, state.seconds, examples / max(1e-9, busy), interrupted, rates, split
+        out,
+        state.step,
+        state.seconds,
+        examples / max(1e-9, busy),
+        interrupted,
+        rates,
+        split,
+        config.precision,
     )
 
 

@@ -23,17 +23,11 @@ from qsolve.networks.resnet import ResidualMLP
 from qsolve.training.config import TrainConfig
 from qsolve.training.data import Batch
 from qsolve.training.device_data import TensorBatch, to_tensors
+from qsolve.training.precision import autocast
 
 Target = Callable[
     [Domain, TensorBatch, ResidualMLP, ResidualMLP, TrainConfig, torch.device], torch.Tensor
 ]
-
-
-def autocast(device: torch.device) -> torch.autocast:
-    """bf16 autocast on CUDA; full precision on the CPU."""
-    return torch.autocast(
-        device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"
-    )
 
 
 def td_targets(
@@ -47,7 +41,7 @@ def td_targets(
     """The one-step targets from the target network's values of the children."""
     n, k = batch.actions.shape
     children = one_hot_tensor(domain, batch.children)
-    with torch.no_grad(), autocast(device):
+    with torch.no_grad(), autocast(device, config.precision):
         if config.kind == "q":
             q_next = _only_applicable(target(children).float(), batch)  # [N*K, A]
             if config.double_q:
