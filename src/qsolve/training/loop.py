@@ -572,7 +572,7 @@ class _Display:
         )
 
         self.progress = Progress(
-            TextColumn(f"[bold]{config.domain}[/]"),
+            TextColumn(f"[bold]{config.domain}[/] {config.precision}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),

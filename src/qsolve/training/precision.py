@@ -47,8 +47,19 @@ def resolve_precision(
 @functools.cache
 def cpu_bf16_speedup(width: int, rows: int = 512) -> float:
     """fp32 time over bf16-autocast time of a forward and backward pass through a
-    ``width`` x ``width`` layer on ``rows`` rows, on this CPU with torch's current threads
-    (best of four each, the two interleaved so that a change in load hits both)."""
+    ``width`` x ``width`` layer on ``rows`` rows, on one thread of this CPU (best of five each,
+    the two interleaved so that a change in load hits both).  One thread, because the ratio is
+    the instruction set's: with several threads on a busy machine, waits for the slowest thread
+    decide it instead."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _speedup(width, rows)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _speedup(width: int, rows: int) -> float:
     generator = torch.Generator().manual_seed(0)
     layer = torch.nn.Linear(width, width)
     x = torch.randn(rows, width, generator=generator)
