@@ -79,3 +79,22 @@ def test_any_object_with_values_or_q_values_is_a_heuristic():
         qsolve.solve(domain, starts[:1], heuristic=BadShape())
     with pytest.raises(qsolve.QsolveError, match="q_values"):
         qsolve.solve(domain, starts[:1], heuristic=42)
+
+
+# Two states of DeepCubeA's puzzle24 test set with their optimal costs (its data).
+HARD_PUZZLE24 = [
+    ("3 19 24 9 8 11 7 12 2 4 17 23 20 18 6 16 5 1 14 21 0 15 10 13 22", 100),
+    ("6 7 1 5 9 20 19 22 3 15 0 8 18 21 2 24 13 4 10 14 17 11 16 12 23", 86),
+]
+
+
+def test_the_shipped_puzzle24_model_solves_hard_states_with_its_defaults():
+    domain = qsolve.domain("puzzle24")
+    assert qsolve.shipped_model(domain) is not None
+    starts = np.array([[int(t) for t in s.split()] for s, _ in HARD_PUZZLE24], dtype=np.uint8)
+    results = qsolve.solve(domain, starts, max_nodes=1_000_000)
+    for start, (_, optimum), result in zip(starts, HARD_PUZZLE24, strict=True):
+        assert result.solved
+        end = domain.apply_moves(start, result.actions)
+        assert domain.is_goal(end[None])[0]
+        assert optimum <= result.cost == len(result.actions)
