@@ -40,7 +40,7 @@ def test_left_open_options_take_the_models_settings_and_given_ones_win(model):
 
 
 def test_the_shipped_models_say_how_to_search_with_them():
-    for name in ("puzzle8", "cube2", "puzzle15", "cube3", "cube3-meta", "lightsout7"):
+    for name in ("puzzle8", "cube2", "puzzle15", "puzzle24", "cube3", "cube3-meta", "lightsout7"):
         config = json.loads((qsolve.shipped_model(qsolve.domain(name)) / "config.json").read_text())
         assert set(config["search"]) == {"weight", "batch_size"}, name
 
@@ -93,7 +93,7 @@ def test_the_shipped_puzzle24_model_solves_hard_states_with_its_defaults():
     assert qsolve.shipped_model(domain) is not None
     starts = np.array([[int(t) for t in s.split()] for s, _ in HARD_PUZZLE24], dtype=np.uint8)
     results = qsolve.solve(domain, starts, max_nodes=1_000_000)
-    for start, (_, optimum), result in zip(starts, HARD_PUZZLE24, strict=True):
+    for start, (_, optimum), result in zip(starts, HARD_PUZZLE24, results, strict=True):
         assert result.solved
         end = domain.apply_moves(start, result.actions)
         assert domain.is_goal(end[None])[0]
