@@ -146,8 +146,8 @@ def test_bad_suite_options_are_refused(benchmarks, tmp_path):
         bench.run_bench("paper", tmp_path, domains=["puzzle8"])
     with pytest.raises(QsolveError, match="--count applies to the paper and deepcubea"):
         bench.run_bench("quick", tmp_path, count=3)
-    # No puzzle24 model is shipped yet; once one is, the fake folder still has no puzzle24 set.
-    with pytest.raises(QsolveError, match=r"no model is shipped|no DeepCubeA test set at"):
+    # puzzle24 has a shipped model, but the fake folder has no puzzle24 set.
+    with pytest.raises(QsolveError, match=r"no DeepCubeA test set at"):
         bench.run_bench("deepcubea", tmp_path, domains=["puzzle24"])
 
 
