@@ -17,7 +17,6 @@ import argparse
 import os
 import platform
 import sys
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -27,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 import qsolve
-from qsolve.bench import read_deepcubea
+from qsolve.bench import read_deepcubea, solve_each
 from qsolve.errors import QsolveError
 
 # set -> (file, instances measured, seconds per instance, target)
@@ -72,15 +71,7 @@ def measure(
     domain = qsolve.domain(name)
     heuristic = qsolve.load_heuristic(model, domain, precision=precision)
     engine = getattr(heuristic, "engine", None)
-    rows = []
-    for state in states:
-        started = time.perf_counter()
-        [result] = qsolve.solve(domain, state[None, :], heuristic=heuristic, time_limit=time_limit)
-        seconds = time.perf_counter() - started
-        if result.solved:
-            end = domain.apply_moves(state, list(result.actions))
-            assert domain.is_goal(end[None, :])[0], "a reported solution does not reach the goal"
-        rows.append((result.solved, result.cost, result.nodes_generated, seconds))
+    rows = solve_each(domain, states, heuristic, time_limit=time_limit)
     solved = np.array([r[0] for r in rows])
     cost = np.array([r[1] for r in rows], dtype=float)
     return {

@@ -24,7 +24,6 @@ import datetime
 import json
 import os
 import sys
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -32,7 +31,7 @@ import numpy as np
 import torch
 
 import qsolve
-from qsolve.bench import read_deepcubea
+from qsolve.bench import read_deepcubea, solve_each
 from qsolve.errors import QsolveError
 from qsolve.networks.engines import cpu_name, onnxruntime_available
 
@@ -44,22 +43,6 @@ SETS = {
     "lightsout7": ("lightsout7", 50, 300_000),
     "puzzle24": ("puzzle24", 20, 1_000_000),
 }
-
-
-def run(
-    domain: qsolve.Domain, states: np.ndarray, heuristic: object, max_nodes: int
-) -> list[tuple[bool, float, int, float]]:
-    """(solved, cost, nodes, seconds) per state, each solved alone; solutions replayed to the goal."""
-    rows = []
-    for state in states:
-        started = time.perf_counter()
-        [result] = qsolve.solve(domain, state[None, :], heuristic=heuristic, max_nodes=max_nodes)
-        seconds = time.perf_counter() - started
-        if result.solved:
-            end = domain.apply_moves(state, list(result.actions))
-            assert domain.is_goal(end[None, :])[0], "a reported solution does not reach the goal"
-        rows.append((bool(result.solved), float(result.cost), result.nodes_generated, seconds))
-    return rows
 
 
 def summary(rows: list[tuple[bool, float, int, float]], optimal: np.ndarray) -> dict[str, float]:
@@ -142,7 +125,7 @@ def main() -> int:
     for label, heuristic in heuristics.items():
         engine = getattr(heuristic, "engine", None)
         label_full = f"{label} ({engine.name} {engine.precision})" if engine else label
-        results[label] = run(domain, states, heuristic, max_nodes)
+        results[label] = solve_each(domain, states, heuristic, max_nodes=max_nodes)
         summaries[label] = summary(results[label], optimal)
         s = summaries[label]
         print(

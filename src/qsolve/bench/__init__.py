@@ -2,7 +2,8 @@
 directory.
 
 - ``report``: tables on the terminal, CSV and markdown on disk (``Report``, ``write_report``).
-- ``instances``: start states, random walks and the DeepCubeA test sets (``read_deepcubea``).
+- ``instances``: start states, random walks and the DeepCubeA test sets (``read_deepcubea``),
+  solved one at a time with replayed solutions (``solve_each``).
 - ``suites``: the measurements and the quick, paper, profile and deepcubea suites (``run_bench``).
 - ``peers``: the race against DeepXube, with its driver and set-up script in ``peers_support/``.
 - ``race_saved``: ``python -m qsolve.bench.race_saved``, the saved networks of a peers run raced again.
@@ -11,7 +12,7 @@ Imports run one way: ``peers`` uses ``report`` and ``instances``; ``suites`` loa
 when the peers suite runs; none of them imports this package's names back.
 """
 
-from qsolve.bench.instances import deepcubea_dir, read_deepcubea, walks
+from qsolve.bench.instances import deepcubea_dir, read_deepcubea, solve_each, walks
 from qsolve.bench.report import Report, Row, machine, write_report
 from qsolve.bench.suites import (
     SUITES,
@@ -34,6 +35,7 @@ __all__ = [
     "q_vs_a",
     "read_deepcubea",
     "run_bench",
+    "solve_each",
     "walks",
     "write_report",
 ]

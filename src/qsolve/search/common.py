@@ -184,23 +184,8 @@ class NodeStore:
         self._reserve(end)
         rows = np.array(new_rows, dtype=np.int64)
         self.states[base:end] = states[rows]
-        self.parent[base:end] = parents[rows]
-        self.action[base:end] = actions[rows]
-        self.g[base:end] = new_g
-        self.generation[base:end] = 0
-        reopened: dict[int, None] = {}
-        for node, i in updates:
-            self.parent[node] = parents[i]
-            self.action[node] = actions[i]
-            if node < base:
-                reopened[node] = None
-                self.generation[node] += 1
-        self.size = end
-        return (
-            np.array(ids, dtype=np.int64),
-            np.arange(base, end, dtype=np.int64),
-            np.array(list(reopened), dtype=np.int64),
-        )
+        new, reopened = self._link(base, rows, np.array(new_g), parents, actions, updates)
+        return np.array(ids, dtype=np.int64), new, reopened
 
     def _reserve(self, size: int) -> None:
         """Room for ``size`` nodes in every per-node array."""
@@ -229,24 +214,39 @@ class NodeStore:
             np.ascontiguousarray(states), path_costs.astype(np.float64, copy=False), self.slots,
             self.states, self.g, base, ids, new_rows, new_g, updated_nodes, updated_rows,
         )  # fmt: skip
-        end = base + n_new
-        rows = new_rows[:n_new]
+        updates = zip(
+            updated_nodes[:n_updated].tolist(), updated_rows[:n_updated].tolist(), strict=True
+        )
+        new, reopened = self._link(base, new_rows[:n_new], new_g[:n_new], parents, actions, updates)
+        return ids, new, reopened
+
+    def _link(
+        self,
+        base: int,
+        rows: np.ndarray,
+        new_g: np.ndarray,
+        parents: np.ndarray,
+        actions: np.ndarray,
+        updates: Iterable[tuple[int, int]],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Both insert paths' last part: the new nodes ``base, base + 1, ...`` (whose states are
+        written) get the parent, action and path cost of their batch ``rows``; each
+        ``(node, row)`` of ``updates``, reached more cheaply, takes that row's parent and action,
+        and an existing node among them is reopened.  Returns the new and the reopened ids."""
+        end = base + len(rows)
         self.parent[base:end] = parents[rows]
         self.action[base:end] = actions[rows]
-        self.g[base:end] = new_g[:n_new]
+        self.g[base:end] = new_g
         self.generation[base:end] = 0
         reopened: dict[int, None] = {}
-        if n_updated:
-            for node, i in zip(
-                updated_nodes[:n_updated].tolist(), updated_rows[:n_updated].tolist(), strict=True
-            ):
-                self.parent[node] = parents[i]
-                self.action[node] = actions[i]
-                if node < base:
-                    reopened[node] = None
-                    self.generation[node] += 1
+        for node, i in updates:
+            self.parent[node] = parents[i]
+            self.action[node] = actions[i]
+            if node < base:
+                reopened[node] = None
+                self.generation[node] += 1
         self.size = end
-        return ids, np.arange(base, end, dtype=np.int64), np.array(list(reopened), dtype=np.int64)
+        return np.arange(base, end, dtype=np.int64), np.array(list(reopened), dtype=np.int64)
 
     def add_children(
         self,
