@@ -11,10 +11,11 @@ import numpy as np
 from qsolve.domains import DOMAINS, Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import CLASSICAL, Heuristic, get_heuristic
-from qsolve.options import check_count, check_solve_options
+from qsolve.options import check_count, check_fallback_weight, check_solve_options
 from qsolve.search import Limits, SearchResult
 from qsolve.search.astar import astar_steps
-from qsolve.search.common import iter_lockstep, run_search
+from qsolve.search.common import Search, iter_lockstep, run_search
+from qsolve.search.fallback import with_fallback
 from qsolve.search.qstar import qstar_steps
 
 ALGORITHMS = ("qstar", "astar")
@@ -159,12 +160,19 @@ def solve(
     parallel: int = 1,
     precision: str = "auto",
     engine: str = "auto",
+    fallback_weight: float | None = None,
+    fallback_after: int | None = None,
 ) -> list[SearchResult]:
     """Solve each start state with Q* (or A*) and return one ``SearchResult`` per state.
 
     With ``parallel`` > 1, up to that many searches run in lockstep, so that each heuristic call
     carries the children of all of them; every search does exactly what it would do alone, but
     its ``seconds`` (and ``time_limit``) count the wall time it shared with the others.
+
+    With ``fallback_weight`` and ``fallback_after``, a search that generates ``fallback_after``
+    nodes without a solution starts again with ``fallback_weight`` (``search/fallback.py``).
+    Search settings left at ``None`` come from the model's recommended ones (its config.json
+    ``"search"``): B and λ, and its fallback unless ``weight`` or ``optimal`` is given.
     """
     return list(
         solve_iter(
@@ -183,6 +191,8 @@ def solve(
             parallel=parallel,
             precision=precision,
             engine=engine,
+            fallback_weight=fallback_weight,
+            fallback_after=fallback_after,
         )
     )
 
@@ -203,6 +213,8 @@ def solve_iter(
     parallel: int = 1,
     precision: str = "auto",
     engine: str = "auto",
+    fallback_weight: float | None = None,
+    fallback_after: int | None = None,
 ) -> Iterator[SearchResult]:
     """``solve``, yielding each result in input order as soon as it is final.
 
@@ -240,7 +252,34 @@ def solve_iter(
         checked["batch_size"] = int(recommended.get("batch_size", 1))
     if weight is None:
         checked["weight"] = float(recommended.get("weight", 1.0))
+    checked["fallback"] = fallback_options(
+        fallback_weight, fallback_after, recommended, weight is None and not optimal
+    )
+    if checked["fallback"] is not None and optimal:
+        raise QsolveError("a fallback weight does not combine with optimal search")
     return _results(domain, starts, h, algorithm, bool(optimal), checked)
+
+
+def fallback_options(
+    weight: object, after: object, recommended: dict[str, float], use_recommended: bool
+) -> tuple[float, int] | None:
+    """(fallback weight, nodes before falling back), checked, or None for no fallback: what the
+    caller gave, completed by the model's recommended settings (all of them when the caller gave
+    neither, the weight and optimality left open)."""
+    if weight is None and after is None and not use_recommended:
+        return None
+    if weight is None:
+        weight = recommended.get("fallback_weight")
+    if after is None:
+        after = recommended.get("fallback_after")
+    if weight is None and after is None:
+        return None
+    if weight is None or after is None:
+        raise QsolveError(
+            "a fallback needs both its weight and the nodes before it "
+            "(--fallback-weight and --fallback-after; fallback_weight and fallback_after)"
+        )
+    return check_fallback_weight(weight), check_count("fallback_after", after)
 
 
 def _results(
@@ -257,16 +296,18 @@ def _results(
         time_limit=options["time_limit"],
     )
     batch_size, weight, parallel = options["batch_size"], options["weight"], options["parallel"]
-    if algorithm == "qstar":
-        searches = (
-            qstar_steps(domain, start, batch_size, weight, optimal, limits) for start in starts
-        )
-        evaluate = h.q_values
-    else:
-        searches = (
-            astar_steps(domain, start, batch_size, weight, optimal, limits) for start in starts
-        )
-        evaluate = h.values
+    steps = qstar_steps if algorithm == "qstar" else astar_steps
+    evaluate = h.q_values if algorithm == "qstar" else h.values
+
+    def make_search(start: np.ndarray) -> Search:
+        def with_weight(w: float, limits: Limits) -> Search:
+            return steps(domain, start, batch_size, w, optimal, limits)
+
+        if options["fallback"] is None:
+            return with_weight(weight, limits)
+        return with_fallback(with_weight, weight, *options["fallback"], limits)
+
+    searches = (make_search(start) for start in starts)
     if parallel == 1:
         for search in searches:
             yield run_search(search, evaluate)

@@ -84,6 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
         "else 1)",
     )
     solve.add_argument(
+        "--fallback-weight",
+        type=checked(float, options.check_fallback_weight),
+        help="start again with this weight when the search has generated --fallback-after nodes "
+        "unsolved (default: the model's recommended fallback unless --weight or --optimal is "
+        "given)",
+    )
+    solve.add_argument(
+        "--fallback-after",
+        type=checked(int, lambda v: options.check_count("fallback after", v)),
+        help="nodes generated before falling back to --fallback-weight",
+    )
+    solve.add_argument(
         "--time-limit",
         type=checked(float, options.check_time_limit),
         default=60.0,
@@ -300,6 +312,8 @@ def _print_result(domain: Domain, start: np.ndarray, label: str, result: SearchR
             console.print(f"as {domain.name} actions: {' '.join(result.meta_moves)}")
     else:
         console.print(f"[red]not solved[/red] ({result.stop_reason.replace('_', ' ')})")
+    if result.fell_back:
+        console.print("(the first weight stalled: this search fell back to the fallback weight)")
     table = Table(show_header=True)
     for column in (
         "solved",
@@ -354,6 +368,8 @@ def _solve(args: argparse.Namespace) -> int:
         time_limit=args.time_limit,
         max_nodes=args.max_nodes,
         parallel=args.parallel,
+        fallback_weight=args.fallback_weight,
+        fallback_after=args.fallback_after,
     )
     # Each result is printed as soon as it and those before it are final, bad lines in place.
     bad = 0

@@ -39,7 +39,16 @@ from qsolve.threads import set_torch_threads
 INSTALL = "--ray needs Ray, which is not installed: pip install 'qsolve[ray]'"
 ATTEMPTS = 2  # tries per instance before it is reported as an error
 CHUNKS_PER_WORKER = 4  # enough chunks that a slow one does not leave the others idle
-SEARCH_OPTIONS = ("algorithm", "batch_size", "weight", "optimal", "time_limit", "max_nodes")
+SEARCH_OPTIONS = (
+    "algorithm",
+    "batch_size",
+    "weight",
+    "optimal",
+    "time_limit",
+    "max_nodes",
+    "fallback_weight",
+    "fallback_after",
+)
 
 # In each worker process: the heuristics (and domains) loaded so far, by the run's key.
 _LOADED: dict[str, tuple[Domain, Heuristic]] = {}

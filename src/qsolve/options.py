@@ -56,6 +56,11 @@ def check_weight(value: object) -> float:
     return check_float("the weight", value, 0.0, 1.0)
 
 
+def check_fallback_weight(value: object) -> float:
+    """The weight a search falls back to when the first one stalls."""
+    return check_float("the fallback weight", value, 0.0, 1.0)
+
+
 def check_time_limit(value: object) -> float:
     """Seconds per instance: positive and finite (``None``, in the API, means no limit)."""
     return check_float("the time limit", value, 0.0, open_low=True)

@@ -238,12 +238,18 @@ def load_heuristic(
     return heuristic
 
 
-SEARCH_KEYS = ("weight", "batch_size")
+SEARCH_KEYS = ("weight", "batch_size", "fallback_weight", "fallback_after")
 
 
 def search_defaults(config: dict[str, Any], file: Path) -> dict[str, float]:
-    """The recommended search settings in a model config's ``"search"`` entry, checked."""
-    from qsolve.options import check_batch_size, check_weight
+    """The recommended search settings in a model config's ``"search"`` entry, checked: B, λ,
+    and a fallback (``fallback_weight`` with ``fallback_after`` nodes, both or neither)."""
+    from qsolve.options import (
+        check_batch_size,
+        check_count,
+        check_fallback_weight,
+        check_weight,
+    )
 
     search = config.get("search", {})
     if not isinstance(search, dict) or set(search) - set(SEARCH_KEYS):
@@ -256,6 +262,11 @@ def search_defaults(config: dict[str, Any], file: Path) -> dict[str, float]:
             checked["weight"] = check_weight(search["weight"])
         if "batch_size" in search:
             checked["batch_size"] = check_batch_size(search["batch_size"])
+        if ("fallback_weight" in search) != ("fallback_after" in search):
+            raise QsolveError("fallback_weight and fallback_after go together")
+        if "fallback_weight" in search:
+            checked["fallback_weight"] = check_fallback_weight(search["fallback_weight"])
+            checked["fallback_after"] = check_count("fallback_after", search["fallback_after"])
     except QsolveError as error:
         raise QsolveError(f'{file}: "search": {error}') from None
     return checked

@@ -28,6 +28,7 @@ class SearchResult:
     meta_moves: list[str] = field(default_factory=list)  # the domain's own action names
     # Seconds by phase: heuristic, open list, ranking (Q*), duplicates, generation, setup.
     timings: dict[str, float] = field(default_factory=dict)
+    fell_back: bool = False  # the first weight stalled and the fallback weight ran (fallback.py)
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -42,6 +43,8 @@ class SearchResult:
         }
         if self.meta_moves != self.moves:
             out["actions"] = self.meta_moves
+        if self.fell_back:
+            out["fell_back"] = True
         return out
 
 
