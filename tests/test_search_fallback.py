@@ -73,6 +73,15 @@ def test_the_callers_limits_cover_both_searches():
     assert all(same(a, b) for a, b in zip(alone, lockstep, strict=True))
 
 
+def test_the_first_search_gets_half_the_time_limit():
+    domain, starts = hard_start()
+    options = {"heuristic": "manhattan", "batch_size": 10, "weight": 1.0, "fallback_weight": 0.2}
+    [result] = qsolve.solve(domain, starts, time_limit=1.0, fallback_after=10**9, **options)
+    # λ = 1 does not solve this state in 0.5 s; λ = 0.2 then does, in what is left of the second.
+    assert result.fell_back and result.solved and replays(domain, starts[0], result)
+    assert 0.5 <= result.seconds
+
+
 @pytest.fixture
 def model(tmp_path):
     folder = tmp_path / "puzzle15"

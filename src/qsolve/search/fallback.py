@@ -3,8 +3,9 @@
 A weighted search with λ near 1 returns cheaper solutions but, with an imperfect heuristic,
 sometimes wanders through millions of nodes on a hard state; a smaller λ trusts the heuristic
 more and finds a (longer) solution quickly.  ``with_fallback`` runs the search with ``weight``
-for at most ``after`` generated nodes and, if that finds no solution, starts again from scratch
-with ``fallback_weight`` for what is left of the limits.  The result counts the nodes, iterations,
+for at most ``after`` generated nodes and half the time limit (so that on a slow or busy machine
+the fallback still gets time) and, if that finds no solution, starts again from scratch with
+``fallback_weight`` for what is left of the limits.  The result counts the nodes, iterations,
 heuristic inputs, seconds and phase timings of both searches, and says that it fell back.
 """
 
@@ -24,12 +25,19 @@ def with_fallback(
     after: int,
     limits: Limits,
 ) -> Search:
-    """``search(weight, limits)`` for at most ``after`` nodes, then, unsolved, the same search
-    with ``fallback_weight`` for the rest of ``limits`` (a search generator, like both)."""
+    """``search(weight, limits)`` for at most ``after`` nodes and half the time limit, then,
+    unsolved, the same search with ``fallback_weight`` for the rest of ``limits`` (a search
+    generator, like both)."""
     started = time.perf_counter()
     first_cap = after if limits.max_nodes is None else min(after, limits.max_nodes)
-    first: SearchResult = yield from search(weight, replace(limits, max_nodes=first_cap))
-    if first.solved or first.stop_reason != "max_nodes" or first_cap != after:
+    half_time = None if limits.time_limit is None else limits.time_limit / 2
+    first: SearchResult = yield from search(
+        weight, replace(limits, max_nodes=first_cap, time_limit=half_time)
+    )
+    stalled = (first.stop_reason == "max_nodes" and first_cap == after) or (
+        first.stop_reason == "time_limit"
+    )
+    if first.solved or not stalled:
         return first  # solved, exhausted, or stopped by the caller's own limits
     rest = replace(
         limits,
