@@ -57,6 +57,46 @@ def test_a_bad_search_entry_is_a_one_line_error(model, search, capsys):
     assert code == 2 and err.count("\n") == 1 and '"search"' in err
 
 
+def same(a, b):
+    """Equal results, up to the seconds they took."""
+    return a.to_dict() | {"seconds": 0} == b.to_dict() | {"seconds": 0}
+
+
+def test_a_models_fallback_applies_unless_the_weight_or_optimality_is_given(model):
+    domain = qsolve.domain("puzzle8")
+    starts = domain.random_walk(np.array([20]), np.random.default_rng(1))
+    with_search(
+        model, {"weight": 1.0, "batch_size": 1, "fallback_weight": 0.3, "fallback_after": 2}
+    )
+    [default] = qsolve.solve(domain, starts, heuristic=str(model))
+    [spelled] = qsolve.solve(
+        domain, starts, heuristic=str(model), weight=1.0, fallback_weight=0.3, fallback_after=2
+    )
+    [weighted] = qsolve.solve(domain, starts, heuristic=str(model), weight=1.0)
+    [optimal] = qsolve.solve(domain, starts, heuristic=str(model), optimal=True)
+    assert default.fell_back and same(default, spelled)
+    assert not weighted.fell_back and not optimal.fell_back
+    # Given one half of the fallback, the model's other half completes it.
+    [half] = qsolve.solve(domain, starts, heuristic=str(model), weight=1.0, fallback_after=2)
+    assert same(half, spelled)
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        {"fallback_weight": 0.3},
+        {"fallback_after": 10},
+        {"fallback_weight": 1.5, "fallback_after": 10},
+        {"fallback_weight": 0.3, "fallback_after": 0},
+    ],
+)
+def test_a_bad_fallback_in_a_model_is_a_one_line_error(model, search, capsys):
+    with_search(model, search)
+    code = main(["solve", "puzzle8", "--random-walk", "5", "--heuristic", str(model)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and '"search"' in err
+
+
 class MisplacedTiles:
     """A user's heuristic, not a qsolve class: the number of misplaced tiles."""
 

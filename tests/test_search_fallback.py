@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -80,54 +79,6 @@ def test_the_first_search_gets_half_the_time_limit():
     # λ = 1 does not solve this state in 0.5 s; λ = 0.2 then does, in what is left of the second.
     assert result.fell_back and result.solved and replays(domain, starts[0], result)
     assert 0.5 <= result.seconds
-
-
-@pytest.fixture
-def model(tmp_path):
-    folder = tmp_path / "puzzle15"
-    shutil.copytree(qsolve.shipped_model(qsolve.domain("puzzle15")), folder)
-    return folder
-
-
-def with_search(folder, search):
-    config = json.loads((folder / "config.json").read_text())
-    config["search"] = search
-    (folder / "config.json").write_text(json.dumps(config))
-
-
-def test_a_models_fallback_applies_unless_the_weight_or_optimality_is_given(model):
-    domain = qsolve.domain("puzzle15")
-    starts = domain.random_walk(np.array([20]), np.random.default_rng(1))
-    with_search(
-        model, {"weight": 1.0, "batch_size": 1, "fallback_weight": 0.3, "fallback_after": 2}
-    )
-    [default] = qsolve.solve(domain, starts, heuristic=str(model))
-    [spelled] = qsolve.solve(
-        domain, starts, heuristic=str(model), weight=1.0, fallback_weight=0.3, fallback_after=2
-    )
-    [weighted] = qsolve.solve(domain, starts, heuristic=str(model), weight=1.0)
-    [optimal] = qsolve.solve(domain, starts, heuristic=str(model), optimal=True)
-    assert default.fell_back and same(default, spelled)
-    assert not weighted.fell_back and not optimal.fell_back
-    # Given one half of the fallback, the model's other half completes it.
-    [half] = qsolve.solve(domain, starts, heuristic=str(model), weight=1.0, fallback_after=2)
-    assert same(half, spelled)
-
-
-@pytest.mark.parametrize(
-    "search",
-    [
-        {"fallback_weight": 0.3},
-        {"fallback_after": 10},
-        {"fallback_weight": 1.5, "fallback_after": 10},
-        {"fallback_weight": 0.3, "fallback_after": 0},
-    ],
-)
-def test_a_bad_fallback_in_a_model_is_a_one_line_error(model, search, capsys):
-    with_search(model, search)
-    code = main(["solve", "puzzle15", "--random-walk", "5", "--heuristic", str(model)])
-    err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and '"search"' in err
 
 
 @pytest.mark.parametrize(
