@@ -86,9 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--fallback-weight",
         type=checked(float, options.check_fallback_weight),
-        help="start again with this weight when the search has generated --fallback-after nodes "
-        "unsolved (default: the model's recommended fallback unless --weight or --optimal is "
-        "given)",
+        help="start again with this weight when the search has generated --fallback-after nodes, "
+        "or used half of --time-limit, unsolved (default: the model's recommended fallback unless "
+        "--weight or --optimal is given)",
     )
     solve.add_argument(
         "--fallback-after",
