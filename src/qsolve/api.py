@@ -300,12 +300,13 @@ def _results(
     evaluate = h.q_values if algorithm == "qstar" else h.values
 
     def make_search(start: np.ndarray) -> Search:
-        def with_weight(w: float, limits: Limits) -> Search:
-            return steps(domain, start, batch_size, w, optimal, limits)
+        def with_weight(w: float, budget: Limits) -> Search:
+            return steps(domain, start, batch_size, w, optimal, budget)
 
         if options["fallback"] is None:
             return with_weight(weight, limits)
-        return with_fallback(with_weight, weight, *options["fallback"], limits)
+        fallback_weight, after = options["fallback"]
+        return with_fallback(with_weight, weight, fallback_weight, after, limits)
 
     searches = (make_search(start) for start in starts)
     if parallel == 1:
