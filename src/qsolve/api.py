@@ -170,7 +170,8 @@ def solve(
     its ``seconds`` (and ``time_limit``) count the wall time it shared with the others.
 
     With ``fallback_weight`` and ``fallback_after``, a search that generates ``fallback_after``
-    nodes without a solution starts again with ``fallback_weight`` (``search/fallback.py``).
+    nodes, or uses half of ``time_limit``, without a solution starts again with
+    ``fallback_weight`` (``search/fallback.py``).
     Search settings left at ``None`` come from the model's recommended ones (its config.json
     ``"search"``): B and λ, and its fallback unless ``weight`` or ``optimal`` is given.
     """
