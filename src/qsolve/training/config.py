@@ -63,9 +63,17 @@ class TrainConfig:
     )
     targets: str = option(
         "td: c + min Q_target(child); walk: the walk's cost bound alone (no pass over children); "
-        "capped: min(td, walk bound)",
+        "capped: min(td, walk bound); teacher: c + the --teacher model's cost-to-go of the child",
         "td",
-        choices=("td", "walk", "capped"),
+        choices=("td", "walk", "capped", "teacher"),
+    )
+    teacher: str | None = option(
+        "with --targets teacher: a model folder or shipped model name of this domain or of the "
+        "domain its walks take (cube3 for cube3-meta)"
+    )
+    init_from: str | None = option(
+        "start from this model's weights (folder or shipped model name, as --teacher): its "
+        "trunk, and the output rows of the actions named alike"
     )
     batch_size: int = option("states per training step", 1000, low=1, high=MAX_BATCH)
     lr: float = option("Adam learning rate", 1e-3, low=0.0, high=10.0)
@@ -140,6 +148,10 @@ class TrainConfig:
             raise QsolveError(
                 "--greedy-actions must be fewer than --actions-per-state (sampled actions)"
             )
+        if (self.targets == "teacher") != (self.teacher is not None):
+            raise QsolveError("--teacher and --targets teacher go together")
+        if self.init_from is not None and self.resume:
+            raise QsolveError("--init-from starts a new run; it cannot be combined with --resume")
         if self.source == "subset" and not hasattr(domain, "press_masks"):
             raise QsolveError(f"--source subset needs a Lights Out domain, not {self.domain}")
         if self.data == "device" and not has_torch_ops(domain):

@@ -54,6 +54,7 @@ from qsolve.training.evaluate import (
 )
 from qsolve.training.precision import autocast, resolve_precision
 from qsolve.training.targets import NEEDS_BOUNDS, NEEDS_CHILDREN, compute_targets
+from qsolve.training.teacher import init_sizes, init_weights, load_teacher
 
 MIN_TARGET_AGE = 10  # steps before the loss threshold may replace the target network
 EVALS_DIR = "evals"  # with --keep-evals: one model folder per evaluation, out/evals/step-N
@@ -227,6 +228,7 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
     config.with_sizes(found[1])
     arch = config.architecture(domain)
     device = group.device(resolve_device(config.device))
+    teacher = load_teacher(config.teacher, domain, device) if config.teacher else None
     on_device = data_on_device(config.data, domain, device)
     cores = (os.cpu_count() or 1) // group.local_world_size
     set_torch_threads(config.threads or max(1, cores - (0 if on_device else config.workers)))
@@ -253,6 +255,8 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
         online.load_state_dict(model.state_dict())
         state.step = int(info.get("step", 0))
         state.seconds = float(info.get("train_seconds", 0.0))
+    elif config.init_from is not None:
+        init_weights(online, config.init_from, domain, config.kind)
     target = copy.deepcopy(online)
     if saved is not None:
         target.load_state_dict(saved["target"])
@@ -359,7 +363,7 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
                 t1 = time.perf_counter()
                 for params in optimizer.param_groups:  # a function of the step: resumes agree
                     params["lr"] = config.lr * config.lr_decay**state.step
-                y = compute_targets(domain, batch, online, target, config, device)
+                y = compute_targets(domain, batch, online, target, config, device, teacher)
                 _sync(device)
                 _hook("targets")
                 t2 = time.perf_counter()
@@ -480,6 +484,8 @@ def _sizes(
 
         arch = read_config(out)["architecture"]
         return (int(arch["width1"]), int(arch["width2"]), int(arch["blocks"]))
+    if config.init_from is not None:
+        return init_sizes(config.init_from, domain)
     return domain.network_size
 
 

@@ -8,6 +8,7 @@ Q network or ``[N]`` y(s) for a V network, with y = 0 at the goal.
   action, B(s) + 2 c(a) otherwise; V(s) <= B(s).  No pass over the children, so a step costs
   1/A of a td step, and deep states get a value from the first step, not after d target updates.
 - ``capped``: min(td, walk): the TD target never above what the walk proves.
+- ``teacher``: c(s, a) + h_teacher(child), the values of another trained model (``teacher.py``).
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from collections.abc import Callable
 import torch
 
 from qsolve.domains import Domain
+from qsolve.errors import QsolveError
 from qsolve.networks.encoding import one_hot_tensor
 from qsolve.networks.resnet import ResidualMLP
 from qsolve.training.config import TrainConfig
 from qsolve.training.data import Batch
 from qsolve.training.device_data import TensorBatch, to_tensors
 from qsolve.training.precision import autocast
+from qsolve.training.teacher import Teacher
 
 Target = Callable[
     [Domain, TensorBatch, ResidualMLP, ResidualMLP, TrainConfig, torch.device], torch.Tensor
@@ -80,9 +83,29 @@ def capped_targets(
     return torch.minimum(td, walk_targets(domain, batch, online, target, config, device))
 
 
+def teacher_targets(
+    domain: Domain,
+    batch: TensorBatch,
+    teacher: Teacher,
+    config: TrainConfig,
+    device: torch.device,
+) -> torch.Tensor:
+    """c(s, a) + the teacher's cost-to-go of the child (0 at a goal child)."""
+    n, k = batch.actions.shape
+    children = one_hot_tensor(domain, batch.children)
+    with torch.no_grad(), autocast(device, config.precision):
+        out = teacher.network(children).float()
+    if teacher.kind == "q":
+        v_next = (_only_applicable(out, batch) if teacher.same_domain else out).min(dim=1).values
+    else:
+        v_next = out[:, 0]
+    y = batch.costs + torch.where(batch.child_is_goal, 0.0, v_next).view(n, k)
+    return _finish(y, batch, config)
+
+
 TARGETS: dict[str, Target] = {"td": td_targets, "walk": walk_targets, "capped": capped_targets}
-NEEDS_CHILDREN = {"td": True, "walk": False, "capped": True}
-NEEDS_BOUNDS = {"td": False, "walk": True, "capped": True}
+NEEDS_CHILDREN = {"td": True, "walk": False, "capped": True, "teacher": True}
+NEEDS_BOUNDS = {"td": False, "walk": True, "capped": True, "teacher": False}
 
 
 def compute_targets(
@@ -92,11 +115,16 @@ def compute_targets(
     target: ResidualMLP,
     config: TrainConfig,
     device: torch.device,
+    teacher: Teacher | None = None,
 ) -> torch.Tensor:
     """The regression targets of ``config.targets`` for ``batch`` (a numpy batch is copied to
-    ``device`` first)."""
+    ``device`` first); ``teacher`` makes those of ``--targets teacher``."""
     if isinstance(batch, Batch):
         batch = to_tensors(batch, device)
+    if config.targets == "teacher":
+        if teacher is None:
+            raise QsolveError("--targets teacher needs --teacher")
+        return teacher_targets(domain, batch, teacher, config, device)
     return TARGETS[config.targets](domain, batch, online, target, config, device)
 
 
