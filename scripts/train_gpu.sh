@@ -42,9 +42,19 @@ resume=()
 if [[ -f $out/config.json ]]; then
     resume=(--resume)
 fi
+# --init-from starts a run; a run that continues takes its weights from OUT_DIR instead.
+options=()
+while [[ $# -gt 0 ]]; do
+    if [[ ${#resume[@]} -gt 0 && $1 == --init-from ]]; then
+        shift 2
+        continue
+    fi
+    options+=("$1")
+    shift
+done
 
 # DeepCubeA's batch of 10,000 states; bf16 autocast on the GPU; with --data cpu, 4 processes make
 # the walks (--data device, the default on CUDA for the built-in domains, makes them on the GPU).
 exec "$python" -m qsolve.cli train "$domain" --out "$out" "${resume[@]}" --device "$device" \
     --minutes "$minutes" --batch-size "${BATCH_SIZE:-10000}" --workers "${WORKERS:-4}" \
-    --eval-every "${EVAL_EVERY:-500}" --lr-decay "${LR_DECAY:-0.99999}" "$@"
+    --eval-every "${EVAL_EVERY:-500}" --lr-decay "${LR_DECAY:-0.99999}" "${options[@]}"

@@ -89,8 +89,10 @@ def test_init_from_copies_the_trunk_and_the_rows_of_actions_named_alike():
     np.testing.assert_allclose(ours[:, new], ours[:, new[:1]].repeat(len(new), axis=1), rtol=1e-6)
 
 
-def test_a_distilled_run_resumes_exactly_and_starts_from_its_init_model(tmp_path):
+@pytest.mark.parametrize("data", ["cpu", "device"])
+def test_a_distilled_run_resumes_exactly_and_starts_from_its_init_model(tmp_path, data):
     options = {
+        "data": data,
         "targets": "teacher",
         "teacher": "puzzle8",
         "init_from": "puzzle8",

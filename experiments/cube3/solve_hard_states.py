@@ -4,6 +4,7 @@ averages away (docs/benchmarks.md, "cube3's λ and B on its hard states": λ = 0
 first 40 and 100 cube3 states, the data behind cube3's fallback).
 
     python experiments/cube3/solve_hard_states.py --weight 0.6 --count 40 --out L6.json
+    python experiments/cube3/solve_hard_states.py --domain cube3-meta --model M --count 10 --out M.json
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from qsolve.bench import read_deepcubea
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", default="cube3")
+    parser.add_argument("--domain", help="the domain to solve the set's states in (default: --set)")
     parser.add_argument("--model", help="model folder (default: the shipped model)")
     parser.add_argument("--precision", default="int8")
     parser.add_argument("--weight", type=float, default=0.6)
@@ -36,7 +38,7 @@ def main() -> None:
     parser.add_argument("--out", required=True, help="JSON file for the per-state results")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    domain = qsolve.domain(args.set)
+    domain = qsolve.domain(args.domain or args.set)
     states, optimal = read_deepcubea(args.set, args.count, args.offset)
     heuristic = qsolve.load_heuristic(args.model, domain, precision=args.precision)
     rows = []
