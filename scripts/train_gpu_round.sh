@@ -21,6 +21,7 @@ shift 2
 [[ $# -gt 0 ]] || { echo "$usage" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 work=${WORK_DIR:-$(mktemp -d)}
+mkdir -p "$work"
 mkdir -p "$out"
 
 if command -v nvidia-smi >/dev/null; then
