@@ -42,20 +42,17 @@ def td_targets(
     device: torch.device,
 ) -> torch.Tensor:
     """The one-step targets from the target network's values of the children."""
-    n, k = batch.actions.shape
-    children = one_hot_tensor(domain, batch.children)
-    with torch.no_grad(), autocast(device, config.precision):
-        if config.kind == "q":
-            q_next = _only_applicable(target(children).float(), batch)  # [N*K, A]
-            if config.double_q:
-                best = _only_applicable(online(children).float(), batch)
-                v_next = q_next.gather(1, best.argmin(dim=1, keepdim=True)).squeeze(1)
-            else:
-                v_next = q_next.min(dim=1).values
-        else:
-            v_next = target(children).float()[:, 0]
-    y = batch.costs + torch.where(batch.child_is_goal, 0.0, v_next).view(n, k)
-    return _finish(y, batch, config)
+
+    def values(children: torch.Tensor) -> torch.Tensor:
+        if config.kind == "v":
+            return target(children).float()[:, 0]
+        q_next = _only_applicable(target(children).float(), batch)  # [N*K, A]
+        if not config.double_q:
+            return q_next.min(dim=1).values
+        best = _only_applicable(online(children).float(), batch)
+        return q_next.gather(1, best.argmin(dim=1, keepdim=True)).squeeze(1)
+
+    return _one_step(domain, batch, config, device, values)
 
 
 def walk_targets(
@@ -91,14 +88,28 @@ def teacher_targets(
     device: torch.device,
 ) -> torch.Tensor:
     """c(s, a) + the teacher's cost-to-go of the child (0 at a goal child)."""
+
+    def values(children: torch.Tensor) -> torch.Tensor:
+        out = teacher.network(children).float()
+        if teacher.kind == "v":
+            return out[:, 0]
+        return (_only_applicable(out, batch) if teacher.same_domain else out).min(dim=1).values
+
+    return _one_step(domain, batch, config, device, values)
+
+
+def _one_step(
+    domain: Domain,
+    batch: TensorBatch,
+    config: TrainConfig,
+    device: torch.device,
+    values: Callable[[torch.Tensor], torch.Tensor],
+) -> torch.Tensor:
+    """c(s, a) + ``values`` of the one-hot children (0 at a goal child), without gradients."""
     n, k = batch.actions.shape
     children = one_hot_tensor(domain, batch.children)
     with torch.no_grad(), autocast(device, config.precision):
-        out = teacher.network(children).float()
-    if teacher.kind == "q":
-        v_next = (_only_applicable(out, batch) if teacher.same_domain else out).min(dim=1).values
-    else:
-        v_next = out[:, 0]
+        v_next = values(children)
     y = batch.costs + torch.where(batch.child_is_goal, 0.0, v_next).view(n, k)
     return _finish(y, batch, config)
 
