@@ -68,6 +68,9 @@ def main() -> None:
     with open(args.out, "w") as out:
         json.dump(rows, out)
     solved = [r for r in rows if r["solved"]]
+    if not solved:
+        print(f"solved 0 of {len(rows)}")
+        return
     print(
         f"solved {len(solved)} of {len(rows)}; mean cost {np.mean([r['cost'] for r in solved]):.2f}"
         f" against {np.mean([r['optimum'] for r in solved]):.2f}; most nodes solved "
