@@ -4,8 +4,9 @@
         --count 10 --weight 1.0 --batch-size 1 --time-limit 10
 
 Every model solves the same walks (seeded), each alone with the same settings; a row per model and
-depth: solved, optimal (the domain's GF(2) solver), mean cost of the solved against their optimum,
-mean nodes and seconds.  One core (OMP_NUM_THREADS=1), as the command line searches.
+depth: solved, optimal (the domain's GF(2) solver), mean cost and gap to the optimum of the solved,
+mean nodes and seconds (``qsolve.bench``'s ``summarize``).  One core (OMP_NUM_THREADS=1), as the
+command line searches.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 import qsolve
+from qsolve.bench.suites import summarize
 from qsolve.domains.lightsout import LightsOut
 from qsolve.errors import QsolveError
 
@@ -51,37 +52,31 @@ def main() -> None:
     walks = {d: domain.random_walk(np.full(args.count, d), rng) for d in args.depths}
     title = f"{args.domain}: Q*, λ = {args.weight}, B = {args.batch_size}, {args.time_limit:g} s"
     table = Table(title=title)
-    for column in ["model", "depth", "solved", "optimal", "cost / optimum", "nodes", "s"]:
+    for column in ["model", "depth", "solved", "optimal", "mean cost", "cost gap", "nodes", "s"]:
         table.add_column(column, justify="right")
     for folder, heuristic in zip(args.models, heuristics, strict=True):
         for depth, states in walks.items():
-            optimum = domain.optimal_cost(states)
-            costs, nodes, seconds = [], [], []
-            for state in states:
-                started = time.perf_counter()
-                [result] = qsolve.solve(
+            results = [
+                qsolve.solve(
                     domain,
                     state[None, :],
                     heuristic=heuristic,
                     weight=args.weight,
                     batch_size=args.batch_size,
                     time_limit=args.time_limit,
-                )
-                seconds.append(time.perf_counter() - started)
-                costs.append(result.cost if result.solved else np.nan)
-                nodes.append(result.nodes_generated)
-            cost = np.array(costs)
-            solved = ~np.isnan(cost)
+                )[0]
+                for state in states
+            ]
+            row = summarize({}, results, domain.optimal_cost(states))
             table.add_row(
                 folder,
                 str(depth),
-                f"{solved.mean():.0%}",
-                f"{(cost == optimum).mean():.0%}",
-                f"{cost[solved].mean():.2f} / {optimum[solved].mean():.2f}"
-                if solved.any()
-                else "-",
-                f"{np.mean(nodes):,.0f}",
-                f"{np.mean(seconds):.2f}",
+                f"{row['solved %']:.0f}%",
+                f"{row['optimal %']:.0f}%",
+                f"{row['mean cost']:.2f}",
+                f"{row['cost gap']:.2f}",
+                f"{row['mean nodes']:,.0f}",
+                f"{row['mean seconds']:.2f}",
             )
     Console(width=140).print(table)
 
