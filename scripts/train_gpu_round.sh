@@ -3,8 +3,8 @@
 #
 #     scripts/train_gpu_round.sh MINUTES OUT_DIR "NAME DOMAIN FROM [qsolve train options...]" ...
 #
-# FROM is "shipped" (continue the domain's shipped model) or "fresh" (train from scratch, with the
-# options' architecture).  A run spends part of each step on the CPU (walks, pickling, the Python
+# FROM is "shipped" (continue the domain's shipped model), "fresh" (train from scratch, with the
+# options' architecture) or a model folder (continue it: its weights and step).  A run spends part of each step on the CPU (walks, pickling, the Python
 # loop); runs side by side keep the GPU busy meanwhile (four held an H200 at 93-100%).  Each
 # archive holds the run's model.safetensors, config.json, metrics.csv, training.png and log (not
 # the optimizer state), and with --keep-evals the model of each evaluation in evals/step-N (mind
@@ -14,7 +14,7 @@
 # continues them exactly (their resume state stays there).
 set -uo pipefail
 
-usage="usage: $0 MINUTES OUT_DIR \"NAME DOMAIN shipped|fresh [options]\"..."
+usage="usage: $0 MINUTES OUT_DIR \"NAME DOMAIN shipped|fresh|FOLDER [options]\"..."
 minutes=${1:?$usage}
 out=${2:?$usage}
 shift 2
@@ -37,7 +37,13 @@ for spec in "$@"; do
     case $from in
         shipped) start= ;;
         fresh) start=/nonexistent ;;
-        *) echo "$0: FROM must be shipped or fresh, not '$from'" >&2; exit 2 ;;
+        *)
+            [[ -f $from/config.json ]] || {
+                echo "$0: FROM must be shipped, fresh or a model folder, not '$from'" >&2
+                exit 2
+            }
+            start=$from
+            ;;
     esac
     # shellcheck disable=SC2086  # the options are words
     FROM=$start "$here/train_gpu.sh" "$domain" "$minutes" "$work/$name" --quiet $options \

@@ -5,6 +5,8 @@ first 40 and 100 cube3 states, the data behind cube3's fallback).
 
     python experiments/cube3/solve_hard_states.py --weight 0.6 --count 40 --out L6.json
     python experiments/cube3/solve_hard_states.py --domain cube3-meta --model M --count 10 --out M.json
+    python experiments/cube3/solve_hard_states.py --device cuda --precision fp32 --batch-size 10000 \
+        --count 10 --out G.json          # on a CUDA GPU (JAxtar's Q* setting: B = 10,000)
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ def main() -> None:
     parser.add_argument("--set", default="cube3")
     parser.add_argument("--domain", help="the domain to solve the set's states in (default: --set)")
     parser.add_argument("--model", help="model folder (default: the shipped model)")
-    parser.add_argument("--precision", default="int8")
+    parser.add_argument(
+        "--precision", default="int8", help="int8 on the CPU; fp32, bf16, fp16 on CUDA"
+    )
+    parser.add_argument("--device", default="cpu", help="where the network runs: cpu or cuda")
     parser.add_argument("--weight", type=float, default=0.6)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--time-limit", type=float, default=60.0)
@@ -40,7 +45,9 @@ def main() -> None:
     torch.set_num_threads(1)
     domain = qsolve.domain(args.domain or args.set)
     states, optimal = read_deepcubea(args.set, args.count, args.offset)
-    heuristic = qsolve.load_heuristic(args.model, domain, precision=args.precision)
+    heuristic = qsolve.load_heuristic(
+        args.model, domain, device=args.device, precision=args.precision
+    )
     rows = []
     for state, best in zip(states, optimal, strict=True):
         started = time.perf_counter()
