@@ -46,12 +46,15 @@ def load_heuristic(
     heuristic_batch: int = 100_000,
     precision: str = "auto",
     engine: str = "auto",
+    symmetries: bool | None = None,
 ) -> Heuristic:
     """A heuristic for ``domain``: a classical name, a trained model folder, or ``None`` (default).
 
     A network runs through ``engine`` (``auto``: the fastest exact one on this machine, measured
     once and cached; ``torch``; ``onnx``) at ``precision`` (``auto``: fp32, or int8 where the
     model's config.json says int8 was checked; ``fp32``; ``int8``; ``fp16``/``bf16`` on CUDA).
+    ``symmetries``: average a network over the domain's symmetries (``None``: as its config.json
+    says).
     """
     domain = get_domain(domain) if isinstance(domain, str) else domain
     if not isinstance(domain, Domain):
@@ -59,6 +62,10 @@ def load_heuristic(
     heuristic_batch = check_count("the heuristic batch", heuristic_batch)
     if engine not in ENGINES:
         raise QsolveError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+    if symmetries not in (None, True, False):
+        raise QsolveError(f"symmetries must be True, False or None, got {symmetries!r}")
+    if symmetries and not uses_network(spec, domain):
+        raise QsolveError("only a trained model's heuristic averages over symmetries")
     if isinstance(spec, Heuristic):
         if spec.domain.name != domain.name:
             raise QsolveError(f"the heuristic is for {spec.domain.name}, not {domain.name}")
@@ -81,6 +88,7 @@ def load_heuristic(
         heuristic_batch=heuristic_batch,
         precision=precision,
         engine=engine,
+        symmetries=symmetries,
     )
 
 
@@ -162,6 +170,7 @@ def solve(
     engine: str = "auto",
     fallback_weight: float | None = None,
     fallback_after: int | None = None,
+    symmetries: bool | None = None,
 ) -> list[SearchResult]:
     """Solve each start state with Q* (or A*) and return one ``SearchResult`` per state.
 
@@ -171,7 +180,8 @@ def solve(
 
     With ``fallback_weight`` and ``fallback_after``, a search that generates ``fallback_after``
     nodes, or uses half of ``time_limit``, without a solution starts again with
-    ``fallback_weight`` (``search/fallback.py``).
+    ``fallback_weight`` (``search/fallback.py``).  ``symmetries`` averages a network over the
+    domain's symmetries (``None``: as the model's config.json says).
     Search settings left at ``None`` come from the model's recommended ones (its config.json
     ``"search"``): B and λ, and its fallback unless ``weight`` or ``optimal`` is given.
     """
@@ -194,6 +204,7 @@ def solve(
             engine=engine,
             fallback_weight=fallback_weight,
             fallback_after=fallback_after,
+            symmetries=symmetries,
         )
     )
 
@@ -216,6 +227,7 @@ def solve_iter(
     engine: str = "auto",
     fallback_weight: float | None = None,
     fallback_after: int | None = None,
+    symmetries: bool | None = None,
 ) -> Iterator[SearchResult]:
     """``solve``, yielding each result in input order as soon as it is final.
 
@@ -246,6 +258,7 @@ def solve_iter(
         heuristic_batch=checked["heuristic_batch"],
         precision=precision,
         engine=engine,
+        symmetries=symmetries,
     )
     # Left open: the heuristic's recommended settings (a model's config.json), else B = 1, λ = 1.
     recommended = h.search_defaults if algorithm == "qstar" else {}

@@ -125,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
         "int8 (linear layers quantized; CPU only), fp16 or bf16 (CUDA only)",
     )
     solve.add_argument(
+        "--symmetries",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="average a network over the domain's symmetries (Lights Out: the 8 of the square): "
+        "auto (as the model says), on or off",
+    )
+    solve.add_argument(
         "--heuristic-batch",
         type=checked(int, lambda v: options.check_count("the heuristic batch", v)),
         default=100_000,
@@ -350,6 +357,7 @@ def _solve(args: argparse.Namespace) -> int:
         heuristic_batch=args.heuristic_batch,
         precision=args.precision,
         engine=args.engine,
+        symmetries=options.SYMMETRIES[args.symmetries],
     )
     starts = list(_starts(args, domain))
     if args.ray is not None or args.out is not None:

@@ -33,6 +33,7 @@ from qsolve import api
 from qsolve.domains import Domain, domain_reference, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import CLASSICAL, Heuristic
+from qsolve.options import SYMMETRIES
 from qsolve.search import SearchResult
 from qsolve.threads import set_torch_threads
 
@@ -163,6 +164,7 @@ def solve_stream(
     device: str = "cpu",
     heuristic_batch: int = 100_000,
     precision: str = "fp32",
+    symmetries: bool | None = None,
     **search: Any,
 ) -> Iterator[tuple[int, Outcome]]:
     """Solve ``states`` ([N, D]) on Ray; yields (index, result or error text) as they finish.
@@ -179,7 +181,12 @@ def solve_stream(
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         size = chunk_size or max(1, min(parallel, math.ceil(n / (CHUNKS_PER_WORKER * cpus))))
         payload = ray.put(heuristic_payload(heuristic, domain))
-        load = {"device": device, "heuristic_batch": heuristic_batch, "precision": precision}
+        load = {
+            "device": device,
+            "heuristic_batch": heuristic_batch,
+            "precision": precision,
+            "symmetries": symmetries,
+        }
         task = ray.remote(num_cpus=1, max_retries=0)(solve_chunk)
         key = uuid.uuid4().hex
         options = {**search, "parallel": parallel}
@@ -321,6 +328,7 @@ def solve_command(
             device=args.device,
             heuristic_batch=args.heuristic_batch,
             precision=args.precision,
+            symmetries=SYMMETRIES[getattr(args, "symmetries", "auto")],
             **search,
         )
     outcomes: dict[int, Outcome] = {i: _from_record(r) for i, r in done.items()}

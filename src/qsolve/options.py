@@ -127,3 +127,7 @@ def check_fits_in_memory(what: str, nbytes: int) -> None:
             f"{what} needs about {nbytes // 2**30:,} GiB of memory, "
             f"and only {free / 2**30:,.1f} GiB is available"
         )
+
+
+# --symmetries: as the model says, on, off (``load_heuristic``'s ``symmetries``).
+SYMMETRIES: dict[str, bool | None] = {"auto": None, "on": True, "off": False}

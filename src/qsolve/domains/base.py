@@ -232,6 +232,15 @@ class Domain:
         """Whether ``optimal_cost`` is implemented (the oracle then needs no table)."""
         return type(self).optimal_cost is not Domain.optimal_cost
 
+    def symmetries(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The domain's symmetries as index maps ``(cells, actions)``, the identity first: for
+        each, ``states[:, cells]`` is a state exactly as far from the goal as ``states``, and
+        action ``i`` there does what action ``actions[i]`` does here (``step(s, actions[i])[:,
+        cells] == step(s[:, cells], i)``).  A heuristic may average over them (a model's
+        ``"symmetries"``).  Only the identity by default."""
+        identity = np.arange(self.state_dim), np.arange(self.num_actions)
+        return [identity]
+
     @property
     def walk_domain(self) -> Domain:
         """The domain whose actions random walks take (``self``; cube3-meta walks quarter turns)."""

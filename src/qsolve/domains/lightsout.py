@@ -91,6 +91,14 @@ class LightsOut(Domain):
 
         return XorOps(self, device, self.press_masks)
 
+    def symmetries(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The 8 symmetries of the square (rotations and reflections): a press is a cell, so
+        each maps cells and presses alike."""
+        grid = np.arange(self.size * self.size).reshape(self.size, self.size)
+        maps = [np.rot90(grid, k) for k in range(4)]
+        maps += [m.T for m in maps]
+        return [(m.reshape(-1).copy(), m.reshape(-1).copy()) for m in maps]
+
     def solvable(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` bool: which states some presses turn off (orthogonal to the null space mod 2)."""
         states = self._array(states)

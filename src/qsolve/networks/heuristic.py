@@ -45,6 +45,8 @@ class NetworkHeuristic(Heuristic):
     ``engine`` runs the forward pass (``torch``, ``onnx`` or ``auto``: the fastest exact one on
     this machine, measured once and cached); ``precision`` is ``fp32``, ``int8`` (CPU), ``fp16``
     or ``bf16`` (CUDA), or ``auto``: fp32, or int8 too if ``allow_int8`` (see ``int8_checked``).
+    With ``symmetries``, every estimate is the mean of the network's over the domain's
+    symmetries (``Domain.symmetries``): one pass over all the mapped states, |G| times the work.
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class NetworkHeuristic(Heuristic):
         precision: str = "fp32",
         engine: str = "torch",
         allow_int8: bool = False,
+        symmetries: bool = False,
     ) -> None:
         super().__init__(domain)
         expected = domain.num_actions if kind == "q" else 1
@@ -79,6 +82,9 @@ class NetworkHeuristic(Heuristic):
         self.kind = kind
         self.heuristic_batch = max(1, int(heuristic_batch))
         self.name = name
+        self.symmetry_maps = domain.symmetries() if symmetries else []
+        if symmetries and len(self.symmetry_maps) < 2:
+            raise QsolveError(f"{domain.name} has no symmetries to average the network over")
         # Below 1, estimates err low (towards admissible): Q* finds optimal paths more often,
         # for more nodes; the same as weighting the path cost by 1 / scale.
         self.scale = np.float32(scale)
@@ -89,12 +95,36 @@ class NetworkHeuristic(Heuristic):
         )
 
     def _forward(self, states: np.ndarray) -> np.ndarray:
-        """The raw network output ``[N, output_dim]`` float32, in chunks of ``heuristic_batch``."""
+        """The network output ``[N, output_dim]`` float32 (averaged over the symmetries, if
+        any), in chunks of ``heuristic_batch``."""
+        if self.symmetry_maps:
+            out = self._symmetric_forward(states)
+        else:
+            out = self._plain_forward(states)
+        return out * self.scale if self.scale != 1 else out
+
+    def _plain_forward(self, states: np.ndarray) -> np.ndarray:
         out = np.empty((states.shape[0], self.arch.output_dim), dtype=np.float32)
         for lo in range(0, states.shape[0], self.heuristic_batch):
             chunk = states[lo : lo + self.heuristic_batch]
             out[lo : lo + len(chunk)] = self.engine(self.domain._encode(chunk))
-        return out * self.scale if self.scale != 1 else out
+        return out
+
+    def _symmetric_forward(self, states: np.ndarray) -> np.ndarray:
+        """The mean over the symmetries g of the output on g(s): action ``actions[i]`` of s gets
+        output i of g(s) (a V network's single output is the state's)."""
+        n = states.shape[0]
+        raw = self._plain_forward(
+            np.concatenate([states[:, cells] for cells, _ in self.symmetry_maps])
+        )
+        out = np.zeros((n, self.arch.output_dim), dtype=np.float32)
+        for g, (_, actions) in enumerate(self.symmetry_maps):
+            if self.kind == "q":
+                out[:, actions] += raw[g * n : (g + 1) * n]
+            else:
+                out += raw[g * n : (g + 1) * n]
+        out /= np.float32(len(self.symmetry_maps))
+        return out
 
     def q_values(self, states: np.ndarray) -> np.ndarray:
         if self.kind == "v":
@@ -208,19 +238,27 @@ def load_heuristic(
     scale: float | None = None,
     precision: str = "auto",
     engine: str = "auto",
+    symmetries: bool | None = None,
 ) -> NetworkHeuristic:
     """The trained network in the model folder ``path`` as a heuristic for ``domain``.
 
     ``scale`` multiplies the network's estimates; by default the model's own ``scale`` in
     config.json (1 unless set when the model was shipped).  ``engine`` and ``precision`` as in
     ``NetworkHeuristic``; ``precision="auto"`` allows int8 only where config.json says it was
-    checked.
+    checked.  ``symmetries``: average over the domain's symmetries; by default as the model's
+    config.json ``"symmetries"`` says (false if absent).
     """
     model, config = load_model(path, domain)
     if scale is None:
         scale = float(config.get("scale", 1.0))
     if not scale > 0:
         raise QsolveError(f"the heuristic scale must be positive, got {scale}")
+    if symmetries is None:
+        symmetries = config.get("symmetries", False)
+        if not isinstance(symmetries, bool):
+            raise QsolveError(
+                f'{Path(path) / CONFIG_FILE}: "symmetries" must be true or false, got {symmetries!r}'
+            )
     name = f"network:{Path(path).name}"
     heuristic = NetworkHeuristic(
         domain,
@@ -233,6 +271,7 @@ def load_heuristic(
         precision,
         engine,
         allow_int8=int8_checked(config),
+        symmetries=symmetries,
     )
     heuristic.search_defaults = search_defaults(config, Path(path) / CONFIG_FILE)
     return heuristic
