@@ -3,8 +3,6 @@ the press algebra, the averaged heuristic's invariance, and where the option ent
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 import torch
