@@ -5,6 +5,8 @@ first 40 and 100 cube3 states, the data behind cube3's fallback).
 
     python experiments/cube3/solve_hard_states.py --weight 0.6 --count 40 --out L6.json
     python experiments/cube3/solve_hard_states.py --domain cube3-meta --model M --count 10 --out M.json
+    python experiments/cube3/solve_hard_states.py --set lightsout7 --weight 0.6 --batch-size 1 \
+        --precision fp32 --time-limit 10 --count 50 --symmetries off --out L.json
     python experiments/cube3/solve_hard_states.py --device cuda --precision fp32 --batch-size 10000 \
         --count 10 --out G.json          # on a CUDA GPU (JAxtar's Q* setting: B = 10,000)
 """
@@ -23,6 +25,7 @@ import torch
 
 import qsolve
 from qsolve.bench import read_deepcubea
+from qsolve.options import SYMMETRIES
 
 
 def main() -> None:
@@ -34,6 +37,12 @@ def main() -> None:
         "--precision", default="int8", help="int8 on the CPU; fp32, bf16, fp16 on CUDA"
     )
     parser.add_argument("--device", default="cpu", help="where the network runs: cpu or cuda")
+    parser.add_argument(
+        "--symmetries",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="average the network over the domain's symmetries (auto: as the model says)",
+    )
     parser.add_argument("--weight", type=float, default=0.6)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--time-limit", type=float, default=60.0)
@@ -46,7 +55,11 @@ def main() -> None:
     domain = qsolve.domain(args.domain or args.set)
     states, optimal = read_deepcubea(args.set, args.count, args.offset)
     heuristic = qsolve.load_heuristic(
-        args.model, domain, device=args.device, precision=args.precision
+        args.model,
+        domain,
+        device=args.device,
+        precision=args.precision,
+        symmetries=SYMMETRIES[args.symmetries],
     )
     rows = []
     for state, best in zip(states, optimal, strict=True):
