@@ -92,6 +92,16 @@ class _Broken(Domain):
     def format_state(self, state):
         return "".join(str(int(v)) for v in state)
 
+    def symmetries(self):
+        identity = (np.arange(4), np.arange(2))
+        if self.bug == "no identity":
+            return [(np.array([1, 0, 2, 3]), np.arange(2))]
+        if self.bug == "symmetry":  # swapping entries 0 and 1 does not commute with step
+            return [identity, (np.array([1, 0, 2, 3]), np.arange(2))]
+        if self.bug == "not a permutation":
+            return [identity, (np.array([0, 0, 2, 3]), np.arange(2))]
+        return [identity, (np.array([0, 2, 1, 3]), np.arange(2))]  # entries 1, 2 never change
+
 
 @pytest.mark.parametrize(
     "bug, sentence",
@@ -99,12 +109,19 @@ class _Broken(Domain):
         ("cost", "every action cost must be positive"),
         ("dtype", "step must keep the state dtype"),
         ("text", "parse_state(format_state(s)) must give s back"),
+        ("no identity", "the first of symmetries must be the identity"),
+        ("symmetry", "symmetry 1 must commute with step"),
+        ("not a permutation", "symmetry 1 must be a permutation"),
     ],
 )
 def test_check_domain_names_the_broken_rule_in_one_sentence(bug, sentence):
     with pytest.raises(qsolve.QsolveError, match=re.escape(sentence)) as error:
         check_domain(_Broken(bug))
     assert "\n" not in str(error.value)
+
+
+def test_a_domain_with_true_symmetries_passes():
+    assert check_domain(_Broken("none")) > 20
 
 
 @pytest.mark.parametrize("name", ["cube3", "puzzle8", "lightsout5"])

@@ -121,8 +121,43 @@ def check_domain(domain: Domain, samples: int = 200, seed: int = 0) -> int:
         encoded.shape == (5, domain.encoding_dim),
         f"encode must return [N, {domain.encoding_dim}] inputs, not shape {encoded.shape}",
     )
+    _check_symmetries(domain, states, rng, rule)
     _check_torch_ops(domain, states, rng, rule)
     return checks
+
+
+def _check_symmetries(
+    domain: Domain, states: np.ndarray, rng: np.random.Generator, rule: Callable[[bool, str], None]
+) -> None:
+    """Each symmetry is a pair of permutations, the identity first, that commutes with step and
+    keeps the goal (so that it keeps every distance to it)."""
+    maps = domain.symmetries()
+    rule(len(maps) >= 1, "symmetries must list at least the identity")
+    cells, actions = maps[0]
+    rule(
+        np.array_equal(cells, np.arange(domain.state_dim))
+        and np.array_equal(actions, np.arange(domain.num_actions)),
+        "the first of symmetries must be the identity",
+    )
+    presses = rng.integers(0, domain.num_actions, size=len(states))
+    for i, (cells, actions) in enumerate(maps):
+        rule(
+            sorted(np.asarray(cells).tolist()) == list(range(domain.state_dim))
+            and sorted(np.asarray(actions).tolist()) == list(range(domain.num_actions)),
+            f"symmetry {i} must be a permutation of the state entries and one of the actions",
+        )
+        rule(
+            bool(domain.is_goal(domain.goal[None, cells])[0]),
+            f"symmetry {i} must map the goal to the goal",
+        )
+        rule(
+            np.array_equal(
+                domain.step(states, actions[presses])[:, cells],
+                domain.step(states[:, cells], presses),
+            ),
+            f"symmetry {i} must commute with step: step(s, actions[a]) mapped must be "
+            f"step(s mapped, a)",
+        )
 
 
 def _check_torch_ops(
