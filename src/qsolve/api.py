@@ -62,7 +62,7 @@ def load_heuristic(
     heuristic_batch = check_count("the heuristic batch", heuristic_batch)
     if engine not in ENGINES:
         raise QsolveError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
-    if symmetries not in (None, True, False):
+    if symmetries is not None and not isinstance(symmetries, bool):
         raise QsolveError(f"symmetries must be True, False or None, got {symmetries!r}")
     if symmetries and not uses_network(spec, domain):
         raise QsolveError("only a trained model's heuristic averages over symmetries")
