@@ -141,9 +141,10 @@ def _check_symmetries(
     )
     presses = rng.integers(0, domain.num_actions, size=len(states))
     for i, (cells, actions) in enumerate(maps):
+        cells, actions = np.asarray(cells), np.asarray(actions)
         rule(
-            sorted(np.asarray(cells).tolist()) == list(range(domain.state_dim))
-            and sorted(np.asarray(actions).tolist()) == list(range(domain.num_actions)),
+            sorted(cells.tolist()) == list(range(domain.state_dim))
+            and sorted(actions.tolist()) == list(range(domain.num_actions)),
             f"symmetry {i} must be a permutation of the state entries and one of the actions",
         )
         rule(
