@@ -6,10 +6,10 @@
 # FROM is "shipped" (continue the domain's shipped model), "fresh" (train from scratch, with the
 # options' architecture) or a model folder (continue it: its weights and step).  A run spends
 # part of each step on the CPU (walks, pickling, the Python loop); runs side by side keep the GPU
-# busy meanwhile (four held an H200 at 93-100%).  Each archive holds the run's model.safetensors, config.json, metrics.csv, training.png and log (not
-# the optimizer state), and with --keep-evals the model of each evaluation in evals/step-N (mind
-# the archive's size: one half-precision model per evaluation); gpu.csv samples the device's use
-# every 30 s.  DEVICE=cpu makes a dry run.
+# busy meanwhile (four held an H200 at 93-100%).  Each archive holds the run's model.safetensors,
+# config.json, metrics.csv, training.png and log (not the optimizer state), and with --keep-evals
+# the model of each evaluation in evals/step-N (mind the archive's size: one half-precision model
+# per evaluation); gpu.csv samples the device's use every 30 s.  DEVICE=cpu makes a dry run.
 # The runs train in $WORK_DIR (default: a new temporary folder); a round with the same WORK_DIR
 # continues them exactly (their resume state stays there).
 set -uo pipefail
