@@ -145,6 +145,23 @@ def test_resume_from_shipped_weights_alone_counts_on_from_their_step(tmp_path):
     assert load_heuristic(tmp_path, get_domain("puzzle8")) is not None
 
 
+@pytest.mark.parametrize("weights_only", [False, True])
+def test_a_resumed_model_keeps_its_usage_settings_not_its_int8_check(tmp_path, weights_only):
+    train("lightsout5", tmp_path, steps=3, eval_every=10_000, progress=False, **TINY)
+    file = tmp_path / "config.json"
+    usage = {"search": {"weight": 0.6, "batch_size": 10}, "symmetries": True}
+    file.write_text(json.dumps({**json.loads(file.read_text()), **usage, "int8_checked": {}}))
+    if weights_only:
+        (tmp_path / RESUME_FILE).unlink()
+    train("lightsout5", tmp_path, steps=5, resume=True, eval_every=10_000, progress=False, **TINY)
+    config = json.loads(file.read_text())
+    assert config["step"] == 5
+    assert {key: config[key] for key in usage} == usage
+    assert "int8_checked" not in config
+    heuristic = load_heuristic(tmp_path, get_domain("lightsout5"))
+    assert heuristic.symmetry_maps  # the continued network is averaged, as its config says
+
+
 def test_worker_processes_make_the_same_batches(tmp_path):
     options = dict(TINY, seed=3, steps=6, eval_every=10_000, progress=False)
     train("cube2", tmp_path / "here", **options)

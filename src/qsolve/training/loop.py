@@ -37,7 +37,13 @@ from torch.nn import functional as F
 from qsolve.domains import Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.networks.encoding import one_hot, one_hot_tensor
-from qsolve.networks.heuristic import FORMAT, NetworkHeuristic, load_model, resolve_device
+from qsolve.networks.heuristic import (
+    FORMAT,
+    NetworkHeuristic,
+    load_model,
+    read_config,
+    resolve_device,
+)
 from qsolve.networks.resnet import Architecture, ResidualMLP
 from qsolve.threads import set_torch_threads
 from qsolve.training import checkpoint
@@ -214,9 +220,11 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
     # learn from it what it found: an error, or the network sizes.
     found: tuple[str, Any] = ("sizes", None)
     saved, shipped = None, None
+    inherited: dict[str, Any] = {}
     if group.is_main:
         try:
             saved, shipped = _prepare(config, domain, out)
+            inherited = _inherited(out) if config.resume else {}
             found = ("sizes", (config.width1, config.width2, config.blocks))
         except QsolveError as error:
             found = ("error", str(error))
@@ -290,7 +298,7 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
 
     def save() -> None:
         # The model first: a kill between the two files leaves a folder that loads and resumes.
-        checkpoint.save_model(out, online, _model_config(config, arch, state, rates))
+        checkpoint.save_model(out, online, _model_config(config, arch, state, rates, inherited))
         checkpoint.save_resume(
             out,
             {
@@ -399,7 +407,7 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
                         kept = out / EVALS_DIR / f"step-{state.step}"
                         kept.mkdir(parents=True, exist_ok=True)
                         checkpoint.save_model(
-                            kept, online, _model_config(config, arch, state, rates)
+                            kept, online, _model_config(config, arch, state, rates, inherited)
                         )
                 display.update(state.step, loss, speed, state.target_updates, rates)
         except PeerLost as error:
@@ -480,8 +488,6 @@ def _sizes(
         c = saved["config"]
         return (int(c["width1"]), int(c["width2"]), int(c["blocks"]))
     if config.resume:
-        from qsolve.networks.heuristic import read_config
-
         arch = read_config(out)["architecture"]
         return (int(arch["width1"]), int(arch["width2"]), int(arch["blocks"]))
     if config.init_from is not None:
@@ -489,8 +495,25 @@ def _sizes(
     return domain.network_size
 
 
+# What a resumed model's config.json says about how to use the network, kept as the weights
+# change; "int8_checked" is not: it vouches for the weights it was measured on.
+INHERITED_KEYS = ("search", "symmetries")
+
+
+def _inherited(out: Path) -> dict[str, Any]:
+    """The usage settings of the model being resumed in ``out`` (INHERITED_KEYS)."""
+    if not (out / "config.json").is_file():
+        return {}
+    config = read_config(out)
+    return {key: config[key] for key in INHERITED_KEYS if key in config}
+
+
 def _model_config(
-    config: TrainConfig, arch: Architecture, state: Progress, rates: dict[str, float]
+    config: TrainConfig,
+    arch: Architecture,
+    state: Progress,
+    rates: dict[str, float],
+    inherited: dict[str, Any],
 ) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -501,6 +524,7 @@ def _model_config(
         "train_seconds": round(state.seconds, 1),
         "eval": rates,
         "options": config.saved(),
+        **inherited,
     }
 
 
