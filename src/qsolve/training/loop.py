@@ -38,6 +38,7 @@ from qsolve.domains import Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.networks.encoding import one_hot, one_hot_tensor
 from qsolve.networks.heuristic import (
+    CONFIG_FILE,
     FORMAT,
     NetworkHeuristic,
     load_model,
@@ -502,7 +503,7 @@ INHERITED_KEYS = ("search", "symmetries")
 
 def _inherited(out: Path) -> dict[str, Any]:
     """The usage settings of the model being resumed in ``out`` (INHERITED_KEYS)."""
-    if not (out / "config.json").is_file():
+    if not (out / CONFIG_FILE).is_file():
         return {}
     config = read_config(out)
     return {key: config[key] for key in INHERITED_KEYS if key in config}
