@@ -15,7 +15,7 @@ from qsolve.domains.sliding import SlidingPuzzle
 from qsolve.errors import QsolveError
 from qsolve.heuristics.manhattan import Manhattan
 
-SIZES = [3, 4, 5]
+SIZES = [3, 4, 5, 6, 7]
 INVERSE = {"U": "D", "D": "U", "L": "R", "R": "L"}
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
@@ -121,7 +121,13 @@ def test_parse_moves_doubling() -> None:
 
 
 def test_names_and_shapes() -> None:
-    assert [SlidingPuzzle(n).name for n in SIZES] == ["puzzle8", "puzzle15", "puzzle24"]
+    assert [SlidingPuzzle(n).name for n in SIZES] == [
+        "puzzle8",
+        "puzzle15",
+        "puzzle24",
+        "puzzle35",
+        "puzzle48",
+    ]
     domain = SlidingPuzzle(4)
     assert domain.action_names == ["U", "D", "L", "R"]
     assert domain.action_costs.dtype == np.float64

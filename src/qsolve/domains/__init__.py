@@ -30,6 +30,8 @@ DOMAINS: dict[str, Callable[[], Domain]] = {
     "puzzle8": lambda: SlidingPuzzle(3),
     "puzzle15": lambda: SlidingPuzzle(4),
     "puzzle24": lambda: SlidingPuzzle(5),
+    "puzzle35": lambda: SlidingPuzzle(6),
+    "puzzle48": lambda: SlidingPuzzle(7),
     "lightsout5": lambda: LightsOut(5),
     "lightsout7": lambda: LightsOut(7),
 }

@@ -1,4 +1,4 @@
-"""The n x n sliding-tile puzzle (puzzle8, puzzle15, puzzle24) as a batched domain."""
+"""The n x n sliding-tile puzzle (puzzle8 to puzzle48) as a batched domain."""
 
 from __future__ import annotations
 

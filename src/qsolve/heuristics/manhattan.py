@@ -19,7 +19,7 @@ class Manhattan(Heuristic):
         if not isinstance(domain, SlidingPuzzle):
             raise QsolveError(
                 "the manhattan heuristic is only defined for sliding puzzles "
-                "(puzzle8, puzzle15, puzzle24)"
+                "(puzzle8 to puzzle48)"
             )
         super().__init__(domain)
         n, d = domain.size, domain.state_dim
