@@ -7,7 +7,6 @@ import pytest
 import torch
 from test_training import TINY, OracleNetwork, state_of
 
-from qsolve.api import MODELS_DIR
 from qsolve.cli import main
 from qsolve.domains import get_domain
 from qsolve.errors import QsolveError
@@ -15,6 +14,7 @@ from qsolve.heuristics import get_heuristic
 from qsolve.networks.encoding import one_hot
 from qsolve.networks.heuristic import load_model
 from qsolve.networks.resnet import ResidualMLP
+from qsolve.paths import MODELS_DIR
 from qsolve.training import TrainConfig, make_batch, train
 from qsolve.training.targets import compute_targets
 from qsolve.training.teacher import Teacher, init_weights, load_teacher

@@ -12,6 +12,7 @@ from qsolve.domains import DOMAINS, Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import CLASSICAL, Heuristic, get_heuristic
 from qsolve.options import check_count, check_fallback_weight, check_solve_options
+from qsolve.paths import MODELS_DIR  # re-exported: qsolve.api.MODELS_DIR
 from qsolve.search import Limits, SearchResult
 from qsolve.search.astar import astar_steps
 from qsolve.search.common import Search, iter_lockstep, run_search
@@ -22,7 +23,6 @@ ALGORITHMS = ("qstar", "astar")
 # What runs a network heuristic; qsolve.networks.engines.ENGINES, named here without importing torch.
 ENGINES = ("auto", "torch", "onnx")
 PRECISIONS = ("auto", "fp32", "int8", "fp16", "bf16")
-MODELS_DIR = Path(__file__).parent / "models"
 
 
 def shipped_model(domain: Domain) -> Path | None:

@@ -23,6 +23,7 @@ from qsolve.domains import Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.networks.heuristic import load_model, read_config
 from qsolve.networks.resnet import Architecture, ResidualMLP
+from qsolve.paths import MODELS_DIR
 
 
 @dataclass
@@ -41,8 +42,6 @@ def model_folder(spec: str) -> Path:
     path = Path(spec)
     if path.is_dir():
         return path
-    from qsolve.api import MODELS_DIR
-
     shipped = MODELS_DIR / spec
     if "/" not in spec and (shipped / "config.json").is_file():
         return shipped
