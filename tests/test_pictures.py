@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from qsolve.domains import Domain, get_domain
 from qsolve.domains.cube import _POSITIONS
 from qsolve.errors import QsolveError
 from qsolve.render import picture, save_picture, to_svg
-from qsolve.render.cube import COLOURS, facelets, quarter_turn, rotation
+from qsolve.render.cube import COLOURS, facelets, quarter_turn
 from qsolve.render.grids import LIGHT_OFF, LIGHT_ON
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -21,6 +22,15 @@ COLOUR_OF = dict(zip("URFDLB", ["white", "red", "green", "yellow", "orange", "bl
 # Where each face's facelets lie in the net, as (column, row) of a grid of stickers:
 # U above F, then L F R B in a row, D below F.
 NET = {"U": (3, 0), "L": (0, 3), "F": (3, 3), "R": (6, 3), "B": (9, 3), "D": (3, 6)}
+
+
+def rotation(axis: np.ndarray, degrees: float) -> np.ndarray:
+    """The ``[3, 3]`` matrix of a right-handed rotation by ``degrees`` about the unit ``axis``
+    (Rodrigues' formula): what the player applies to a turning layer."""
+    k = np.asarray(axis, dtype=np.float64)
+    t = math.radians(degrees)
+    cross = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) * math.cos(t) + math.sin(t) * cross + (1 - math.cos(t)) * np.outer(k, k)
 
 
 def polygons(svg_text: str, view: str) -> dict[str, ET.Element]:

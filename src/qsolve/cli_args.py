@@ -6,7 +6,6 @@ The ranges themselves live in ``qsolve.options``, so that the API and the comman
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn, TypeVar
@@ -15,21 +14,6 @@ from qsolve import options
 from qsolve.errors import QsolveError
 
 Number = TypeVar("Number", int, float)
-
-
-def positive(kind: Callable[[str], Number]) -> Callable[[str], Number]:
-    """A parser for positive, finite numbers of ``kind`` (int or float)."""
-
-    def parse(text: str) -> Number:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-        if not value > 0 or math.isinf(value):
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-        return value
-
-    return parse
 
 
 def non_negative_int(text: str) -> int:

@@ -66,7 +66,6 @@ def _quarter_turn(face: str) -> np.ndarray:
     return perm
 
 
-QUARTER_TURNS = [m for f in FACES for m in (f, f + "'")]
 # Base move order of the cube3 domain: U U' R R' F F' D D' L L' B B'.
 CUBE3_MOVES = ["U", "U'", "R", "R'", "F", "F'", "D", "D'", "L", "L'", "B", "B'"]
 

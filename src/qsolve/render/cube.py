@@ -79,14 +79,6 @@ def facelet_name(size: int, index: int) -> str:
     return f"{FACES[face]}{3 * r + c + 1}"
 
 
-def rotation(axis: np.ndarray, degrees: float) -> np.ndarray:
-    """The ``[3, 3]`` matrix of a right-handed rotation by ``degrees`` about the unit ``axis``."""
-    k = np.asarray(axis, dtype=np.float64)
-    t = math.radians(degrees)
-    cross = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) * math.cos(t) + math.sin(t) * cross + (1 - math.cos(t)) * np.outer(k, k)
-
-
 def quarter_turn(size: int, move: str) -> tuple[list[float], float, list[int]]:
     """The rotation a quarter turn makes: its axis, its angle in degrees and the facelets it moves.
 
