@@ -21,6 +21,17 @@ class Heuristic:
     # "search": weight, batch_size), the defaults of ``qsolve.solve`` and ``qsolve solve``.
     search_defaults: dict[str, float] = {}  # noqa: RUF012 (never mutated; replaced per instance)
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        # Each default is defined through the other, so a subclass that overrides neither would
+        # recurse without end on its first call: refuse it where it is written instead.
+        super().__init_subclass__(**kwargs)
+        if cls.q_values is Heuristic.q_values and cls.values is Heuristic.values:
+            raise TypeError(
+                f"heuristic class {cls.__qualname__} must override q_values(states) (a Q "
+                f"heuristic) or values(states) (a state heuristic): Heuristic's defaults of the "
+                f"two call each other"
+            )
+
     def __init__(self, domain: Domain) -> None:
         self.domain = domain
 
