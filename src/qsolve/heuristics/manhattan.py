@@ -18,8 +18,7 @@ class Manhattan(Heuristic):
     def __init__(self, domain: Domain) -> None:
         if not isinstance(domain, SlidingPuzzle):
             raise QsolveError(
-                "the manhattan heuristic is only defined for sliding puzzles "
-                "(puzzle8 to puzzle48)"
+                "the manhattan heuristic is only defined for sliding puzzles (puzzle8 to puzzle48)"
             )
         super().__init__(domain)
         n, d = domain.size, domain.state_dim
