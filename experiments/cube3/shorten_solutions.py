@@ -3,7 +3,8 @@ breadth-first ball of ``--radius`` moves; where the balls of path states i < j m
 with d(i, x) + d(x, j) shorter than the path between them, the stretch is replaced (the shortest
 combination by dynamic programming over the path, repeated until nothing changes).  Reads the
 JSON that ``solve_hard_states.py`` writes; every shortened solution is replayed to the goal.
-Written for docs/benchmarks.md ("Shortening the solutions afterwards does not help").
+Written for docs/benchmarks.md; the full account is in experiments/history/benchmarks-notebook.md
+("Shortening the solutions afterwards does not help").
 
     python experiments/cube3/shorten_solutions.py L6.json --radius 4
 """

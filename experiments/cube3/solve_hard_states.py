@@ -1,7 +1,7 @@
 """Each of a DeepCubeA set's states solved alone with fixed Q* settings, one line per state and a
 JSON file with the solutions: the per-state nodes and seconds that ``benchmarks/hard_sets.py``
-averages away (docs/benchmarks.md, "cube3's λ and B on its hard states": λ = 0.6 and 0.4 on the
-first 40 and 100 cube3 states, the data behind cube3's fallback).
+averages away (experiments/history/benchmarks-notebook.md, "cube3's λ and B on its hard states":
+λ = 0.6 and 0.4 on the first 40 and 100 cube3 states, the data behind cube3's fallback).
 
     python experiments/cube3/solve_hard_states.py --weight 0.6 --count 40 --out L6.json
     python experiments/cube3/solve_hard_states.py --domain cube3-meta --model M --count 10 --out M.json

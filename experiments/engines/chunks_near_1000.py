@@ -1,7 +1,8 @@
-"""Whether chunks pay at B = 1000 (docs/benchmarks.md, "Network engines and the core's peak"): the
-shipped cube3-meta network's ONNX Runtime fp32 engine on 1000 states in one call and in chunks of
-128, 256 and 500 rows, against its layer products alone (numpy, torch, ONNX Runtime; one call and
-the same chunks), all in interleaved rounds on one thread.
+"""Whether chunks pay at B = 1000: the shipped cube3-meta network's ONNX Runtime fp32 engine on
+1000 states in one call and in chunks of 128, 256 and 500 rows, against its layer products alone
+(numpy, torch, ONNX Runtime; one call and the same chunks), all in interleaved rounds on one
+thread.  Written up in experiments/history/benchmarks-notebook.md, "Network engines and the
+core's peak".
 
     python experiments/engines/chunks_near_1000.py [--model cube3-meta] [--rounds 2] [--budget 6]
 """

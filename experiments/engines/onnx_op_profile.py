@@ -1,5 +1,6 @@
 """Where a network's ONNX Runtime pass spends its time, per operator, and what chunking a large
-batch changes (docs/benchmarks.md, "Network engines and the core's peak").
+batch changes (experiments/history/benchmarks-notebook.md, "Network engines and the core's
+peak").
 
     python experiments/engines/onnx_op_profile.py [--model cube3-meta] [--batches 256 10000]
 

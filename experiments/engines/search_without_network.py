@@ -1,5 +1,5 @@
-"""How long the peers suite's throughput searches take outside the network (docs/benchmarks.md,
-the peers section): qsolve's Q* on the throughput table's walks with a saved race network whose
+"""How long the peers suite's throughput searches take outside the network
+(experiments/history/benchmarks-notebook.md, the peers section): qsolve's Q* on the throughput table's walks with a saved race network whose
 outputs are replayed from memory after a first pass, so that only the search loop is timed.
 
     python experiments/engines/search_without_network.py --run RUN --domain cube3

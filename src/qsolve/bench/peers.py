@@ -44,7 +44,8 @@ MAX_NODES = 100_000
 ROUNDS = 3  # the throughput table's interleaved rounds; each tool's fastest round is kept
 DEEPXUBE = "DeepXube 0.3.2"
 # qsolve's training recipe in the race: the defaults (random walks, TD targets).  nbwalk walks
-# with capped targets did no better in a short check (docs/benchmarks.md), so they are not used.
+# with capped targets did no better in a short check (experiments/history/benchmarks-notebook.md,
+# the peers section), so they are not used.
 RECIPE: dict[str, Any] = {}
 
 
