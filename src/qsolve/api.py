@@ -11,15 +11,22 @@ import numpy as np
 from qsolve.domains import DOMAINS, Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import CLASSICAL, Heuristic, get_heuristic
-from qsolve.options import check_count, check_fallback_weight, check_solve_options
+from qsolve.options import (
+    ALGORITHMS,
+    check_algorithm,
+    check_beam_width,
+    check_count,
+    check_fallback_weight,
+    check_solve_options,
+)
 from qsolve.paths import MODELS_DIR  # re-exported: qsolve.api.MODELS_DIR
 from qsolve.search import Limits, SearchResult
 from qsolve.search.astar import astar_steps
+from qsolve.search.beam import beam_steps, ranks_pairs
 from qsolve.search.common import Search, iter_lockstep, run_search
 from qsolve.search.fallback import with_fallback
 from qsolve.search.qstar import qstar_steps
 
-ALGORITHMS = ("qstar", "astar")
 # What runs a network heuristic; qsolve.networks.engines.ENGINES, named here without importing torch.
 ENGINES = ("auto", "torch", "onnx")
 PRECISIONS = ("auto", "fp32", "int8", "fp16", "bf16")
@@ -100,6 +107,7 @@ class UserHeuristic(Heuristic):
         super().__init__(domain)
         self.has_q = callable(getattr(user, "q_values", None))
         self.has_v = callable(getattr(user, "values", None))
+        self.q_in_one_pass = self.has_q  # what beam search ranks by (search/beam.py)
         if not (self.has_q or self.has_v):
             raise QsolveError(
                 f"a heuristic is a name, a model folder, or an object with q_values(states) or "
@@ -156,7 +164,7 @@ def solve(
     domain: Domain | str,
     states: np.ndarray | Sequence[str] | str,
     heuristic: str | Path | Heuristic | object | None = None,
-    algorithm: str = "qstar",
+    algorithm: str | None = None,
     batch_size: int | None = None,
     weight: float | None = None,
     optimal: bool = False,
@@ -171,8 +179,10 @@ def solve(
     fallback_weight: float | None = None,
     fallback_after: int | None = None,
     symmetries: bool | None = None,
+    beam_width: int | None = None,
 ) -> list[SearchResult]:
-    """Solve each start state with Q* (or A*) and return one ``SearchResult`` per state.
+    """Solve each start state with Q*, A* or beam search (``algorithm``: ``"qstar"``, ``"astar"``,
+    ``"beam"`` with ``beam_width`` states a layer) and return one ``SearchResult`` per state.
 
     With ``parallel`` > 1, up to that many searches run in lockstep, so that each heuristic call
     carries the children of all of them; every search does exactly what it would do alone, but
@@ -183,7 +193,8 @@ def solve(
     ``fallback_weight`` (``search/fallback.py``).  ``symmetries`` averages a network over the
     domain's symmetries (``None``: as the model's config.json says).
     Search settings left at ``None`` come from the model's recommended ones (its config.json
-    ``"search"``): B and λ, and its fallback unless ``weight`` or ``optimal`` is given.
+    ``"search"``): the algorithm (else Q*), B or the beam width, λ, and its fallback unless
+    ``weight`` or ``optimal`` is given.
     """
     return list(
         solve_iter(
@@ -205,6 +216,7 @@ def solve(
             fallback_weight=fallback_weight,
             fallback_after=fallback_after,
             symmetries=symmetries,
+            beam_width=beam_width,
         )
     )
 
@@ -213,7 +225,7 @@ def solve_iter(
     domain: Domain | str,
     states: np.ndarray | Sequence[str] | str,
     heuristic: str | Path | Heuristic | object | None = None,
-    algorithm: str = "qstar",
+    algorithm: str | None = None,
     batch_size: int | None = None,
     weight: float | None = None,
     optimal: bool = False,
@@ -228,6 +240,7 @@ def solve_iter(
     fallback_weight: float | None = None,
     fallback_after: int | None = None,
     symmetries: bool | None = None,
+    beam_width: int | None = None,
 ) -> Iterator[SearchResult]:
     """``solve``, yielding each result in input order as soon as it is final.
 
@@ -237,8 +250,10 @@ def solve_iter(
     domain = get_domain(domain) if isinstance(domain, str) else domain
     if not isinstance(domain, Domain):
         raise QsolveError(f"expected a domain or a domain name, got {type(domain).__name__}")
-    if algorithm not in ALGORITHMS:
-        raise QsolveError(f"unknown algorithm {algorithm!r} (choose from {', '.join(ALGORITHMS)})")
+    if algorithm is not None:
+        check_algorithm(algorithm)
+    if beam_width is not None:
+        check_beam_width(beam_width)
     if precision not in PRECISIONS:
         raise QsolveError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
     checked = check_solve_options(
@@ -260,22 +275,63 @@ def solve_iter(
         engine=engine,
         symmetries=symmetries,
     )
-    # Left open: the heuristic's recommended settings (a model's config.json), else B = 1, λ = 1.
-    recommended = h.search_defaults if algorithm == "qstar" else {}
+    # Left open: the heuristic's recommended settings (a model's config.json), else Q*, B = 1,
+    # λ = 1; they are its recommended algorithm's, so another algorithm gets none of them.
+    suggested = str(h.search_defaults.get("algorithm", "qstar"))
+    algorithm = suggested if algorithm is None else algorithm
+    recommended = h.search_defaults if algorithm == suggested else {}
+    if algorithm == "beam":
+        checked["beam_width"] = beam_width_option(
+            beam_width,
+            recommended,
+            batch_size=batch_size,
+            optimal=optimal,
+            fallback_weight=fallback_weight,
+            fallback_after=fallback_after,
+        )
+        fallback_weight = fallback_after = None
+    elif beam_width is not None:
+        raise QsolveError(
+            f'a beam width is for beam search (algorithm "beam", --algorithm beam), not {algorithm}'
+        )
     if batch_size is None:
         checked["batch_size"] = int(recommended.get("batch_size", 1))
     if weight is None:
         checked["weight"] = float(recommended.get("weight", 1.0))
     checked["fallback"] = fallback_options(
-        fallback_weight, fallback_after, recommended, weight is None and not optimal
+        fallback_weight,
+        fallback_after,
+        recommended,
+        weight is None and not optimal and algorithm != "beam",
     )
     if checked["fallback"] is not None and optimal:
         raise QsolveError("a fallback weight does not combine with optimal search")
     return _results(domain, starts, h, algorithm, bool(optimal), checked)
 
 
+# What Q* and A* take and beam search does not, with its command-line name.
+NOT_FOR_BEAM = {
+    "batch_size": "--batch-size",
+    "optimal": "--optimal",
+    "fallback_weight": "--fallback-weight",
+    "fallback_after": "--fallback-after",
+}
+
+
+def beam_width_option(width: object, recommended: dict[str, Any], **given: object) -> int:
+    """The width of a beam search, checked: the caller's, else the model's recommended one;
+    QsolveError for one of ``given`` (``NOT_FOR_BEAM``) that is set."""
+    for name, value in given.items():
+        if value is not None and value is not False:
+            raise QsolveError(f"{name} ({NOT_FOR_BEAM[name]}) is for qstar and astar, not beam")
+    width = recommended.get("beam_width") if width is None else width
+    if width is None:
+        raise QsolveError("beam search needs a beam width (beam_width; --beam-width W)")
+    return check_beam_width(width)
+
+
 def fallback_options(
-    weight: object, after: object, recommended: dict[str, float], use_recommended: bool
+    weight: object, after: object, recommended: dict[str, Any], use_recommended: bool
 ) -> tuple[float, int] | None:
     """(fallback weight, nodes before falling back), checked, or None for no fallback: what the
     caller gave, completed by the model's recommended settings (all of them when the caller gave
@@ -311,9 +367,14 @@ def _results(
     )
     batch_size, weight, parallel = options["batch_size"], options["weight"], options["parallel"]
     steps = qstar_steps if algorithm == "qstar" else astar_steps
-    evaluate = h.q_values if algorithm == "qstar" else h.values
+    # Beam search ranks (node, action) pairs by Q or children by h, as the heuristic is made.
+    pairs = algorithm == "qstar" or (algorithm == "beam" and ranks_pairs(h))
+    evaluate = h.q_values if pairs else h.values
 
     def make_search(start: np.ndarray) -> Search:
+        if algorithm == "beam":
+            return beam_steps(domain, start, options["beam_width"], weight, limits, pairs)
+
         def with_weight(w: float, budget: Limits) -> Search:
             return steps(domain, start, batch_size, w, optimal, budget)
 

@@ -68,8 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--algorithm",
         choices=api.ALGORITHMS,
-        default="qstar",
-        help="search algorithm (default qstar)",
+        help="search algorithm: qstar, astar or beam (default: the model's recommended one, "
+        "else qstar)",
+    )
+    solve.add_argument(
+        "--beam-width",
+        type=checked(int, options.check_beam_width),
+        metavar="W",
+        help="beam search: the W best new states kept per layer (default: the model's "
+        "recommended width)",
     )
     solve.add_argument(
         "--batch-size",
@@ -378,6 +385,7 @@ def _solve(args: argparse.Namespace) -> int:
         parallel=args.parallel,
         fallback_weight=args.fallback_weight,
         fallback_after=args.fallback_after,
+        beam_width=args.beam_width,
     )
     # Each result is printed as soon as it and those before it are final, bad lines in place.
     bad = 0

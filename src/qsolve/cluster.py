@@ -49,6 +49,7 @@ SEARCH_OPTIONS = (
     "max_nodes",
     "fallback_weight",
     "fallback_after",
+    "beam_width",
 )
 
 # In each worker process: the heuristics (and domains) loaded so far, by the run's key.
@@ -170,7 +171,7 @@ def solve_stream(
     """Solve ``states`` ([N, D]) on Ray; yields (index, result or error text) as they finish.
 
     ``search`` takes ``api.solve``'s search options (algorithm, batch_size, weight, optimal,
-    time_limit, max_nodes).  Each instance is tried at most twice.
+    time_limit, max_nodes, beam_width).  Each instance is tried at most twice.
     """
     ray = import_ray()
     n = len(states)
@@ -315,6 +316,9 @@ def solve_command(
     ]
     states = np.array([starts[i][1] for i in todo]).reshape(len(todo), domain.state_dim)
     search = {option: getattr(args, option) for option in SEARCH_OPTIONS}
+    # Checked here, so that a bad combination (a beam width without beam search ...) is one line
+    # before any solving, not a failed task per chunk.
+    api.solve_iter(domain, states[:0], heuristic=heuristic, **search)
     if args.ray is None:
         stream = solve_here(domain, states, heuristic, parallel=args.parallel, **search)
     else:

@@ -13,8 +13,11 @@ from typing import Any
 
 from qsolve.errors import QsolveError
 
+# The search algorithms: Q* (the default), batch weighted A*, beam search.
+ALGORITHMS = ("qstar", "astar", "beam")
 # Upper bounds where a larger value can only be a mistake (and would exhaust memory or time).
 MAX_BATCH_SIZE = 10**8
+MAX_BEAM_WIDTH = 10**9
 MAX_THREADS = 1024
 
 
@@ -49,6 +52,18 @@ def check_float(
 def check_batch_size(value: object) -> int:
     """Q* pairs (or A* nodes) per iteration."""
     return check_int("the batch size", value, 1, MAX_BATCH_SIZE)
+
+
+def check_algorithm(value: object) -> str:
+    """One of ``ALGORITHMS``."""
+    if value not in ALGORITHMS:
+        raise QsolveError(f"unknown algorithm {value!r} (choose from {', '.join(ALGORITHMS)})")
+    return str(value)
+
+
+def check_beam_width(value: object) -> int:
+    """The states a beam search keeps per layer."""
+    return check_int("the beam width", value, 1, MAX_BEAM_WIDTH)
 
 
 def check_weight(value: object) -> float:

@@ -8,6 +8,8 @@ an exact table, a V network) computes ``q_values`` by expanding the children.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from qsolve.domains.base import Domain
@@ -18,8 +20,9 @@ class Heuristic:
 
     name: str = "heuristic"
     # The search settings this heuristic is meant to be used with (a shipped model's config.json
-    # "search": weight, batch_size), the defaults of ``qsolve.solve`` and ``qsolve solve``.
-    search_defaults: dict[str, float] = {}  # noqa: RUF012 (never mutated; replaced per instance)
+    # "search": weight, batch_size; or algorithm "beam", weight, beam_width), the defaults of
+    # ``qsolve.solve`` and ``qsolve solve``.
+    search_defaults: dict[str, Any] = {}  # noqa: RUF012 (never mutated; replaced per instance)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         # Each default is defined through the other, so a subclass that overrides neither would

@@ -80,6 +80,7 @@ class NetworkHeuristic(Heuristic):
         )
         self.precision = self.engine.precision
         self.kind = kind
+        self.q_in_one_pass = kind == "q"  # beam search ranks pairs by Q, else children by h
         self.heuristic_batch = max(1, int(heuristic_batch))
         self.name = name
         self.symmetry_maps = domain.symmetries() if symmetries else []
@@ -277,14 +278,24 @@ def load_heuristic(
     return heuristic
 
 
-SEARCH_KEYS = ("weight", "batch_size", "fallback_weight", "fallback_after")
+SEARCH_KEYS = (
+    "algorithm",
+    "weight",
+    "batch_size",
+    "beam_width",
+    "fallback_weight",
+    "fallback_after",
+)
 
 
-def search_defaults(config: dict[str, Any], file: Path) -> dict[str, float]:
-    """The recommended search settings in a model config's ``"search"`` entry, checked: B, λ,
-    and a fallback (``fallback_weight`` with ``fallback_after`` nodes, both or neither)."""
+def search_defaults(config: dict[str, Any], file: Path) -> dict[str, Any]:
+    """The recommended search settings in a model config's ``"search"`` entry, checked: the
+    algorithm (Q* where not named), B, λ, and a fallback (``fallback_weight`` with
+    ``fallback_after`` nodes, both or neither); for beam search λ and the beam width alone."""
     from qsolve.options import (
+        check_algorithm,
         check_batch_size,
+        check_beam_width,
         check_count,
         check_fallback_weight,
         check_weight,
@@ -296,7 +307,16 @@ def search_defaults(config: dict[str, Any], file: Path) -> dict[str, float]:
             f'{file}: "search" must be an object with keys among {", ".join(SEARCH_KEYS)}'
         )
     try:
-        checked: dict[str, float] = {}
+        checked: dict[str, Any] = {}
+        if "algorithm" in search:
+            checked["algorithm"] = check_algorithm(search["algorithm"])
+        beam = checked.get("algorithm") == "beam"
+        if beam != ("beam_width" in search):
+            raise QsolveError("beam_width goes with algorithm beam, and beam search needs one")
+        if beam and set(search) - {"algorithm", "weight", "beam_width"}:
+            raise QsolveError("beam search takes weight and beam_width alone")
+        if beam:
+            checked["beam_width"] = check_beam_width(search["beam_width"])
         if "weight" in search:
             checked["weight"] = check_weight(search["weight"])
         if "batch_size" in search:

@@ -108,4 +108,5 @@ def best_first(
         stop_reason=reason or ("solved" if solved else "exhausted"),
         meta_moves=domain.format_moves(actions),
         timings=clock.seconds,
+        states_stored=store.size,
     )

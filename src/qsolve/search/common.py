@@ -29,6 +29,8 @@ class SearchResult:
     # Seconds by phase: heuristic, open list, ranking (Q*), duplicates, generation, setup.
     timings: dict[str, float] = field(default_factory=dict)
     fell_back: bool = False  # the first weight stalled and the fallback weight ran (fallback.py)
+    # The most states the search held at once: its node store (Q*, A*), a beam's seen states.
+    states_stored: int = 0
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {

@@ -65,4 +65,5 @@ def with_fallback(
         seconds=time.perf_counter() - started,
         timings=timings,
         fell_back=True,
+        states_stored=max(first.states_stored, second.states_stored),
     )
