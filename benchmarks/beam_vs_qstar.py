@@ -1,0 +1,236 @@
+"""Q* with each model's recommended search against beam search at several widths, on the
+DeepCubeA test sets: cost, nodes, seconds, states stored and peak memory.
+
+    python benchmarks/beam_vs_qstar.py [--sets cube3 puzzle24 puzzle35 puzzle48] [--count N]
+                                       [--offset K] [--widths 100 1000 10000] [--time-limit S]
+                                       [--model DOMAIN=DIR] [--precision auto|fp32|int8]
+
+Each search (Q* as ``qsolve solve DOMAIN --state S`` runs it, or ``--algorithm beam --beam-width
+W``) runs in a child process of its own that loads the model, then solves the instances one at a
+time on one core.  Peak memory is the child's peak resident set (``ru_maxrss``) above what it held
+once the model was loaded and had evaluated a batch: the most any one of its searches added.
+``stored`` is the count of states each search kept (Q*'s node store, beam's seen set, at most W
+times the depth).  The sets are DeepCubeA's (``$QSOLVE_BENCHMARKS/deepcubea``, else
+``../shared/benchmarks/deepcubea``): cube3 and puzzle24 with their optimal costs, puzzle35 and
+puzzle48 with DeepCubeA's own solution costs (``*-deepcubea-costs.txt``) as the reference.  A set
+whose domain has no shipped model is skipped unless ``--model DOMAIN=DIR`` names one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+import qsolve
+from qsolve.bench import read_deepcubea
+from qsolve.bench.instances import deepcubea_dir
+from qsolve.errors import QsolveError
+from qsolve.heuristics import Heuristic
+
+SETS = ("cube3", "puzzle24", "puzzle35", "puzzle48")
+# Sets whose file holds states alone; the reference costs are DeepCubeA's, in a file beside it.
+REFERENCE_IS_DEEPCUBEA = ("puzzle35", "puzzle48")
+
+
+def cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def read_set(name: str, count: int, offset: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """``count`` states of a set from line ``offset`` on, their reference costs, and what the
+    reference is ("optimum" or "DeepCubeA")."""
+    if name not in REFERENCE_IS_DEEPCUBEA:
+        states, costs = read_deepcubea(name, count, offset)
+        return states, costs, "optimum"
+    domain = qsolve.domain(name)
+    folder = deepcubea_dir()
+    try:
+        lines = [line for line in (folder / f"{name}.txt").read_text().splitlines() if line.strip()]
+        costs = (folder / f"{name}-deepcubea-costs.txt").read_text().split()
+    except OSError as error:
+        raise QsolveError(f"cannot read the {name} set in {folder}: {error.strerror}") from None
+    chosen = lines[offset : offset + count]
+    if not chosen:
+        raise QsolveError(f"{folder / name}.txt: no states from line {offset + 1} on")
+    states = np.stack([domain.parse_state(line) for line in chosen])
+    return states, np.array([float(c) for c in costs[offset : offset + len(chosen)]]), "DeepCubeA"
+
+
+def peak_rss() -> int:
+    """This process's peak resident set so far, in bytes (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def measure(
+    name: str,
+    model: str | None,
+    width: int | None,
+    states: np.ndarray,
+    time_limit: float,
+    precision: str,
+) -> dict[str, object]:
+    """Run in a child process: solve each state alone with Q* (``width`` None) or a beam of
+    ``width``; per instance (solved, cost, nodes, seconds, stored), and the peak memory added."""
+    from qsolve.threads import set_torch_threads
+
+    set_torch_threads(1)
+    domain = qsolve.domain(name)
+    heuristic = qsolve.load_heuristic(model, domain, precision=precision)
+    heuristic.q_values(states)  # the engine's buffers and lazy set-up, before the baseline
+    baseline = peak_rss()
+    options: dict[str, Any] = {"time_limit": time_limit}
+    if width is not None:
+        options |= {"algorithm": "beam", "beam_width": width}
+    rows = []
+    for state in states:
+        started = time.perf_counter()
+        [result] = qsolve.solve(domain, state, heuristic=heuristic, **options)
+        seconds = time.perf_counter() - started
+        if result.solved:
+            end = domain.apply_moves(state, list(result.actions))
+            assert domain.is_goal(end[None, :])[0], "a reported solution does not reach the goal"
+        rows.append(
+            (result.solved, result.cost, result.nodes_generated, seconds, result.states_stored)
+        )
+    engine = getattr(heuristic, "engine", None)
+    return {
+        "rows": rows,
+        "peak": peak_rss() - baseline,
+        "network": f"{engine.name} {engine.precision}" if engine is not None else heuristic.name,
+        "search": search_label(heuristic, width),
+    }
+
+
+def search_label(heuristic: Heuristic, width: int | None) -> str:
+    """What ran: the model's recommended Q* settings, or the beam's width and ranking."""
+    if width is not None:
+        ranking = "pairs by Q" if getattr(heuristic, "q_in_one_pass", False) else "children by h"
+        return f"beam W = {width:,} ({ranking})"
+    defaults = heuristic.search_defaults
+    label = f"Q* λ = {defaults.get('weight', 1.0):g}, B = {defaults.get('batch_size', 1):,}"
+    if "fallback_weight" in defaults:
+        label += f", fallback λ = {defaults['fallback_weight']:g}"
+    return label
+
+
+def in_child(
+    name: str,
+    model: str | None,
+    width: int | None,
+    states: np.ndarray,
+    time_limit: float,
+    precision: str,
+) -> dict[str, object]:
+    """``measure`` in a fresh process, so that its peak memory is its own."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(measure, name, model, width, states, time_limit, precision).result()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
+    parser.add_argument("--count", type=int, default=10, help="instances per set (default 10)")
+    parser.add_argument("--offset", type=int, default=0, help="skip this many lines of each set")
+    parser.add_argument(
+        "--widths",
+        type=int,
+        nargs="+",
+        default=[100, 1000, 10000],
+        metavar="W",
+        help="beam widths (default 100 1000 10000)",
+    )
+    parser.add_argument(
+        "--time-limit", type=float, default=60.0, help="seconds per instance (default 60)"
+    )
+    parser.add_argument("--model", action="append", default=[], metavar="DOMAIN=DIR")
+    parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "int8"))
+    args = parser.parse_args()
+    models = dict(item.split("=", 1) for item in args.model)
+    console = Console(width=200)
+    columns = (
+        *("set", "network", "search", "n", "solved", "optimal", "cost / ref", "nodes"),
+        *("s/instance", "stored", "peak MiB"),
+    )
+    table = Table(title=f"Q* against beam search, one core of {cpu_name()}")
+    for column in columns:
+        table.add_column(column, justify="right")
+    markdown = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    try:
+        for name in args.sets:
+            model = models.get(name)
+            if model is None and qsolve.shipped_model(qsolve.domain(name)) is None:
+                console.print(
+                    f"{name}: no shipped model yet (its training is running): skipped; "
+                    f"--model {name}=DIR measures a trained one"
+                )
+                continue
+            if model is not None and not Path(model).is_dir():
+                raise QsolveError(f"--model {name}={model}: no such folder")
+            states, reference, kind = read_set(name, args.count, args.offset)
+            for width in [None, *args.widths]:
+                r = in_child(name, model, width, states, args.time_limit, args.precision)
+                row = summary(name, r, reference, kind)
+                print(f"{name}, {row[2]}: done", file=sys.stderr, flush=True)
+                table.add_row(*row)
+                markdown.append("| " + " | ".join(row) + " |")
+    except QsolveError as error:
+        print(f"beam_vs_qstar.py: error: {error}", file=sys.stderr)
+        return 2
+    console.print(table)
+    print("\n".join(markdown))
+    return 0
+
+
+def summary(name: str, r: dict[str, object], reference: np.ndarray, kind: str) -> tuple[str, ...]:
+    """A table row: solved share, optimal share (where the reference is the optimum), mean cost
+    against the reference on the solved instances, and means of nodes, seconds, states stored."""
+    rows = r["rows"]
+    assert isinstance(rows, list)
+    solved = np.array([row[0] for row in rows])
+    cost = np.array([row[1] for row in rows], dtype=float)
+    optimal = f"{(solved & (cost <= reference + 1e-9)).mean():.0%}" if kind == "optimum" else "-"
+    versus = (
+        f"{cost[solved].mean():.2f} / {reference[solved].mean():.2f}"
+        + ("" if kind == "optimum" else " (DeepCubeA)")
+        if solved.any()
+        else "-"
+    )
+    peak = r["peak"]
+    assert isinstance(peak, int)
+    return (
+        name,
+        str(r["network"]),
+        str(r["search"]),
+        str(len(rows)),
+        f"{solved.mean():.0%}",
+        optimal,
+        versus,
+        f"{np.mean([row[2] for row in rows]):,.0f}",
+        f"{np.mean([row[3] for row in rows]):.2f}",
+        f"{np.mean([row[4] for row in rows]):,.0f}",
+        f"{peak / 2**20:,.0f}",
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
