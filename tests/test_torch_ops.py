@@ -25,7 +25,7 @@ def test_device_step_applicability_goal_and_encoding_equal_the_numpy_ones(name, 
     assert ops is not None
     rng = np.random.default_rng(seed)
     states = domain.random_walk(rng.integers(0, 12, size=n), rng)
-    states[: n // 4] = domain.goal  # some goals among them
+    states[: n // 4] = domain.goal_states(n // 4, rng)  # some goals among them
     actions = rng.integers(0, domain.num_actions, size=n)  # inapplicable ones too
     on_device = torch.from_numpy(states).to(device)
     stepped = ops.step(on_device, torch.from_numpy(actions).to(device))
@@ -35,7 +35,22 @@ def test_device_step_applicability_goal_and_encoding_equal_the_numpy_ones(name, 
     np.testing.assert_array_equal(applicable, domain._applicable(states))
     np.testing.assert_array_equal(ops.is_goal(on_device).cpu().numpy(), domain._is_goal(states))
     np.testing.assert_array_equal(ops.encode(on_device).cpu().numpy(), domain._encode(states))
-    np.testing.assert_array_equal(ops.goal_states(3).cpu().numpy(), domain.goal_states(3))
+    if domain.has_goal_state:
+        np.testing.assert_array_equal(ops.goal_states(3).cpu().numpy(), domain.goal_states(3))
+    else:  # drawn from the same rooms by another generator: goals of the same form
+        drawn = ops.goal_states(8, torch.Generator(device=device).manual_seed(seed)).cpu().numpy()
+        assert drawn.shape == (8, domain.state_dim) and drawn.dtype == states.dtype
+        assert domain.is_goal(drawn).all()
+        domain.check_states(drawn)
+    moves = rng.integers(0, domain.num_reverse, size=n)
+    np.testing.assert_array_equal(
+        ops.reverse_step(on_device, torch.from_numpy(moves).to(device)).cpu().numpy(),
+        domain._reverse_step(states, moves),
+    )
+    np.testing.assert_array_equal(
+        ops.reverse_applicable(on_device).cpu().numpy(), domain._reverse_applicable(states)
+    )
+    np.testing.assert_array_equal(ops.reverse_costs.cpu().numpy(), domain.reverse_costs)
     np.testing.assert_array_equal(ops.action_costs.cpu().numpy(), domain.action_costs)
     assert ops.every_action_applies == domain.every_action_applies
 

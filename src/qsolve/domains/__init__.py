@@ -20,6 +20,7 @@ from qsolve.domains.check import check_domain
 from qsolve.domains.cube import Cube2, Cube3, Cube3Meta
 from qsolve.domains.lightsout import LightsOut
 from qsolve.domains.sliding import SlidingPuzzle
+from qsolve.domains.sokoban import Sokoban
 from qsolve.errors import QsolveError
 
 ENTRY_POINT_GROUP = "qsolve.domains"
@@ -34,6 +35,7 @@ DOMAINS: dict[str, Callable[[], Domain]] = {
     "puzzle48": lambda: SlidingPuzzle(7),
     "lightsout5": lambda: LightsOut(5),
     "lightsout7": lambda: LightsOut(7),
+    "sokoban": Sokoban,
 }
 _CACHE: dict[str, Domain] = {}
 _SPECS: dict[int, str] = {}  # id(domain) -> the name it was made from, for worker processes
@@ -136,6 +138,7 @@ __all__ = [
     "Domain",
     "LightsOut",
     "SlidingPuzzle",
+    "Sokoban",
     "check_domain",
     "domain_reference",
     "get_domain",

@@ -21,7 +21,20 @@ if TYPE_CHECKING:
 
 # The numpy operations a ``_torch_ops`` hook mirrors: a subclass that changes one of them loses
 # the hook it inherited (its device operations would no longer be the same dynamics).
-_MIRRORED = ("_step", "step", "_applicable", "applicable", "_is_goal", "_encode", "goal_states")
+_MIRRORED = (
+    "_step",
+    "step",
+    "_applicable",
+    "applicable",
+    "_is_goal",
+    "is_goal",
+    "_encode",
+    "goal_states",
+    "_reverse_step",
+    "reverse_step",
+    "_reverse_applicable",
+    "reverse_applicable",
+)
 
 
 class Domain:
@@ -31,12 +44,21 @@ class Domain:
     ``[0, num_actions)``.  Subclasses set the attributes below and implement ``_step``,
     ``parse_state`` and ``format_state``, and ``_invalid`` where not every array of in-range
     values is a state; everything else has a batched default.
+
+    The goal is what ``is_goal`` says.  A domain with one goal state sets ``goal``; one whose
+    goal is a condition (Sokoban: every box on a target, the player anywhere) sets ``goal`` to
+    None and gives ``state_dim``, ``_is_goal`` and ``goal_states(n, rng)`` instead.  Training walks
+    go backwards from goal states by *reverse moves*: by default reverse move ``a`` is action
+    ``a`` itself (actions that other actions undo, as on cubes and sliding tiles); a domain whose
+    actions cannot be undone declares ``reverse_undone_by`` and implements ``_reverse_step`` and
+    ``_reverse_applicable``.  A state row may carry its instance (a map): ``instance(states)``
+    is the part of each row that no move changes.
     """
 
     name: str
     action_names: list[str]
     action_costs: np.ndarray  # [A] float64, cost of each action (state independent)
-    goal: np.ndarray  # [D] the goal state
+    goal: np.ndarray | None  # [D] the goal state; None where the goal is a condition
     num_values: int  # each state entry lies in [0, num_values), used by the one-hot encoding
     text_fields: int = 1  # whitespace-separated fields in a state's text form
     dtype: type = np.uint8
@@ -50,6 +72,9 @@ class Domain:
     # (``optimal_cost``) or has a perfect hash ``_index`` onto [0, index_size) small enough for a
     # breadth-first distance table (unit costs, reversible moves).
     index_size: int | None = None
+    # [R] the action that undoes each reverse move (see the class doc); None: the reverse moves
+    # are the actions themselves, each undone by its inverse action (found by trying them).
+    reverse_undone_by: np.ndarray | None = None
 
     @property
     def num_actions(self) -> int:
@@ -57,7 +82,15 @@ class Domain:
 
     @property
     def state_dim(self) -> int:
+        """D, the entries of a state (the goal's length; a domain without one overrides this)."""
+        if self.goal is None:
+            raise NotImplementedError(f"{type(self).__name__} has no goal: define state_dim")
         return int(self.goal.shape[0])
+
+    @property
+    def has_goal_state(self) -> bool:
+        """Whether the goal is one state (``goal``) rather than a condition."""
+        return getattr(self, "goal", None) is not None
 
     @property
     def encoding_dim(self) -> int:
@@ -169,7 +202,12 @@ class Domain:
         return np.ones((states.shape[0], self.num_actions), dtype=bool)
 
     def _is_goal(self, states: np.ndarray) -> np.ndarray:
+        """``is_goal`` without checks: equality with ``goal`` unless overridden."""
+        if type(self).is_goal is not Domain.is_goal:  # implemented as ``is_goal``
+            return np.asarray(self.is_goal(states), dtype=bool)
         goal = self.goal
+        if goal is None:
+            raise NotImplementedError(f"{type(self).__name__} has no goal: define _is_goal")
         if (
             states.ndim == 2
             and states.dtype == goal.dtype
@@ -212,8 +250,70 @@ class Domain:
         """``[N]`` bool: which states are the goal."""
         return self._is_goal(self._array(states))
 
-    def goal_states(self, n: int) -> np.ndarray:
+    def goal_states(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        """``[n, D]`` goal states, where training walks start: copies of ``goal`` here; a domain
+        whose goal is a condition draws them from ``rng`` (Sokoban: rooms with every box on a
+        target and the player on a free cell)."""
+        if self.goal is None:
+            raise NotImplementedError(f"{type(self).__name__} has no goal: define goal_states")
         return np.repeat(self.goal[None, :], n, axis=0)
+
+    def instance(self, states: np.ndarray) -> np.ndarray:
+        """``[N, K]``: the part of each state that no move changes (Sokoban's walls and targets);
+        ``[N, 0]`` for a domain whose states carry no instance of their own."""
+        return states[:, :0]
+
+    # -- reverse moves: the steps of training walks, from goal states backwards --------------
+
+    @property
+    def num_reverse(self) -> int:
+        """R, the reverse moves (``num_actions`` unless ``reverse_undone_by`` says otherwise)."""
+        undone_by = self.reverse_undone_by
+        return self.num_actions if undone_by is None else len(undone_by)
+
+    @property
+    def reverse_costs(self) -> np.ndarray:
+        """``[R]`` float64: the cost of each reverse move, that of the action undoing it."""
+        undone_by = self.reverse_undone_by
+        costs = np.asarray(self.action_costs, dtype=np.float64)
+        return costs if undone_by is None else costs[np.asarray(undone_by)]
+
+    def _reverse_step(self, states: np.ndarray, moves: np.ndarray) -> np.ndarray:
+        """``reverse_step`` without checks: the action itself unless overridden."""
+        if type(self).reverse_step is not Domain.reverse_step:
+            return self.reverse_step(states, moves)
+        return self._step(states, moves)
+
+    def _reverse_applicable(self, states: np.ndarray) -> np.ndarray:
+        """``reverse_applicable`` without checks: ``_applicable`` unless overridden."""
+        if type(self).reverse_applicable is not Domain.reverse_applicable:
+            return np.asarray(self.reverse_applicable(states), dtype=bool)
+        return self._applicable(states)
+
+    def reverse_step(self, states: np.ndarray, moves: np.ndarray) -> np.ndarray:
+        """Apply reverse move ``moves[i]`` to ``states[i]``: a state from which action
+        ``reverse_undone_by[moves[i]]`` leads back to ``states[i]`` at the move's cost (the rule
+        that keeps training's walk bounds valid)."""
+        states = self._array(states)
+        n = states.shape[0]
+        return self._reverse_step(states, self._moves(moves, n))
+
+    def reverse_applicable(self, states: np.ndarray) -> np.ndarray:
+        """``[N, R]`` bool mask of the reverse moves that change each state."""
+        return self._reverse_applicable(self._array(states))
+
+    def _moves(self, moves: object, n: int) -> np.ndarray:
+        """``[n]`` int64 reverse moves, each in ``[0, num_reverse)``."""
+        array = _integer_array(moves, f"{self.name} reverse moves")
+        array = np.broadcast_to(array, (n,)) if array.ndim == 0 else array
+        if array.shape != (n,):
+            raise QsolveError(
+                f"{self.name} reverse_step needs one move per state ({n}), got shape "
+                f"{list(array.shape)}"
+            )
+        if array.size and (int(array.min()) < 0 or int(array.max()) >= self.num_reverse):
+            raise QsolveError(f"{self.name} reverse moves lie in 0..{self.num_reverse - 1}")
+        return array.astype(np.int64, copy=False)
 
     def expand(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """All children: ``[N, A, D]`` states and the ``[N, A]`` applicability mask."""
@@ -249,7 +349,8 @@ class Domain:
     def random_walk(
         self, lengths: np.ndarray, rng: np.random.Generator, deadline: float | None = None
     ) -> np.ndarray:
-        """``[N, D]`` states reached by ``lengths[i]`` uniformly random applicable actions from the goal.
+        """``[N, D]`` states reached by ``lengths[i]`` uniformly random applicable reverse moves
+        from goal states (the actions themselves where they are invertible).
 
         ``deadline`` (a ``time.monotonic()`` value): raise QsolveError once it passes.
         """
@@ -258,7 +359,7 @@ class Domain:
         lengths = _integer_array(lengths, "random walk lengths").reshape(-1)
         if lengths.size and int(lengths.min()) < 0:
             raise QsolveError(f"random walk lengths must be non-negative, got {lengths.min()}")
-        states = self.goal_states(len(lengths))
+        states = self.goal_states(len(lengths), rng)
         steps = int(lengths.max(initial=0))
         for t in range(steps):
             if deadline is not None and time.monotonic() > deadline:
@@ -268,8 +369,10 @@ class Domain:
                 )
             active = np.flatnonzero(lengths > t)
             # A uniform choice among the applicable actions of each row.
-            scores = rng.random((len(active), self.num_actions)) * self._applicable(states[active])
-            states[active] = self._step(states[active], np.argmax(scores, axis=1))
+            scores = rng.random((len(active), self.num_reverse)) * self._reverse_applicable(
+                states[active]
+            )
+            states[active] = self._reverse_step(states[active], np.argmax(scores, axis=1))
         return states
 
     # -- on a torch device ------------------------------------------------------------------

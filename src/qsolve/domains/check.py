@@ -15,8 +15,10 @@ from qsolve.errors import QsolveError
 
 def check_domain(domain: Domain, samples: int = 200, seed: int = 0) -> int:
     """Raise QsolveError naming the first broken rule of the Domain contract; return the number
-    of checks passed.  Checks the attributes, ``step`` and ``applicable`` on walk states, the goal,
-    action costs, the text round trip and the network encoding."""
+    of checks passed.  Checks the attributes, the goal (one state, or goal states that satisfy
+    ``is_goal``), ``step`` and ``applicable`` on walk states, reverse moves undone by their
+    actions at the same cost, the instance no move changes, action costs, the text round trip,
+    the network encoding, symmetries and torch operations."""
     checks = 0
 
     def rule(holds: bool, sentence: str) -> None:
@@ -25,7 +27,7 @@ def check_domain(domain: Domain, samples: int = 200, seed: int = 0) -> int:
             raise QsolveError(f"{type(domain).__name__}: {sentence}")
         checks += 1
 
-    for attribute in ("name", "action_names", "action_costs", "goal", "num_values"):
+    for attribute in ("name", "action_names", "action_costs", "num_values"):
         rule(hasattr(domain, attribute), f"the attribute {attribute!r} is missing")
     rule(isinstance(domain.name, str) and bool(domain.name), "name must be a non-empty string")
     names = list(domain.action_names)
@@ -44,27 +46,60 @@ def check_domain(domain: Domain, samples: int = 200, seed: int = 0) -> int:
         bool(np.all(np.isfinite(costs)) and np.all(costs > 0)),
         "every action cost must be positive and finite",
     )
-    goal = np.asarray(domain.goal)
-    rule(
-        goal.ndim == 1 and goal.size > 0,
-        f"goal must be a non-empty 1-D array, not shape {goal.shape}",
-    )
-    rule(np.issubdtype(goal.dtype, np.integer), f"goal must hold integers, not {goal.dtype}")
     rule(
         isinstance(domain.num_values, int | np.integer) and domain.num_values >= 2,
         "num_values must be an integer of at least 2",
     )
-    rule(
-        bool(goal.min() >= 0 and goal.max() < domain.num_values),
-        "goal entries must lie in [0, num_values)",
-    )
-    rule(bool(domain.is_goal(goal[None, :])[0]), "is_goal(goal) must be True")
-
     rng = np.random.default_rng(seed)
-    states = domain.random_walk(rng.integers(0, 30, size=samples), rng)
+    if getattr(domain, "goal", None) is not None:
+        goal = np.asarray(domain.goal)
+        rule(
+            goal.ndim == 1 and goal.size > 0,
+            f"goal must be a non-empty 1-D array, not shape {goal.shape}",
+        )
+        rule(np.issubdtype(goal.dtype, np.integer), f"goal must hold integers, not {goal.dtype}")
+        rule(
+            bool(goal.min() >= 0 and goal.max() < domain.num_values),
+            "goal entries must lie in [0, num_values)",
+        )
+        rule(bool(domain.is_goal(goal[None, :])[0]), "is_goal(goal) must be True")
+    dim = _attempt(rule, lambda: domain.state_dim, "state_dim (or goal) must give the state size")
+    rule(isinstance(dim, int | np.integer) and dim > 0, "state_dim must be a positive integer")
+    goals = np.asarray(
+        _attempt(rule, lambda: domain.goal_states(8, rng), "goal_states(n, rng) must work")
+    )
     rule(
-        states.shape == (samples, goal.size),
-        f"random_walk must return [N, {goal.size}] states, not shape {states.shape}",
+        goals.shape == (8, dim),
+        f"goal_states(n, rng) must return [n, {dim}] states, not shape {goals.shape}",
+    )
+    rule(
+        bool(np.all(domain.is_goal(goals))),
+        "every state goal_states(n, rng) returns must satisfy is_goal",
+    )
+    for a in range(len(names)):
+        child = np.asarray(
+            _attempt(
+                rule,
+                lambda a=a: domain.step(goals, np.full(len(goals), a)),
+                f"step must work on goal states (action {names[a]})",
+            )
+        )
+        rule(
+            child.shape == goals.shape,
+            f"step must return states of the shape it is given; action {names[a]} returned "
+            f"{child.shape} for {goals.shape}",
+        )
+
+    states = np.asarray(
+        _attempt(
+            rule,
+            lambda: domain.random_walk(rng.integers(0, 30, size=samples), rng),
+            "random walks from the goal states must work",
+        )
+    )
+    rule(
+        states.shape == (samples, dim),
+        f"random_walk must return [N, {dim}] states, not shape {states.shape}",
     )
     rule(
         bool(states.min() >= 0 and states.max() < domain.num_values),
@@ -75,7 +110,10 @@ def check_domain(domain: Domain, samples: int = 200, seed: int = 0) -> int:
         applicable.shape == (samples, len(names)) and applicable.dtype == bool,
         f"applicable must return an [N, {len(names)}] bool array, not {applicable.dtype} of shape {applicable.shape}",
     )
-    rule(bool(applicable.any(axis=1).all()), "every walk state must have an applicable action")
+    rule(
+        bool(np.all(applicable.any(axis=1) | domain.is_goal(states))),
+        "every walk state that is not a goal must have an applicable action",
+    )
     for a in range(len(names)):
         children = domain.step(states, np.full(samples, a))
         rule(
@@ -100,8 +138,13 @@ def check_domain(domain: Domain, samples: int = 200, seed: int = 0) -> int:
             np.array_equal(one[0], children[0]),
             f"step must give the same child for a state alone and in a batch (action {names[a]})",
         )
-    goals = domain.is_goal(states)
-    rule(goals.shape == (samples,) and goals.dtype == bool, "is_goal must return an [N] bool array")
+    at_goal = domain.is_goal(states)
+    rule(
+        at_goal.shape == (samples,) and at_goal.dtype == bool,
+        "is_goal must return an [N] bool array",
+    )
+    _check_instance(domain, states, rule)
+    _check_reverse_moves(domain, states, rule)
 
     for state in states[:20]:
         text = domain.format_state(state)
@@ -126,6 +169,85 @@ def check_domain(domain: Domain, samples: int = 200, seed: int = 0) -> int:
     return checks
 
 
+def _attempt(
+    rule: Callable[[bool, str], None], call: Callable[[], object], sentence: str
+) -> object:
+    """``call()``; what it raises becomes the broken rule ``sentence`` (with the error)."""
+    try:
+        return call()
+    except QsolveError:
+        raise
+    except Exception as error:  # the domain's own code may raise anything
+        rule(False, f"{sentence}; it raised {type(error).__name__}: {error}")
+        raise AssertionError("unreachable") from None
+
+
+def _check_instance(domain: Domain, states: np.ndarray, rule: Callable[[bool, str], None]) -> None:
+    """No action and no reverse move changes a state's instance (its map: walls, targets)."""
+    instance = domain.instance(states)
+    rule(
+        instance.ndim == 2 and instance.shape[0] == len(states),
+        f"instance must return an [N, K] array, not shape {instance.shape}",
+    )
+    if instance.shape[1] == 0:
+        return
+    for a, name in enumerate(domain.action_names):
+        children = domain.step(states, np.full(len(states), a))
+        rule(
+            np.array_equal(domain.instance(children), instance),
+            f"action {name} changes the instance (the cells no move may change)",
+        )
+    for r in range(domain.num_reverse):
+        parents = domain.reverse_step(states, np.full(len(states), r))
+        rule(
+            np.array_equal(domain.instance(parents), instance),
+            f"reverse move {r} changes the instance (the cells no move may change)",
+        )
+
+
+def _check_reverse_moves(
+    domain: Domain, states: np.ndarray, rule: Callable[[bool, str], None]
+) -> None:
+    """Each applicable reverse move leads to a state from which the action that undoes it leads
+    back, at the same cost: so a walk of cost c from a goal state is solved at cost c."""
+    undone_by = domain.reverse_undone_by
+    if undone_by is None:
+        return  # the reverse moves are the actions themselves
+    undone_by = np.asarray(undone_by)
+    rule(
+        undone_by.ndim == 1
+        and len(undone_by) > 0
+        and np.issubdtype(undone_by.dtype, np.integer)
+        and bool(np.all((undone_by >= 0) & (undone_by < domain.num_actions))),
+        "reverse_undone_by must be a 1-D array of actions",
+    )
+    applicable = domain.reverse_applicable(states)
+    rule(
+        applicable.shape == (len(states), len(undone_by)) and applicable.dtype == bool,
+        f"reverse_applicable must return an [N, {len(undone_by)}] bool array, not "
+        f"{applicable.dtype} of shape {applicable.shape}",
+    )
+    for r, a in enumerate(undone_by.tolist()):
+        parents = domain.reverse_step(states, np.full(len(states), r))
+        rows = applicable[:, r]
+        same = np.all(parents == states, axis=1)
+        rule(
+            bool(np.all(same | rows)),
+            f"reverse move {r} changes states where it is not applicable",
+        )
+        rule(
+            bool(np.all(~same[rows])),
+            f"reverse move {r} must change every state where it is applicable",
+        )
+        back = domain.step(parents[rows], np.full(int(rows.sum()), a))
+        rule(
+            np.array_equal(back, states[rows])
+            and bool(np.all(domain.applicable(parents[rows])[:, a])),
+            f"reverse move {r} must be undone by action {domain.action_names[a]} (the action "
+            "reverse_undone_by names)",
+        )
+
+
 def _check_symmetries(
     domain: Domain, states: np.ndarray, rng: np.random.Generator, rule: Callable[[bool, str], None]
 ) -> None:
@@ -147,8 +269,9 @@ def _check_symmetries(
             and sorted(actions.tolist()) == list(range(domain.num_actions)),
             f"symmetry {i} must be a permutation of the state entries and one of the actions",
         )
+        goals = domain.goal_states(4, rng)
         rule(
-            bool(domain.is_goal(domain.goal[None, cells])[0]),
+            bool(np.all(domain.is_goal(goals[:, cells]))),
             f"symmetry {i} must map the goal to the goal",
         )
         rule(
@@ -177,7 +300,16 @@ def _check_torch_ops(
         "applicable": (ops.applicable(on_device), domain._applicable(states)),
         "is_goal": (ops.is_goal(on_device), domain._is_goal(states)),
         "encode": (ops.encode(on_device), domain._encode(states)),
+        "reverse_applicable": (
+            ops.reverse_applicable(on_device),
+            domain._reverse_applicable(states),
+        ),
     }
+    moves = rng.integers(0, domain.num_reverse, size=len(states))
+    made["reverse_step"] = (
+        ops.reverse_step(on_device, torch.from_numpy(moves)),
+        domain._reverse_step(states, moves),
+    )
     for name, (tensor, array) in made.items():
         rule(
             np.array_equal(tensor.cpu().numpy(), array),

@@ -31,11 +31,21 @@ class TorchOps:
         self.domain = domain
         self.device = device
         self.num_actions = domain.num_actions
+        self.num_reverse = domain.num_reverse
         self.num_values = domain.num_values
         self.every_action_applies = domain.every_action_applies
-        self.goal = torch.from_numpy(np.ascontiguousarray(domain.goal)).to(device)  # [D]
+        self.dtype = torch.from_numpy(np.zeros(1, dtype=domain.dtype)).dtype
+        # [D] the goal state, where the domain has one
+        self.goal = (
+            torch.from_numpy(np.ascontiguousarray(domain.goal)).to(device)
+            if domain.has_goal_state
+            else None
+        )
         self.action_costs = torch.as_tensor(  # [A] float32
             np.asarray(domain.action_costs), dtype=torch.float32, device=device
+        )
+        self.reverse_costs = torch.as_tensor(  # [R] float32
+            np.asarray(domain.reverse_costs), dtype=torch.float32, device=device
         )
         # [D] the first one-hot column of each state entry
         self._offsets = torch.arange(domain.state_dim, device=device) * domain.num_values
@@ -50,24 +60,34 @@ class TorchOps:
             (states.shape[0], self.num_actions), dtype=torch.bool, device=states.device
         )
 
+    def reverse_step(self, states: torch.Tensor, moves: torch.Tensor) -> torch.Tensor:
+        """``[N, D]``: reverse move ``moves[i]`` applied (``Domain._reverse_step``): the action
+        itself unless a subclass says otherwise."""
+        return self.step(states, moves)
+
+    def reverse_applicable(self, states: torch.Tensor) -> torch.Tensor:
+        """``[N, R]`` bool: the reverse moves that change each state."""
+        return self.applicable(states)
+
     def walk_step(
         self, states: torch.Tensor, noise: torch.Tensor, penalty: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """One random move of each state: the applicable action with the largest
-        ``noise + penalty`` (``[N, A]``; ``noise`` in [0, 1), ``penalty`` <= -2 rules an action
-        out) is taken; the ``[N, D]`` next states and the ``[N]`` chosen actions."""
-        scores = noise if self.every_action_applies else noise * self.applicable(states)
+        """One random reverse move of each state: the applicable one with the largest
+        ``noise + penalty`` (``[N, R]``; ``noise`` in [0, 1), ``penalty`` <= -2 rules a move
+        out) is taken; the ``[N, D]`` next states and the ``[N]`` chosen moves."""
+        scores = noise if self.every_action_applies else noise * self.reverse_applicable(states)
         if penalty is not None:
             scores = scores + penalty
         chosen = scores.argmax(dim=1)
-        return self.step(states, chosen), chosen
+        return self.reverse_step(states, chosen), chosen
 
     def is_goal(self, states: torch.Tensor) -> torch.Tensor:
         """``[N]`` bool: which states are the goal."""
         return (states == self.goal).all(dim=1)
 
-    def goal_states(self, n: int) -> torch.Tensor:
-        """``[n, D]`` copies of the goal."""
+    def goal_states(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``[n, D]`` goal states (``Domain.goal_states``): copies of the goal here."""
+        assert self.goal is not None, "a domain without a goal state overrides goal_states"
         return self.goal.expand(n, -1).clone()
 
     def encode(self, states: torch.Tensor) -> torch.Tensor:
@@ -141,3 +161,73 @@ class XorOps(TorchOps):
 
     def step(self, states: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         return states ^ self.masks[actions]
+
+
+class SokobanOps(TorchOps):
+    """Sokoban (``domains.sokoban``): the player's moves and pushes, steps back and pulls, on
+    the 10 x 10 cell values, and goal rooms drawn from the shipped ones."""
+
+    def __init__(self, domain: Domain, device: torch.device, rooms: np.ndarray) -> None:
+        from qsolve.domains import sokoban
+
+        super().__init__(domain, device)
+        self.k = sokoban
+        self.deltas = torch.from_numpy(sokoban.DELTAS).to(device)  # [4]
+        self.rooms = torch.from_numpy(np.ascontiguousarray(rooms)).to(device)  # [M, D]
+
+    def players(self, states: torch.Tensor) -> torch.Tensor:
+        """``[N]`` int64: the player's cell (``Sokoban._players``)."""
+        return ((states >= self.k.PLAYER) & (states < self.k.WALL)).to(torch.uint8).argmax(dim=1)
+
+    def _is_box(self, values: torch.Tensor) -> torch.Tensor:
+        return (values == self.k.BOX) | (values == self.k.BOX_ON_TARGET)
+
+    def applicable(self, states: torch.Tensor) -> torch.Tensor:
+        players = self.players(states)[:, None]
+        into = states.gather(1, players + self.deltas)
+        beyond = states.gather(1, (players + 2 * self.deltas).clamp(0, self.k.CELLS - 1))
+        return (into < self.k.BOX) | (self._is_box(into) & (beyond < self.k.BOX))
+
+    def step(self, states: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        k = self.k
+        players = self.players(states)[:, None]
+        into = players + self.deltas[actions][:, None]
+        beyond = (into + self.deltas[actions][:, None]).clamp(0, k.CELLS - 1)
+        at_player, at_into, at_beyond = (states.gather(1, c) for c in (players, into, beyond))
+        push = self._is_box(at_into) & (at_beyond < k.BOX)
+        moves = (at_into < k.BOX) | push
+        out = states.scatter(1, beyond, torch.where(push, (at_beyond & 1) | k.BOX, at_beyond))
+        out.scatter_(1, into, torch.where(moves, (at_into & 1) | k.PLAYER, at_into))
+        return out.scatter_(1, players, torch.where(moves, at_player & 1, at_player))
+
+    def is_goal(self, states: torch.Tensor) -> torch.Tensor:
+        return ~(states == self.k.BOX).any(dim=1)
+
+    def reverse_applicable(self, states: torch.Tensor) -> torch.Tensor:
+        players = self.players(states)[:, None]
+        back = states.gather(1, players - self.deltas) < self.k.BOX
+        pull = back & self._is_box(states.gather(1, players + self.deltas))
+        return torch.cat([back, pull], dim=1)
+
+    def reverse_step(self, states: torch.Tensor, moves: torch.Tensor) -> torch.Tensor:
+        k = self.k
+        players = self.players(states)[:, None]
+        delta = self.deltas[moves % 4][:, None]
+        back, front = players - delta, players + delta
+        at_player, at_back, at_front = (states.gather(1, c) for c in (players, back, front))
+        pulls = (moves[:, None] >= 4) & self._is_box(at_front)
+        steps = (at_back < k.BOX) & ((moves[:, None] < 4) | pulls)
+        pulls = pulls & steps
+        left = torch.where(pulls, (at_player & 1) | k.BOX, at_player & 1)
+        out = states.scatter(1, front, torch.where(pulls, at_front & 1, at_front))
+        out.scatter_(1, back, torch.where(steps, (at_back & 1) | k.PLAYER, at_back))
+        return out.scatter_(1, players, torch.where(steps, left, at_player))
+
+    def goal_states(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``[n, D]`` shipped goal rooms, the player on a uniformly random free cell."""
+        device = self.rooms.device
+        rows = torch.randint(0, self.rooms.shape[0], (n,), generator=generator, device=device)
+        out = self.rooms[rows]
+        noise = torch.rand(out.shape, generator=generator, device=device)
+        players = (noise * (out == self.k.FLOOR)).argmax(dim=1, keepdim=True)
+        return out.scatter_(1, players, self.k.PLAYER)

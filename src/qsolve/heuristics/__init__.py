@@ -8,8 +8,14 @@ from qsolve.heuristics.base import Heuristic
 from qsolve.heuristics.classical import Zero
 from qsolve.heuristics.manhattan import Manhattan
 from qsolve.heuristics.oracle import Oracle
+from qsolve.heuristics.pushes import Pushes
 
-CLASSICAL: dict[str, type[Heuristic]] = {"zero": Zero, "manhattan": Manhattan, "oracle": Oracle}
+CLASSICAL: dict[str, type[Heuristic]] = {
+    "zero": Zero,
+    "manhattan": Manhattan,
+    "oracle": Oracle,
+    "pushes": Pushes,
+}
 
 
 def get_heuristic(name: str, domain: Domain) -> Heuristic:
@@ -21,4 +27,12 @@ def get_heuristic(name: str, domain: Domain) -> Heuristic:
     return CLASSICAL[name](domain)
 
 
-__all__ = ["CLASSICAL", "Heuristic", "Manhattan", "Oracle", "Zero", "get_heuristic"]
+__all__ = [
+    "CLASSICAL",
+    "Heuristic",
+    "Manhattan",
+    "Oracle",
+    "Pushes",
+    "Zero",
+    "get_heuristic",
+]

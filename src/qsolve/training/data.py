@@ -7,8 +7,9 @@ presses, every press of the set).  Taking an undo action leads to a state within
 any other action to one within ``B(s) + c(a)``, so ``Q(s, a) <= B(s)`` or ``B(s) + 2 c(a)``:
 the walk targets (``targets.py``).
 
-- ``walk``: k ~ U[0, limit] uniformly random applicable moves from the goal.
-- ``nbwalk``: the same, never taking the inverse of the previous move (no immediate undo).
+- ``walk``: k ~ U[0, limit] uniformly random applicable reverse moves from goal states (the
+  actions themselves where actions are invertible; Sokoban's pulls and steps back otherwise).
+- ``nbwalk``: the same, never taking the reverse move that undoes the previous one.
 - ``subset`` (Lights Out): a uniformly random set of k ~ U[0, min(limit, A)] distinct presses;
   when the press matrix is invertible (7x7), k is the exact fewest presses.
 
@@ -88,6 +89,43 @@ def inverse_actions(domain: Domain) -> np.ndarray:
     return inverse
 
 
+def walk_undo(domain: Domain) -> np.ndarray:
+    """``[R]`` int64: the action of the walk domain that undoes each of its reverse moves (-1:
+    none), the undo action of a state a walk made with that move last."""
+    undone_by = domain.walk_domain.reverse_undone_by
+    if undone_by is None:
+        return inverse_actions(domain)
+    return np.asarray(undone_by, dtype=np.int64)
+
+
+def reverse_inverses(domain: Domain) -> np.ndarray:
+    """``[R]`` int64: the reverse move that undoes each reverse move of the walk domain (-1:
+    none), which non-backtracking walks never take next; found by trying every pair."""
+    walk = domain.walk_domain
+    if walk.reverse_undone_by is None:
+        return inverse_actions(domain)
+    cached = getattr(walk, "_reverse_inverses", None)
+    if cached is not None:
+        return np.asarray(cached)
+    rng = np.random.default_rng(0)
+    states = walk.random_walk(rng.integers(0, 40, size=300), rng)
+    applicable = walk._reverse_applicable(states)
+    r, costs = walk.num_reverse, walk.reverse_costs
+    inverse = np.full(r, -1, dtype=np.int64)
+    for i in range(r):
+        rows = np.flatnonzero(applicable[:, i])
+        if len(rows) == 0:
+            continue
+        children = walk._reverse_step(states[rows], np.full(len(rows), i))
+        for j in range(r):
+            back = walk._reverse_step(children, np.full(len(rows), j))
+            if np.array_equal(back, states[rows]) and costs[j] == costs[i]:
+                inverse[i] = j
+                break
+    walk._reverse_inverses = inverse  # type: ignore[attr-defined]
+    return inverse
+
+
 def walks(
     domain: Domain,
     lengths: np.ndarray,
@@ -95,29 +133,31 @@ def walks(
     backtrack: bool = True,
     moves: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Random walks from the goal: ``[N, D]`` end states, ``[N]`` float32 walk costs and ``[N]``
-    int64 last actions (-1 for walks of length 0), in the walk domain's actions.
+    """Random walks from goal states by reverse moves: ``[N, D]`` end states, ``[N]`` float32
+    walk costs and ``[N]`` int64 last reverse moves (-1 for walks of length 0), in the walk
+    domain's moves (its actions, where they are invertible).
 
     With ``backtrack=True`` the states are those of ``domain.random_walk`` (same draws).  A list
     passed as ``moves`` receives each time step's ``[N]`` actions (-1 where a walk has ended).
     """
     walk = domain.walk_domain
     lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
-    n, a = len(lengths), walk.num_actions
-    states = walk.goal_states(n)
+    n, a = len(lengths), walk.num_reverse
+    states = walk.goal_states(n, rng)
+    costs = walk.reverse_costs
     cost = np.zeros(n, dtype=np.float32)
     last = np.full(n, -1, dtype=np.int64)
-    inverse = None if backtrack else inverse_actions(domain)
+    inverse = None if backtrack else reverse_inverses(domain)
     for t in range(int(lengths.max(initial=0))):
         active = np.flatnonzero(lengths > t)
-        scores = rng.random((len(active), a)) * walk._applicable(states[active])
+        scores = rng.random((len(active), a)) * walk._reverse_applicable(states[active])
         if inverse is not None:
             undo = inverse[last[active]]
             rows = np.flatnonzero((last[active] >= 0) & (undo >= 0))
             scores[rows, undo[rows]] = -1.0  # never the move that undoes the previous one
         chosen = np.argmax(scores, axis=1)
-        states[active] = walk._step(states[active], chosen)
-        cost[active] += walk.action_costs[chosen].astype(np.float32)
+        states[active] = walk._reverse_step(states[active], chosen)
+        cost[active] += costs[chosen].astype(np.float32)
         last[active] = chosen
         if moves is not None:
             taken = np.full(n, -1, dtype=np.int64)
@@ -155,7 +195,7 @@ def draw_states(
         raise QsolveError(f"unknown training source {source!r} (choose from {', '.join(SOURCES)})")
     lengths = rng.integers(0, limit + 1, size=n)
     states, cost, last = walks(domain, lengths, rng, backtrack=source == "walk")
-    undo = np.where(last >= 0, inverse_actions(domain)[np.maximum(last, 0)], -1)
+    undo = np.where(last >= 0, walk_undo(domain)[np.maximum(last, 0)], -1)
     return states, cost, undo[:, None]
 
 

@@ -23,7 +23,7 @@ import torch
 from qsolve.domains import Domain
 from qsolve.domains.torch_ops import TorchOps
 from qsolve.errors import QsolveError
-from qsolve.training.data import SOURCES, Batch, inverse_actions
+from qsolve.training.data import SOURCES, Batch, reverse_inverses, walk_undo
 
 
 @dataclass
@@ -91,17 +91,17 @@ class DeviceData:
         self.domain = domain
         self.device = device
         self.ops, self.walk = found
-        # [A] the action undoing each walk action (-1: none), as in data.inverse_actions
-        inverse = inverse_actions(domain)
-        self.inverse = torch.from_numpy(inverse).to(device)
-        # [A + 1, A] by last action + 1 (0: none yet): -2 at the action that would undo it, so
-        # that non-backtracking walks never take it while another applies
+        # [R] the action undoing each reverse move of a walk (-1: none), as in data.walk_undo
+        self.inverse = torch.from_numpy(walk_undo(domain)).to(device)
+        # [R + 1, R] by last move + 1 (0: none yet): -2 at the reverse move that would undo it,
+        # so that non-backtracking walks never take it while another applies
+        inverse = reverse_inverses(domain)
         penalty = np.zeros((len(inverse) + 1, len(inverse)), dtype=np.float32)
         undone = np.flatnonzero(inverse >= 0)
         penalty[undone + 1, inverse[undone]] = -2.0
         self.undo_penalty = torch.from_numpy(penalty).to(device)
         self.generator = torch.Generator(device=device)
-        costs = np.unique(np.asarray(domain.walk_domain.action_costs, dtype=np.float32))
+        costs = np.unique(np.asarray(domain.walk_domain.reverse_costs, dtype=np.float32))
         self.unit_cost = float(costs[0]) if len(costs) == 1 else None
         masks = getattr(domain, "press_masks", None)
         # [A, D] float32: a board is (presses @ masks) mod 2, exact in float for these sizes
@@ -139,10 +139,10 @@ class DeviceData:
         lengths).  ``moves`` receives each time step's ``[N]`` actions (-1 where a walk has
         ended)."""
         walk = self.walk
-        n, a = lengths.shape[0], walk.num_actions
+        n, a = lengths.shape[0], walk.num_reverse
         order = torch.argsort(lengths, descending=True, stable=True)
         ended = torch.bincount(lengths).tolist() if n else []  # walks of each length
-        states = walk.goal_states(n)  # in ``order``
+        states = walk.goal_states(n, self.generator)  # in ``order``
         last = torch.full((n,), -1, dtype=torch.int64, device=self.device)
         # With one cost for every move (the built-in domains) a walk costs its length times it.
         unit = self.unit_cost
@@ -155,7 +155,7 @@ class DeviceData:
             states[:m], chosen = walk.walk_step(states[:m], self._rand(m, a), penalty)
             last[:m] = chosen
             if unit is None:
-                cost[:m] += walk.action_costs[chosen]
+                cost[:m] += walk.reverse_costs[chosen]
             if moves is not None:
                 taken = torch.full((n,), -1, dtype=torch.int64, device=self.device)
                 taken[order[:m]] = chosen
@@ -181,7 +181,7 @@ class DeviceData:
         presses = torch.where(chosen, order, -1)
         selected = torch.zeros((n, a), dtype=torch.float32, device=self.device)
         selected.scatter_(1, order, chosen.float())
-        boards = torch.remainder(selected @ self.press_masks, 2).to(self.ops.goal.dtype)
+        boards = torch.remainder(selected @ self.press_masks, 2).to(self.ops.dtype)
         return boards, sizes.float(), presses
 
     def draw_states(
