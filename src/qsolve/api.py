@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from qsolve.options import (
     check_beam_width,
     check_count,
     check_fallback_weight,
+    check_int,
+    check_seed,
     check_solve_options,
 )
 from qsolve.paths import MODELS_DIR  # re-exported: qsolve.api.MODELS_DIR
@@ -158,6 +161,73 @@ def as_states(domain: Domain, states: np.ndarray | Sequence[str] | str) -> np.nd
             else np.empty((0, domain.state_dim), domain.dtype)
         )
     return domain.check_states(states)
+
+
+# Random numbers drawn at once while making random-walk instances (8 bytes each).
+WALK_DRAWS = 1 << 22
+
+
+def random_walk_instances(
+    domain: Domain | str,
+    length: int,
+    count: int,
+    seed: int = 0,
+    deadline: float | None = None,
+) -> np.ndarray:
+    """``[count, D]`` start states: instance i is ``length`` random (reverse) moves from a goal
+    state that never undo the move before, drawn from ``numpy.random.default_rng([seed, i])``
+    alone, so that it is the same whatever ``count`` is.  ``deadline`` (a ``time.monotonic()``
+    value): QsolveError once it passes."""
+    domain = get_domain(domain) if isinstance(domain, str) else domain
+    if not isinstance(domain, Domain):
+        raise QsolveError(f"expected a domain or a domain name, got {type(domain).__name__}")
+    length = check_int("the random walk length", length, 0)
+    count = check_int("the count", count, 0)
+    seed = check_seed(seed)
+    from qsolve.training.data import reverse_inverses  # the training package loads torch
+
+    walk = domain.walk_domain  # cube3-meta walks quarter turns
+    undo_of = reverse_inverses(domain)  # [R] the move that undoes each move (-1: none)
+    num_moves = walk.num_reverse
+    states: np.ndarray = np.empty((count, walk.state_dim), dtype=walk.dtype)
+    block = max(1, min(length, 256))  # moves of each walk drawn per generator call
+    chunk = max(1, WALK_DRAWS // (block * num_moves))  # instances walked together
+    for first in range(0, count, chunk):
+        rngs = [np.random.default_rng([seed, i]) for i in range(first, min(count, first + chunk))]
+        part = states[first : first + len(rngs)]
+        if walk.has_goal_state:
+            part[:] = walk.goal
+        else:  # each instance's goal state from its own generator (Sokoban: its room)
+            part[:] = np.concatenate([walk.goal_states(1, rng) for rng in rngs])
+        last = np.full(len(rngs), -1, dtype=np.int64)  # each walk's last move
+        for done in range(0, length, block):
+            draws = np.stack([rng.random((min(block, length - done), num_moves)) for rng in rngs])
+            for t in range(draws.shape[1]):
+                if deadline is not None and time.monotonic() > deadline:
+                    raise QsolveError(
+                        f"the time limit ran out while making the instances: {first:,} of the "
+                        f"{count:,} walks made, the next ones {done + t:,} moves of {length:,} in"
+                    )
+                # 1 - draws: in (0, 1], so that every applicable move scores above 0.
+                last = _walk_step(walk, part, last, 1.0 - draws[:, t], undo_of)
+    return states
+
+
+def _walk_step(
+    walk: Domain, states: np.ndarray, last: np.ndarray, draws: np.ndarray, undo_of: np.ndarray
+) -> np.ndarray:
+    """Move each of ``states`` ([N, D], in place) by a uniformly random applicable reverse move
+    other than the one undoing its ``last`` (that one where nothing else applies; none where no
+    move applies), chosen by the highest of ``draws`` ([N, R], in (0, 1]); the moves made."""
+    scores = draws * walk._reverse_applicable(states)  # [N, R]: 0 where a move does not apply
+    onward = scores.copy()
+    rows = np.flatnonzero(last >= 0)
+    undo = undo_of[last[rows]]
+    onward[rows[undo >= 0], undo[undo >= 0]] = 0.0
+    chosen = np.where(onward.max(axis=1) > 0, onward.argmax(axis=1), scores.argmax(axis=1))
+    moves = scores.max(axis=1) > 0
+    states[moves] = walk._reverse_step(states[moves], chosen[moves])
+    return np.where(moves, chosen, last)
 
 
 def solve(
@@ -403,6 +473,7 @@ __all__ = [
     "DOMAINS",
     "get_domain",
     "load_heuristic",
+    "random_walk_instances",
     "shipped_model",
     "solve",
     "solve_iter",
