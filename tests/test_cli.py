@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from qsolve import api
 from qsolve.cli import main
 from qsolve.domains import get_domain
 
@@ -44,11 +45,12 @@ def test_json_solution_replays_to_the_goal(capsys):
     lines = [json.loads(line) for line in out.splitlines()]
     assert len(lines) == 3
     domain = get_domain("puzzle8")
-    starts = domain.random_walk(np.full(3, 20), np.random.default_rng(4))
-    for start, record in zip(starts, lines, strict=True):
+    starts = api.random_walk_instances(domain, 20, 3, seed=4)
+    for index, (start, record) in enumerate(zip(starts, lines, strict=True)):
         assert {"solved", "moves", "cost", "nodes_generated", "iterations", "seconds"} <= set(
             record
         )
+        assert record["instance"] == index and record["state"] == domain.format_state(start)
         end = domain.apply_moves(start, domain.parse_moves(" ".join(record["moves"])))
         assert (
             record["solved"]

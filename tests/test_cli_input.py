@@ -67,7 +67,6 @@ def test_every_bad_solve_option_is_one_line_and_status_2(capsys, extra):
 @pytest.mark.parametrize(
     "argv",
     [
-        [],
         ["nonsense"],
         ["solve"],
         ["solve", "puzzle8", "--file", ""],

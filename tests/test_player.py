@@ -40,9 +40,9 @@ def page_data(path: Path) -> dict:
     return json.loads(block.group(1))
 
 
-def write_page(tmp_path: Path, *argv: str) -> tuple[Path, dict]:
+def write_page(tmp_path: Path, *argv: str, status: int = 0) -> tuple[Path, dict]:
     path = tmp_path / "player.html"
-    assert main(["solve", *argv, "--html", str(path)]) == 0
+    assert main(["solve", *argv, "--html", str(path)]) == status
     return path, page_data(path)
 
 
@@ -76,7 +76,15 @@ def test_page_states_replay_each_solution(tmp_path, capsys):
 
 def test_unsolved_instances_show_their_start(tmp_path):
     _, data = write_page(
-        tmp_path, "puzzle8", "--random-walk", "20", "--heuristic", "zero", "--max-nodes", "2"
+        tmp_path,
+        "puzzle8",
+        "--random-walk",
+        "20",
+        "--heuristic",
+        "zero",
+        "--max-nodes",
+        "2",
+        status=1,  # not solved
     )
     (inst,) = data["instances"]
     assert not inst["solved"] and inst["moves"] == [] and len(inst["states"]) == 1

@@ -8,17 +8,28 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from qsolve import api, cli_pictures, options
+from qsolve import api, cli_pictures, cluster, options
 from qsolve.cli_args import OneLineParser, checked, path
 from qsolve.domains import DOMAINS, Domain, check_domain, get_domain, plugin_domains
 from qsolve.errors import QsolveError
 from qsolve.search import SearchResult
 from qsolve.threads import set_torch_threads
+
+SOLVE_EXIT_STATUS = """exit status:
+  0    every instance solved
+  1    an instance not solved (a limit ran out; on Ray, its task failed twice)
+  2    bad input: an option, a state, a line of --file (the other lines are still solved),
+       an output path that cannot be written
+  130  interrupted (Ctrl-C), after printing what was done and writing --html"""
+# More instances than this print one line each instead of a table each.
+TABLES_UP_TO = 20
+Start = tuple[str, "np.ndarray | QsolveError"]  # an instance's label, and its state or error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("domain", help="a domain name, FILE.py:Class or package.module:Class")
 
-    solve = commands.add_parser("solve", help="solve puzzle states with Q* or A* search")
+    solve = commands.add_parser(
+        "solve",
+        help="solve puzzle states with Q* or A* search",
+        epilog=SOLVE_EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     solve.add_argument(
         "domain", help=f"one of: {', '.join(DOMAINS)}; or FILE.py:Class, package.module:Class"
     )
@@ -45,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--random-walk",
         type=checked(int, lambda v: options.check_int("the random walk length", v, 0, 10**15)),
         metavar="K",
-        help="K random moves from the goal",
+        help="K random moves from the goal, never undoing the move before",
     )
     source.add_argument(
         "--file", type=path, help="one state a line; fields after the state are ignored"
@@ -53,8 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--count",
         type=checked(int, lambda v: options.check_count("the count", v)),
-        default=1,
-        help="instances for --random-walk (default 1)",
+        help="instances for --random-walk (default 1); instance i is the same whatever the count",
     )
     solve.add_argument(
         "--seed",
@@ -114,10 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="nodes generated per instance",
     )
     solve.add_argument(
-        "--optimal", action="store_true", help="search on until the solution is provably shortest"
+        "--optimal",
+        action="store_true",
+        help="search on until no open pair can lead to a cheaper goal: a shortest solution with "
+        "--weight 1 and a heuristic that never overestimates",
     )
     solve.add_argument(
-        "--device", default="auto", help="device for a network heuristic: auto, cpu or cuda"
+        "--device",
+        choices=options.DEVICES,
+        default="auto",
+        help="device for a network heuristic (default auto: cuda where torch sees one)",
     )
     solve.add_argument(
         "--engine",
@@ -157,7 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="searches run in lockstep, sharing each heuristic call (default 32; 1 = one at a time)",
     )
     solve.add_argument(
-        "--json", action="store_true", help="one JSON object per instance, one per line"
+        "--json",
+        action="store_true",
+        help="one JSON object per instance and line: its instance index, state and result",
     )
     cli_pictures.add_html_option(solve)
     solve.add_argument(
@@ -285,11 +308,11 @@ def _random_walks(args: argparse.Namespace, domain: Domain, deadline: float) -> 
     # Per instance: the state and its walk's scratch (a float per action), the length, and the
     # Python objects of its label and result.
     per_instance = 2 * domain.state_dim + 8 * domain.num_actions + 8 + 400
+    count = 1 if args.count is None else args.count
     options.check_fits_in_memory(
-        f"--count {args.count:,} (instances of {domain.name})", args.count * per_instance
+        f"--count {count:,} (instances of {domain.name})", count * per_instance
     )
-    rng = np.random.default_rng(args.seed)
-    return domain.random_walk(np.full(args.count, args.random_walk), rng, deadline)
+    return api.random_walk_instances(domain, args.random_walk, count, args.seed, deadline)
 
 
 def _starts(
@@ -352,9 +375,167 @@ def _print_result(domain: Domain, start: np.ndarray, label: str, result: SearchR
     console.print(table)
 
 
+class Report:
+    """What ``qsolve solve`` says about its instances, given in input order: a JSON line, a
+    table or (past ``TABLES_UP_TO`` instances) a line each, then a summary; the page of
+    ``--html``; the exit status; and, on a terminal's stderr, a progress bar."""
+
+    def __init__(self, args: argparse.Namespace, domain: Domain, starts: list[Start]) -> None:
+        self.args, self.domain, self.starts = args, domain, starts
+        self.tables = len(starts) <= TABLES_UP_TO
+        self.played: list[tuple[str, np.ndarray, SearchResult]] = []  # for --html
+        self.bad = self.failed = self.searched = self.solved = 0
+        self.cost = self.nodes = self.seconds = 0.0  # sums: of the solved costs, of all others
+        self.progress: Any = None
+
+    def __enter__(self) -> Report:
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            # Printed results pass above the bar when they go to the terminal too.
+            self.progress = Progress(
+                "solving",
+                BarColumn(),
+                MofNCompleteColumn(),
+                "{task.fields[solved]:,} solved",
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+                redirect_stdout=sys.stdout.isatty(),
+            )
+            self.progress.add_task("solve", total=len(self.starts), solved=0)
+            self.progress.start()
+        return self
+
+    def __exit__(self, *error: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def add(self, index: int, outcome: SearchResult | str | QsolveError) -> None:
+        """Instance ``index``'s result, why its task failed (on Ray), or the error of its input."""
+        label, start = self.starts[index]
+        if isinstance(outcome, SearchResult) and isinstance(start, np.ndarray):
+            self._result(index, label, start, outcome)
+        else:
+            error = str(outcome) if isinstance(outcome, QsolveError) else f"{label}: {outcome}"
+            if isinstance(outcome, QsolveError):
+                self.bad += 1
+            else:
+                self.failed += 1
+            print(f"qsolve: error: {error}", file=sys.stderr, flush=True)
+            if self.args.json:
+                print(json.dumps({"instance": index, "error": error, "source": label}), flush=True)
+        if self.progress is not None:
+            self.progress.update(0, advance=1, solved=self.solved)
+
+    def _result(self, index: int, label: str, start: np.ndarray, result: SearchResult) -> None:
+        self.searched += 1
+        self.solved += result.solved
+        self.cost += result.cost if result.solved else 0.0
+        self.nodes += result.nodes_generated
+        self.seconds += result.seconds
+        if self.args.html is not None:
+            self.played.append((label, start, result))
+        if self.args.json:
+            text = self.domain.format_state(start)
+            print(json.dumps(cluster.record(index, text, result)), flush=True)
+        elif self.tables:
+            _print_result(self.domain, start, label, result)
+        else:
+            print(_result_line(index, label, result), flush=True)
+
+    def run(self, solve: Callable[[], object]) -> int:
+        """Call ``solve``, which gives this report every instance; then the summary and the
+        page (after Ctrl-C too, of the instances done), and the exit status."""
+        try:
+            with self:
+                solve()
+        except KeyboardInterrupt:
+            self.finish()
+            raise
+        self.finish()
+        return self.status
+
+    def finish(self) -> None:
+        """After the last instance, or Ctrl-C: the summary and the page of what was done."""
+        if not self.args.json and self.searched > 1:
+            self._summary()
+        if self.args.html is not None and self.played:
+            cli_pictures.write_html(self.domain, self.args.html, self.played)
+
+    def _summary(self) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        n, solved = self.searched, self.solved
+        table = Table(
+            "instances",
+            "solved",
+            "solved %",
+            "mean cost",
+            "mean nodes",
+            "mean seconds",
+            title="summary",
+        )
+        for column in table.columns:
+            column.justify = "right"
+        table.add_row(
+            f"{n:,}",
+            f"{solved:,}",
+            f"{100 * solved / n:.1f}%",
+            f"{self.cost / solved:.2f}" if solved else "-",
+            f"{self.nodes / n:,.0f}",
+            f"{self.seconds / n:.3f}",
+        )
+        Console().print(table)
+        if self.bad or self.failed:
+            print(
+                f"(and {self.bad:,} instances of bad input, {self.failed:,} whose task failed: "
+                "not counted above)"
+            )
+
+    @property
+    def status(self) -> int:
+        """2 after bad input, else 1 if an instance is not solved, else 0."""
+        if self.bad:
+            return 2
+        return 1 if self.failed or self.solved < self.searched else 0
+
+
+def _result_line(index: int, label: str, result: SearchResult) -> str:
+    """Instance ``index`` on one line, for runs of many instances."""
+    stats = f"{result.nodes_generated:,} nodes, {result.seconds:.3f} s"
+    if not result.solved:
+        return f"{index} ({label}): not solved ({result.stop_reason.replace('_', ' ')}), {stats}"
+    moves = " ".join(result.moves) or "(already solved)"
+    return f"{index} ({label}): cost {result.cost:g}, {stats}: {moves}"
+
+
+def _check_writable(option: str, path: Path) -> None:
+    """QsolveError unless ``path`` can be written: before any search, so that a wrong name costs
+    none of them."""
+    if path.is_dir():
+        raise QsolveError(f"cannot write {option} {path}: it is a folder")
+    folder = path.parent
+    if not folder.is_dir():
+        raise QsolveError(f"cannot write {option} {path}: no folder {folder}")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise QsolveError(f"cannot write {option} {path}: permission denied")
+
+
 def _solve(args: argparse.Namespace) -> int:
     domain = get_domain(args.domain)
+    if args.count is not None and args.random_walk is None:
+        raise QsolveError(
+            "--count goes with --random-walk only (--state and --scramble give one instance, "
+            "--file one a line)"
+        )
     cli_pictures.check_html(domain, args.html)
+    for option, output in (("--html", args.html), ("--out", args.out)):
+        if output is not None:
+            _check_writable(option, output)
     if "torch" in sys.modules or api.uses_network(args.heuristic, domain):
         set_torch_threads(args.threads)
     heuristic = api.load_heuristic(
@@ -367,10 +548,11 @@ def _solve(args: argparse.Namespace) -> int:
         symmetries=options.SYMMETRIES[args.symmetries],
     )
     starts = list(_starts(args, domain))
+    report = Report(args, domain, starts)
     if args.ray is not None or args.out is not None:
-        from qsolve import cluster
-
-        return cluster.solve_command(args, domain, heuristic, starts, _print_result)
+        return report.run(
+            lambda: cluster.solve_command(args, domain, heuristic, starts, report.add)
+        )
     good = [item for _, item in starts if not isinstance(item, QsolveError)]
     results = api.solve_iter(
         domain,
@@ -387,40 +569,36 @@ def _solve(args: argparse.Namespace) -> int:
         fallback_after=args.fallback_after,
         beam_width=args.beam_width,
     )
-    # Each result is printed as soon as it and those before it are final, bad lines in place.
-    bad = 0
-    played = []
-    for label, item in starts:
-        if isinstance(item, QsolveError):
-            bad += 1
-            print(f"qsolve: error: {item}", file=sys.stderr, flush=True)
-            if args.json:
-                print(json.dumps({"error": str(item), "source": label}), flush=True)
-            continue
-        result = next(results)
-        played.append((label, item, result))
-        if args.json:
-            print(json.dumps(result.to_dict()), flush=True)
-        else:
-            _print_result(domain, item, label, result)
-    if args.html is not None and played:
-        cli_pictures.write_html(domain, args.html, played)
-    return 2 if bad else 0
+
+    def report_all() -> None:
+        # Each result is reported as soon as it and those before it are final, bad lines in place.
+        for index, (_, item) in enumerate(starts):
+            report.add(index, item if isinstance(item, QsolveError) else next(results))
+
+    return report.run(report_all)
 
 
 def _domains() -> int:
     from rich.console import Console
     from rich.table import Table
 
+    def described(domain: Domain) -> list[str]:
+        shipped = api.shipped_model(domain) is not None
+        default = "shipped Q network" if shipped else api.default_heuristic_name(domain)
+        return [str(domain.num_actions), str(domain.state_dim), default]
+
     table = Table("domain", "actions", "state entries", "default heuristic")
     for name in DOMAINS:
-        domain = get_domain(name)
-        default = (
-            "shipped Q network" if api.shipped_model(domain) else api.default_heuristic_name(domain)
-        )
-        table.add_row(name, str(domain.num_actions), str(domain.state_dim), default)
+        table.add_row(name, *described(get_domain(name)))
     for name, where in plugin_domains().items():
-        table.add_row(name, "", "", f"installed: {where}")
+        try:
+            row = described(get_domain(name))
+            row[2] += f" (installed: {where})"
+        except QsolveError as error:  # the package's module or class cannot be loaded
+            row = ["-", "-", str(error).splitlines()[0]]
+        except Exception as error:  # a domain's code may raise anything
+            row = ["-", "-", f"cannot load the domain {where!r}: {type(error).__name__}: {error}"]
+        table.add_row(name, *row)
     Console().print(table)
     return 0
 
@@ -433,7 +611,12 @@ def _check_domain(name: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        # No command: the help, which lists them, on stderr and status 2 (a usage error).
+        parser.print_help(sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     try:
         if args.command == "domains":
             return _domains()

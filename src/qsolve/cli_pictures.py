@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from qsolve import api
 from qsolve.cli_args import non_negative_int
 from qsolve.domains import DOMAINS, Domain, get_domain
 from qsolve.errors import QsolveError
@@ -73,9 +74,8 @@ def run_show(args: argparse.Namespace) -> int:
         state = domain.parse_state(args.state)
     elif args.scramble is not None:
         state = domain.apply_moves(domain.goal, domain.parse_moves(args.scramble))
-    else:
-        rng = np.random.default_rng(args.seed)
-        state = domain.random_walk(np.array([args.random_walk]), rng)[0]
+    else:  # the first instance of ``qsolve solve`` with the same --random-walk and --seed
+        state = api.random_walk_instances(domain, args.random_walk, 1, args.seed)[0]
     drawing = picture(domain, state)
     write_picture(drawing, args.out)
     print(f"picture written to {args.out}")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -269,8 +268,10 @@ def read_done(path: Path, texts: list[str | None]) -> dict[int, dict[str, Any]]:
     return done
 
 
-def _record(index: int, text: str, result: SearchResult) -> str:
-    return json.dumps({"instance": index, "state": text, **result.to_dict()}) + "\n"
+def record(index: int, text: str, result: SearchResult) -> dict[str, Any]:
+    """The result of instance ``index`` (0-based, in input order) whose start state is ``text``:
+    a line of the ``--out`` file, and of ``--json`` output with or without it."""
+    return {"instance": index, "state": text, **result.to_dict()}
 
 
 def _from_record(record: dict[str, Any]) -> SearchResult:
@@ -298,17 +299,15 @@ def solve_command(
     domain: Domain,
     heuristic: Heuristic,
     starts: Starts,
-    show: Callable[[Domain, np.ndarray, str, SearchResult], None],
-) -> int:
-    """``qsolve solve`` with ``--ray`` or ``--out``: results printed in input order (``--json``
-    lines identical to a run without them), written to ``--out`` as they arrive."""
+    report: Callable[[int, Outcome | QsolveError], None],
+) -> None:
+    """``qsolve solve`` with ``--ray`` or ``--out``: ``report`` gets each instance's index and
+    outcome (its result, why its task failed, or the error of its input) in input order, as a
+    run without them would; results go to ``--out`` as they arrive."""
     if getattr(args, "html", None) is not None:
         raise QsolveError("--html does not go with --ray or --out (solve without them to draw)")
     if args.ray is not None:
         import_ray()  # the one-line error before any solving
-    bad = [item for _, item in starts if isinstance(item, QsolveError)]
-    if bad and not args.json:
-        raise bad[0]
     texts = [None if isinstance(s, QsolveError) else domain.format_state(s) for _, s in starts]
     done = read_done(args.out, texts) if args.out is not None else {}
     todo = [
@@ -336,7 +335,6 @@ def solve_command(
             **search,
         )
     outcomes: dict[int, Outcome] = {i: _from_record(r) for i, r in done.items()}
-    failed = bool(bad)
     file = None
     if args.out is not None:
         try:
@@ -349,42 +347,28 @@ def solve_command(
             index = todo[position]
             outcomes[index] = outcome
             if file is not None and isinstance(outcome, SearchResult):
-                file.write(_record(index, texts[index] or "", outcome))
+                file.write(json.dumps(record(index, texts[index] or "", outcome)) + "\n")
                 file.flush()
-            following = _print_ready(args, domain, starts, outcomes, following, show)
-        following = _print_ready(args, domain, starts, outcomes, following, show)
+            following = _report_ready(starts, outcomes, following, report)
+        following = _report_ready(starts, outcomes, following, report)
     finally:
         if file is not None:
             file.close()
-    failed = failed or any(isinstance(o, str) for o in outcomes.values())
-    return 2 if failed else 0
 
 
-def _print_ready(
-    args: argparse.Namespace,
-    domain: Domain,
+def _report_ready(
     starts: Starts,
     outcomes: dict[int, Outcome],
     following: int,
-    show: Callable[[Domain, np.ndarray, str, SearchResult], None],
+    report: Callable[[int, Outcome | QsolveError], None],
 ) -> int:
-    """Print the instances from ``following`` on whose outcome is known; the next to print."""
+    """Report the instances from ``following`` on whose outcome is known; the next to report."""
     while following < len(starts):
-        label, start = starts[following]
+        start = starts[following][1]
         if isinstance(start, QsolveError):
-            print(f"qsolve: error: {start}", file=sys.stderr)
-            print(json.dumps({"error": str(start), "source": label}), flush=True)
+            report(following, start)
         elif following in outcomes:
-            outcome = outcomes[following]
-            if isinstance(outcome, str):
-                error = f"{label}: {outcome}"
-                print(f"qsolve: error: {error}", file=sys.stderr)
-                if args.json:
-                    print(json.dumps({"error": error, "source": label}), flush=True)
-            elif args.json:
-                print(json.dumps(outcome.to_dict()), flush=True)
-            else:
-                show(domain, start, label, outcome)
+            report(following, outcomes[following])
         else:
             break
         following += 1

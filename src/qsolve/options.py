@@ -144,5 +144,8 @@ def check_fits_in_memory(what: str, nbytes: int) -> None:
         )
 
 
+# --device of solve and train: auto (CUDA where torch sees one, else the CPU), cpu, cuda.
+DEVICES = ("auto", "cpu", "cuda")
+
 # --symmetries: as the model says, on, off (``load_heuristic``'s ``symmetries``).
 SYMMETRIES: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
