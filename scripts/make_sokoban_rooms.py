@@ -3,8 +3,9 @@
     python scripts/make_sokoban_rooms.py [../shared/benchmarks/boxoban/unfiltered-train-10k.txt]
 
 Each level of Boxoban's unfiltered training split (Apache-2.0, see the data folder's NOTICE) is
-parsed as ``qsolve solve sokoban --file`` parses it, then solved in place: every box taken off
-the board, every target given a box, the player removed.  Run once; the file is shipped.
+parsed as ``qsolve solve sokoban --file`` parses it, then made a goal room twice: every target
+given a box (the level solved), and every box given a target where it starts (the start layout
+with new targets); the player removed.  Run once; the file is shipped.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qsolve.domains.sokoban import BOX_ON_TARGET, FLOOR, WALL, Sokoban
+from qsolve.domains.sokoban import BOX, BOX_ON_TARGET, FLOOR, WALL, Sokoban
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared" / "benchmarks" / "boxoban" / "unfiltered-train-10k.txt"
@@ -26,8 +27,12 @@ def main() -> None:
     lines = enumerate(source.read_text().splitlines(), 1)
     levels = [domain.parse_state(text) for _, _, text in domain.split_file(lines)]
     states = np.stack(levels)
-    rooms = np.where(states == WALL, WALL, np.where(states & 1, BOX_ON_TARGET, FLOOR))
-    rooms = np.unique(rooms.astype(np.uint8), axis=0)
+    solved = np.where(states == WALL, WALL, np.where(states & 1, BOX_ON_TARGET, FLOOR))
+    # The start layouts too, each box on a target of its own (DeepCubeA's Sokoban data gives its
+    # levels' boxes new targets in the same way): rooms whose boxes stand where levels put them.
+    is_box = (states == BOX) | (states == BOX_ON_TARGET)
+    starts = np.where(states == WALL, WALL, np.where(is_box, BOX_ON_TARGET, FLOOR))
+    rooms = np.unique(np.concatenate([solved, starts]).astype(np.uint8), axis=0)
     out = ROOT / "src" / "qsolve" / "domains" / "data" / "boxoban-rooms.npz"
     np.savez_compressed(out, rooms=rooms)
     print(f"{len(levels):,} levels, {len(rooms):,} distinct rooms -> {out.relative_to(ROOT)}")

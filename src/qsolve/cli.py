@@ -289,18 +289,18 @@ def _lines(path: Path, deadline: float) -> Iterator[tuple[int, str | QsolveError
 
 def _read_file(
     domain: Domain, path: Path, deadline: float = float("inf")
-) -> Iterator[tuple[int, np.ndarray | QsolveError]]:
-    """(line number, state or the error for that line) for each non-empty line of ``path``."""
-    for number, line in _lines(path, deadline):
+) -> Iterator[tuple[str, np.ndarray | QsolveError]]:
+    """(label, state or the error for it) for each instance in ``path``, as the domain splits
+    the file (``Domain.split_file``: a state a line, ``#`` starting a comment; Sokoban: level
+    collections); an error names the line, and the level where it has a name."""
+    for number, label, item in domain.split_file(_lines(path, deadline)):
+        where = f"{path}:{number}: " + ("" if label == f"line {number}" else f"{label}: ")
         try:
-            if isinstance(line, QsolveError):
-                raise line
-            fields = line.split()
-            if not fields:
-                continue
-            yield number, domain.parse_state(" ".join(fields[: domain.text_fields]))
+            if isinstance(item, QsolveError):
+                raise item
+            yield label, domain.parse_state(item)
         except QsolveError as error:
-            yield number, QsolveError(f"{path}:{number}: {error}")
+            yield label, QsolveError(f"{where}{error}")
 
 
 def _random_walks(args: argparse.Namespace, domain: Domain, deadline: float) -> np.ndarray:
@@ -323,16 +323,23 @@ def _starts(
     if args.state is not None:
         yield "state", domain.parse_state(args.state)
     elif args.scramble is not None:
+        if not domain.has_goal_state:
+            raise QsolveError(
+                f"--scramble needs a goal state to start from, and {domain.name}'s goal is a "
+                "condition: give --state or --file"
+            )
         try:
-            yield "scramble", domain.apply_moves(domain.goal, domain.parse_moves(args.scramble))
+            yield (
+                "scramble",
+                domain.apply_moves(domain.goal_state, domain.parse_moves(args.scramble)),
+            )
         except QsolveError as error:
             raise QsolveError(f"--scramble: {error}") from None
     elif args.random_walk is not None:
         for state in _random_walks(args, domain, deadline):
             yield f"random walk {args.random_walk}", state
     else:
-        for number, item in _read_file(domain, args.file, deadline):
-            yield f"line {number}", item
+        yield from _read_file(domain, args.file, deadline)
 
 
 def _print_result(domain: Domain, start: np.ndarray, label: str, result: SearchResult) -> None:

@@ -73,7 +73,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.state is not None:
         state = domain.parse_state(args.state)
     elif args.scramble is not None:
-        state = domain.apply_moves(domain.goal, domain.parse_moves(args.scramble))
+        state = domain.apply_moves(domain.goal_state, domain.parse_moves(args.scramble))
     else:  # the first instance of ``qsolve solve`` with the same --random-walk and --seed
         state = api.random_walk_instances(domain, args.random_walk, 1, args.seed)[0]
     drawing = picture(domain, state)

@@ -8,6 +8,7 @@ made itself, uses the unchecked ``_step``, ``_applicable``, ``_is_goal``, ``_exp
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -75,6 +76,9 @@ class Domain:
     # [R] the action that undoes each reverse move (see the class doc); None: the reverse moves
     # are the actions themselves, each undone by its inverse action (found by trying them).
     reverse_undone_by: np.ndarray | None = None
+    # [R] relative chances of the reverse moves in training walks (None: the applicable moves
+    # uniformly); Sokoban favours pulls, which move boxes, over steps back.
+    reverse_weights: np.ndarray | None = None
 
     @property
     def num_actions(self) -> int:
@@ -85,7 +89,15 @@ class Domain:
         """D, the entries of a state (the goal's length; a domain without one overrides this)."""
         if self.goal is None:
             raise NotImplementedError(f"{type(self).__name__} has no goal: define state_dim")
-        return int(self.goal.shape[0])
+        return int(np.asarray(self.goal).shape[0])
+
+    @property
+    def goal_state(self) -> np.ndarray:
+        """``[D]`` the goal state; QsolveError for a domain whose goal is a condition."""
+        goal = getattr(self, "goal", None)
+        if goal is None:
+            raise QsolveError(f"{self.name} has no single goal state: its goal is a condition")
+        return goal
 
     @property
     def has_goal_state(self) -> bool:
@@ -369,9 +381,7 @@ class Domain:
                 )
             active = np.flatnonzero(lengths > t)
             # A uniform choice among the applicable actions of each row.
-            scores = rng.random((len(active), self.num_reverse)) * self._reverse_applicable(
-                states[active]
-            )
+            scores = walk_noise(self, rng, len(active)) * self._reverse_applicable(states[active])
             states[active] = self._reverse_step(states[active], np.argmax(scores, axis=1))
         return states
 
@@ -399,6 +409,25 @@ class Domain:
 
     def format_state(self, state: np.ndarray) -> str:
         raise NotImplementedError
+
+    def split_file(
+        self, lines: Iterable[tuple[int, str | QsolveError]]
+    ) -> Iterator[tuple[int, str, str | QsolveError]]:
+        """The instances in a file's numbered lines: (first line number, label, text to parse or
+        the error of that line).  A state a line here, ``#`` starting a comment; a domain whose
+        instances span lines (Sokoban's level collections) overrides this."""
+        for number, line in lines:
+            if isinstance(line, QsolveError):
+                yield number, f"line {number}", line
+                continue
+            fields = line.split("#", 1)[0].split()
+            if fields:
+                yield number, f"line {number}", " ".join(fields[: self.text_fields])
+
+    def notations(self, start: np.ndarray, actions: list[int]) -> dict[str, str]:
+        """Other ways of writing a solution from ``start`` (name -> text), shown beside its
+        moves: Sokoban's LURD notation; none by default."""
+        return {}
 
     def parse_moves(self, text: str) -> list[int]:
         """Action indices for whitespace-separated move names (``X2`` means ``X`` twice)."""
@@ -456,6 +485,17 @@ class Domain:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}: {self.num_actions} actions>"
+
+
+def walk_noise(domain: Domain, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``[n, R]`` scores in [0, 1) whose argmax over the applicable reverse moves picks each
+    in proportion to ``domain.reverse_weights`` (u ** (1 / w), Efraimidis and Spirakis), or
+    uniformly where the domain gives none."""
+    noise = rng.random((n, domain.num_reverse))
+    weights = domain.reverse_weights
+    if weights is not None:
+        noise **= 1.0 / np.asarray(weights, dtype=np.float64)
+    return noise
 
 
 def expect_text(text: object, what: str) -> str:

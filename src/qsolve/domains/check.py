@@ -5,6 +5,7 @@ Like Stable-Baselines3's ``check_env``: each broken rule is reported as one plai
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -64,7 +65,9 @@ def check_domain(domain: Domain, samples: int = 200, seed: int = 0) -> int:
         )
         rule(bool(domain.is_goal(goal[None, :])[0]), "is_goal(goal) must be True")
     dim = _attempt(rule, lambda: domain.state_dim, "state_dim (or goal) must give the state size")
-    rule(isinstance(dim, int | np.integer) and dim > 0, "state_dim must be a positive integer")
+    rule(
+        isinstance(dim, int | np.integer) and bool(dim > 0), "state_dim must be a positive integer"
+    )
     goals = np.asarray(
         _attempt(rule, lambda: domain.goal_states(8, rng), "goal_states(n, rng) must work")
     )
@@ -80,7 +83,7 @@ def check_domain(domain: Domain, samples: int = 200, seed: int = 0) -> int:
         child = np.asarray(
             _attempt(
                 rule,
-                lambda a=a: domain.step(goals, np.full(len(goals), a)),
+                functools.partial(domain.step, goals, np.full(len(goals), a)),
                 f"step must work on goal states (action {names[a]})",
             )
         )
@@ -115,7 +118,7 @@ def check_domain(domain: Domain, samples: int = 200, seed: int = 0) -> int:
         "every walk state that is not a goal must have an applicable action",
     )
     for a in range(len(names)):
-        children = domain.step(states, np.full(samples, a))
+        children = np.asarray(domain.step(states, np.full(samples, a)))
         rule(
             children.shape == states.shape,
             f"step must return states of the shape it is given; action {names[a]} returned {children.shape}",
@@ -149,7 +152,11 @@ def check_domain(domain: Domain, samples: int = 200, seed: int = 0) -> int:
     for state in states[:20]:
         text = domain.format_state(state)
         rule(isinstance(text, str), "format_state must return a string")
-        back = domain.parse_state(text)
+        back = _attempt(
+            rule,
+            functools.partial(domain.parse_state, text),
+            f"parse_state must read what format_state writes ({text!r})",
+        )
         rule(
             np.array_equal(np.asarray(back), state),
             f"parse_state(format_state(s)) must give s back; it did not for {text!r}",

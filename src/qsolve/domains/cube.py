@@ -336,7 +336,7 @@ class Cube2(Domain):
         found = _cube_problem(states, CUBE2_CORNER_FACELETS)
         if found is not None:
             return found
-        row = _first(np.any(states[:, _DBL] != self.goal[_DBL], axis=1))
+        row = _first(np.any(states[:, _DBL] != self.goal_state[_DBL], axis=1))
         if row is not None:
             return row, "the DLB corner stays fixed: D7, L7, B9 must read D, L, B"
         return None

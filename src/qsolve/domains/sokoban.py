@@ -48,10 +48,13 @@ class Sokoban(Domain):
     num_values = 7
     text_fields = 1
     default_heuristic = "pushes"
-    walk_limit = 100
+    walk_limit = 200
     network_size = (1000, 500, 2)
     # Reverse moves 0-3 step back against U D L R; 4-7 step back pulling the box in front.
     reverse_undone_by = np.array([0, 1, 2, 3, 0, 1, 2, 3], dtype=np.int64)
+    # Walks pull a box, where one can be pulled, 20 times as often as they step back instead:
+    # uniform walks leave 3 of 4 boxes where they were after 100 moves.
+    reverse_weights = np.array([1, 1, 1, 1, 20, 20, 20, 20], dtype=np.float64)
 
     def __init__(self) -> None:
         self.name = "sokoban"
@@ -239,14 +242,14 @@ class Sokoban(Domain):
                 f"sokoban level is too large: {height + 2} x {across + 2} with its walls; "
                 f"boards up to {SIZE} x {SIZE} fit"
             )
-        board = np.full((SIZE, SIZE), WALL, dtype=self.dtype)
+        board: np.ndarray = np.full((SIZE, SIZE), WALL, dtype=self.dtype)
         rows_in, cols_in = where[:, 0], where[:, 1]
         board[rows_in - top + 1, cols_in - left + 1] = grid[rows_in, cols_in]
         return board.reshape(-1)
 
     def format_state(self, state: np.ndarray) -> str:
         """The level in XSB notation (``-`` for floor), rows joined by ``/``, cut to its walls."""
-        board = self._one_state(state).reshape(SIZE, SIZE)
+        board: np.ndarray = self._one_state(state).reshape(SIZE, SIZE)
         open_cells = np.argwhere(board != WALL)
         bottom, right = open_cells.max(axis=0) + 2 if len(open_cells) else (SIZE, SIZE)
         return "/".join("".join(SYMBOLS[int(v)] for v in row[:right]) for row in board[:bottom])

@@ -83,6 +83,7 @@ class TorchOps:
 
     def is_goal(self, states: torch.Tensor) -> torch.Tensor:
         """``[N]`` bool: which states are the goal."""
+        assert self.goal is not None, "a domain without a goal state overrides is_goal"
         return (states == self.goal).all(dim=1)
 
     def goal_states(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -24,22 +24,12 @@ class Heuristic:
     # ``qsolve.solve`` and ``qsolve solve``.
     search_defaults: dict[str, Any] = {}  # noqa: RUF012 (never mutated; replaced per instance)
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        # Each default is defined through the other, so a subclass that overrides neither would
-        # recurse without end on its first call: refuse it where it is written instead.
-        super().__init_subclass__(**kwargs)
-        if cls.q_values is Heuristic.q_values and cls.values is Heuristic.values:
-            raise TypeError(
-                f"heuristic class {cls.__qualname__} must override q_values(states) (a Q "
-                f"heuristic) or values(states) (a state heuristic): Heuristic's defaults of the "
-                f"two call each other"
-            )
-
     def __init__(self, domain: Domain) -> None:
         self.domain = domain
 
     def q_values(self, states: np.ndarray) -> np.ndarray:
         """``[N, A]`` float: transition cost plus cost-to-go of the child, ``inf`` where inapplicable."""
+        _check_overrides(type(self))
         children, mask = self.domain._expand(states)
         n, a, d = children.shape
         h = self.values(children.reshape(n * a, d)).reshape(n, a)
@@ -48,9 +38,22 @@ class Heuristic:
 
     def values(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` float: estimated cost-to-go of each state (0 at the goal)."""
+        _check_overrides(type(self))
         q = self.q_values(states)
         h = np.min(q, axis=1)
         return np.where(self.domain._is_goal(states), 0.0, h)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} for {self.domain.name}>"
+
+
+def _check_overrides(cls: type) -> None:
+    """Each default is defined through the other, so a subclass that overrides neither would
+    recurse without end: refuse it at its first call instead.  (Checked at the call, not where
+    the class is defined, because pickling libraries rebuild a class before its methods.)"""
+    if cls.q_values is Heuristic.q_values and cls.values is Heuristic.values:  # type: ignore[attr-defined]
+        raise TypeError(
+            f"heuristic class {cls.__qualname__} must override q_values(states) (a Q heuristic) "
+            "or values(states) (a state heuristic): Heuristic's defaults of the two call each "
+            "other"
+        )

@@ -24,7 +24,7 @@ class Manhattan(Heuristic):
         n, d = domain.size, domain.state_dim
         rows, cols = np.divmod(np.arange(d), n)
         goal_pos = np.empty(d, dtype=np.int64)
-        goal_pos[domain.goal.astype(np.int64)] = np.arange(d)
+        goal_pos[domain.goal_state.astype(np.int64)] = np.arange(d)
         # [tile, position] distances; the blank's row stays 0 because it is not a tile.
         self._table = (
             np.abs(rows[goal_pos][:, None] - rows[None, :])

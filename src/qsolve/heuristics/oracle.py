@@ -33,7 +33,7 @@ def breadth_first_distances(domain: Domain) -> np.ndarray:
     the goal equals the distance from it.
     """
     dist = np.full(table_size(domain), -1, dtype=np.int8)
-    frontier = domain.goal[None, :].copy()
+    frontier = domain.goal_state[None, :].copy()
     dist[state_index(domain, frontier)] = 0
     depth = 0
     while len(frontier):
@@ -70,7 +70,7 @@ def _cached_table(domain: Domain) -> np.ndarray:
         if (
             table.dtype == np.int8
             and table.shape == (table_size(domain),)
-            and table[state_index(domain, domain.goal[None, :])][0] == 0
+            and table[state_index(domain, domain.goal_state[None, :])][0] == 0
             and int(table.min()) >= -1
         ):
             return table

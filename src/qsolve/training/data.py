@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from qsolve.domains import Domain, domain_reference, get_domain
+from qsolve.domains.base import walk_noise
 from qsolve.errors import QsolveError
 
 SOURCES = ("walk", "nbwalk", "subset")
@@ -142,7 +143,7 @@ def walks(
     """
     walk = domain.walk_domain
     lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
-    n, a = len(lengths), walk.num_reverse
+    n = len(lengths)
     states = walk.goal_states(n, rng)
     costs = walk.reverse_costs
     cost = np.zeros(n, dtype=np.float32)
@@ -150,7 +151,7 @@ def walks(
     inverse = None if backtrack else reverse_inverses(domain)
     for t in range(int(lengths.max(initial=0))):
         active = np.flatnonzero(lengths > t)
-        scores = rng.random((len(active), a)) * walk._reverse_applicable(states[active])
+        scores = walk_noise(walk, rng, len(active)) * walk._reverse_applicable(states[active])
         if inverse is not None:
             undo = inverse[last[active]]
             rows = np.flatnonzero((last[active] >= 0) & (undo >= 0))

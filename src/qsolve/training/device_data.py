@@ -101,6 +101,13 @@ class DeviceData:
         penalty[undone + 1, inverse[undone]] = -2.0
         self.undo_penalty = torch.from_numpy(penalty).to(device)
         self.generator = torch.Generator(device=device)
+        weights = domain.walk_domain.reverse_weights
+        # [R] 1 / weight: noise ** it makes the walks' argmax pick moves by weight (walk_noise)
+        self.noise_power = (
+            None
+            if weights is None
+            else torch.from_numpy(1.0 / np.asarray(weights, dtype=np.float32)).to(device)
+        )
         costs = np.unique(np.asarray(domain.walk_domain.reverse_costs, dtype=np.float32))
         self.unit_cost = float(costs[0]) if len(costs) == 1 else None
         masks = getattr(domain, "press_masks", None)
@@ -152,7 +159,10 @@ class DeviceData:
             under_way -= ended[t]  # the walks longer than t
             m = under_way
             penalty = None if backtrack else self.undo_penalty[last[:m] + 1]
-            states[:m], chosen = walk.walk_step(states[:m], self._rand(m, a), penalty)
+            noise = self._rand(m, a)
+            if self.noise_power is not None:
+                noise = noise**self.noise_power
+            states[:m], chosen = walk.walk_step(states[:m], noise, penalty)
             last[:m] = chosen
             if unit is None:
                 cost[:m] += walk.reverse_costs[chosen]
