@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import deque
 
 import numpy as np
@@ -246,7 +247,7 @@ def test_lurd_writes_moves_lower_case_and_pushes_upper_case() -> None:
 def test_the_command_line_solves_a_level_and_names_bad_levels_in_a_file(tmp_path, capsys):
     assert main(["solve", "sokoban", "--state", CORRIDOR, "--heuristic", "pushes"]) == 0
     out = capsys.readouterr().out
-    assert "R R" in out
+    assert "R R" in out and "LURD: RR" in out
     levels = tmp_path / "levels.txt"
     levels.write_text(BOXOBAN + "\n; 2\n#####\n#@$ #\n#####\n")
     options = ["--heuristic", "pushes", "--json", "--algorithm", "astar", "--batch-size", "100"]
@@ -254,5 +255,13 @@ def test_the_command_line_solves_a_level_and_names_bad_levels_in_a_file(tmp_path
     captured = capsys.readouterr()
     assert status == 2
     assert f"{levels}:26: level 2: sokoban level has 1 boxes but 0 targets" in captured.err
-    solved = [line for line in captured.out.splitlines() if '"solved": true' in line]
-    assert len(solved) == 2
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    assert [row["instance"] for row in rows] == [0, 1, 2]
+    for row in rows[:2]:
+        assert row["solved"]
+        assert [m.upper() for m in row["lurd"]] == row["moves"]
+        end = DOMAIN.apply_moves(
+            DOMAIN.parse_state(row["state"]), DOMAIN.parse_moves(" ".join(row["moves"]))
+        )
+        assert DOMAIN.is_goal(end[None])[0]
+    assert "error" in rows[2]

@@ -354,6 +354,8 @@ def _print_result(domain: Domain, start: np.ndarray, label: str, result: SearchR
         )
         if result.meta_moves != result.moves:
             console.print(f"as {domain.name} actions: {' '.join(result.meta_moves)}")
+        for name, text in domain.notations(start, result.actions).items():
+            console.print(f"{name.upper()}: {text}")
     else:
         console.print(f"[red]not solved[/red] ({result.stop_reason.replace('_', ' ')})")
     if result.fell_back:
@@ -447,7 +449,8 @@ class Report:
             self.played.append((label, start, result))
         if self.args.json:
             text = self.domain.format_state(start)
-            print(json.dumps(cluster.record(index, text, result)), flush=True)
+            written = cluster.notations(self.domain, start, result)
+            print(json.dumps(cluster.record(index, text, result, written)), flush=True)
         elif self.tables:
             _print_result(self.domain, start, label, result)
         else:

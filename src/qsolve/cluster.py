@@ -268,10 +268,25 @@ def read_done(path: Path, texts: list[str | None]) -> dict[int, dict[str, Any]]:
     return done
 
 
-def record(index: int, text: str, result: SearchResult) -> dict[str, Any]:
+def record(
+    index: int, text: str, result: SearchResult, notations: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The result of instance ``index`` (0-based, in input order) whose start state is ``text``:
-    a line of the ``--out`` file, and of ``--json`` output with or without it."""
-    return {"instance": index, "state": text, **result.to_dict()}
+    a line of the ``--out`` file, and of ``--json`` output with or without it; ``notations``:
+    the solution written in the domain's other notations (Sokoban's ``lurd``)."""
+    return {"instance": index, "state": text, **result.to_dict(), **(notations or {})}
+
+
+def notations(domain: Domain, start: object, result: SearchResult) -> dict[str, str]:
+    """The solution of ``result`` from ``start`` in the domain's other notations (none for an
+    unsolved search or a result read back from a file)."""
+    if (
+        not result.solved
+        or not isinstance(start, np.ndarray)
+        or len(result.actions) != len(result.moves)
+    ):
+        return {}
+    return domain.notations(start, result.actions)
 
 
 def _from_record(record: dict[str, Any]) -> SearchResult:
@@ -347,7 +362,9 @@ def solve_command(
             index = todo[position]
             outcomes[index] = outcome
             if file is not None and isinstance(outcome, SearchResult):
-                file.write(json.dumps(record(index, texts[index] or "", outcome)) + "\n")
+                written = notations(domain, starts[index][1], outcome)
+                line = record(index, texts[index] or "", outcome, written)
+                file.write(json.dumps(line) + "\n")
                 file.flush()
             following = _report_ready(starts, outcomes, following, report)
         following = _report_ready(starts, outcomes, following, report)
