@@ -1,4 +1,5 @@
-"""Pictures of states: the right colours, tiles and lights in the right places, in SVG and PNG."""
+"""Pictures of states: the right colours, tiles, lights, walls and boxes in the right places, in
+SVG and PNG."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qsolve import api
 from qsolve.cli import main
 from qsolve.domains import Domain, get_domain
 from qsolve.domains.cube import _POSITIONS
 from qsolve.errors import QsolveError
 from qsolve.render import picture, save_picture, to_svg
 from qsolve.render.cube import COLOURS, facelets, quarter_turn
-from qsolve.render.grids import LIGHT_OFF, LIGHT_ON
+from qsolve.render.grids import LIGHT_OFF, LIGHT_ON, SOKOBAN_COLOURS, SOKOBAN_SIDE
 
 SVG = "{http://www.w3.org/2000/svg}"
 COLOUR_OF = dict(zip("URFDLB", ["white", "red", "green", "yellow", "orange", "blue"], strict=True))
@@ -249,3 +251,101 @@ def test_picture_files_are_written_where_asked(tmp_path):
     save_picture(domain, domain.goal, path)
     cells = [p for p in ET.parse(path).getroot().iter(f"{SVG}polygon") if p.get("data-cell")]
     assert len(cells) == 49 and all(p.get("fill") == LIGHT_OFF for p in cells)
+
+
+# A small level with a box on a target; format_state writes it as the 6 x 6
+# ######/###--#/#.$@-#/#-*--#/#.-$-#/######, whose top-left two walls touch no cell inside.
+SOKOBAN_LEVEL = "  ####/###  #/#.$@ #/# *  #/#. $ #/######"
+
+
+def sokoban_shapes(svg_text: str) -> tuple[dict[int, ET.Element], dict[str, list[int]]]:
+    """The cell squares of a Sokoban picture by cell, and the cells of each role (box, ...)."""
+    root = ET.fromstring(svg_text)
+    squares = {
+        int(p.get("data-cell")): p for p in root.iter(f"{SVG}polygon") if p.get("data-symbol")
+    }
+    roles: dict[str, list[int]] = {}
+    for p in root.iter(f"{SVG}polygon"):
+        if p.get("data-role"):
+            roles.setdefault(p.get("data-role"), []).append(int(p.get("data-cell")))
+    return squares, roles
+
+
+def test_sokoban_picture_draws_the_level_cut_to_its_walls():
+    domain = get_domain("sokoban")
+    state = domain.parse_state(SOKOBAN_LEVEL)
+    text = domain.format_state(state).split("/")
+    assert text == ["######", "###--#", "#.$@-#", "#-*--#", "#.-$-#", "######"]
+    drawing = picture(domain, state)
+    margin = 10
+    assert drawing.width == drawing.height == 6 * SOKOBAN_SIDE + 2 * margin
+    squares, roles = sokoban_shapes(to_svg(drawing))
+
+    # Every cell inside the walls, and each wall beside one of them (diagonals count).
+    def drawn(r: int, c: int) -> bool:
+        near = [
+            text[r + dr][c + dc]
+            for dr in (-1, 0, 1)
+            for dc in (-1, 0, 1)
+            if 0 <= r + dr < 6 and 0 <= c + dc < 6
+        ]
+        return text[r][c] != "#" or any(x != "#" for x in near)
+
+    expected = {10 * r + c for r in range(6) for c in range(6) if drawn(r, c)}
+    assert sorted(squares) == sorted(expected) and len(expected) == 14 + 20
+    assert 0 not in squares and 1 not in squares
+    for cell, p in squares.items():
+        row, col = divmod(cell, 10)
+        assert p.get("data-symbol") == text[row][col]
+        x, y = centre(p)
+        assert (x, y) == (margin + (col + 0.5) * SOKOBAN_SIDE, margin + (row + 0.5) * SOKOBAN_SIDE)
+        wall = text[row][col] == "#"
+        assert (p.get("fill") == SOKOBAN_COLOURS["wall"]) == wall
+    # One shape per target, box and player, on its cell; a box on a target looks different.
+    assert {k: sorted(v) for k, v in roles.items()} == {
+        "target": [21, 32, 41],
+        "box": [22, 43],
+        "box-on-target": [32],
+        "player": [23],
+    }
+    svg = ET.fromstring(to_svg(drawing))
+    fills = {p.get("data-role"): p.get("fill") for p in svg.iter(f"{SVG}polygon")}
+    assert fills["box"] == SOKOBAN_COLOURS["box"] != fills["box-on-target"]
+
+
+def test_show_sokoban_writes_svg_and_png(tmp_path):
+    svg, png = tmp_path / "level.svg", tmp_path / "level.png"
+    level = "######/#+$ .#/#  $ #/######"  # the player on a target
+    assert main(["show", "sokoban", "--state", level, "--out", str(svg)]) == 0
+    squares, roles = sokoban_shapes(svg.read_text())
+    assert roles == {"target": [11, 14], "player-on-target": [11], "box": [12, 23]}
+    assert len(squares) == 4 * 6  # a rectangle: every wall touches the floor
+    domain = get_domain("sokoban")
+    assert squares[11].get("fill") == SOKOBAN_COLOURS["target"]
+
+    assert main(["show", "sokoban", "--state", level, "--out", str(png)]) == 0
+    import matplotlib.image
+
+    pixels = (matplotlib.image.imread(png)[:, :, :3] * 255).round().astype(int)
+    drawing = picture(domain, domain.parse_state(level))
+    assert pixels.shape[:2] == (2 * drawing.height, 2 * drawing.width)
+    for cell, colour in [(11, "player"), (12, "box"), (14, "mark"), (13, "floor"), (0, "wall")]:
+        row, col = divmod(cell, 10)
+        x, y = 2 * (10 + (col + 0.5) * SOKOBAN_SIDE), 2 * (10 + (row + 0.5) * SOKOBAN_SIDE)
+        want = [int(SOKOBAN_COLOURS[colour][i : i + 2], 16) for i in (1, 3, 5)]
+        assert np.abs(pixels[int(y), int(x)] - want).max() <= 3, colour
+
+
+def test_show_sokoban_random_walk_draws_the_first_solve_instance(tmp_path, capsys):
+    svg = tmp_path / "walk.svg"
+    assert main(["show", "sokoban", "--random-walk", "30", "--seed", "4", "--out", str(svg)]) == 0
+    domain = get_domain("sokoban")
+    state = api.random_walk_instances(domain, 30, 1, 4)[0]
+    root = ET.fromstring(svg.read_text())
+    assert root.find(f"{SVG}title").text == f"sokoban {domain.format_state(state)}"
+    _, roles = sokoban_shapes(svg.read_text())
+    boxes = roles.get("box", []) + roles.get("box-on-target", [])
+    assert sorted(boxes) == np.flatnonzero((state == 2) | (state == 3)).tolist()
+    capsys.readouterr()
+    code = main(["show", "sokoban", "--scramble", "U", "--out", str(svg)])
+    assert code == 2 and "goal is a condition" in capsys.readouterr().err

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qsolve.domains import Cube2, Cube3, Domain, LightsOut, SlidingPuzzle
+from qsolve.domains import Cube2, Cube3, Domain, LightsOut, SlidingPuzzle, Sokoban
 from qsolve.errors import QsolveError
 from qsolve.render.cube import cube_picture
-from qsolve.render.grids import lightsout_picture, sliding_picture
+from qsolve.render.grids import lightsout_picture, sliding_picture, sokoban_picture
 from qsolve.render.picture import Label, Picture, Polygon, to_png, to_svg, write_picture
 
 # Domain class -> picture function; subclasses (cube3-meta) use their base class's entry.
@@ -23,6 +23,7 @@ PICTURES: dict[type[Domain], Callable[[Domain, np.ndarray], Picture]] = {
     Cube2: cube_picture,
     SlidingPuzzle: sliding_picture,
     LightsOut: lightsout_picture,
+    Sokoban: sokoban_picture,
 }
 
 
