@@ -20,6 +20,7 @@ from chromium import Browser, find_chromium
 
 from qsolve.cli import main
 from qsolve.domains import get_domain
+from qsolve.render.grids import sokoban_layout
 from qsolve.render.player import PLAYER_KINDS, Run, player_data, player_html
 from qsolve.search import SearchResult
 
@@ -109,6 +110,50 @@ def test_json_in_the_page_cannot_end_its_script_element():
     result = SearchResult(True, [], [], 0.0, 1, 1, 0.0, 0)
     html = player_html(domain, [Run("</script><b>x", domain.goal, result)])
     assert "</script><b>" not in html and player_data(domain, [Run("a", domain.goal, result)])
+
+
+# Two boxes, two targets: the solution walks around and pushes each box down onto a target.
+SOKOBAN_LEVEL = "#######/#     #/# $$  #/#.  . #/#  @  #/#######"
+SOKOBAN_ARGS = ("--heuristic", "pushes", "--algorithm", "astar", "--batch-size", "100")
+
+
+def boxes(state: list[int]) -> list[int]:
+    return [i for i, v in enumerate(state) if v in (2, 3)]
+
+
+def test_sokoban_page_replays_moves_and_pushes(tmp_path):
+    _, data = write_page(tmp_path, "sokoban", "--state", SOKOBAN_LEVEL, *SOKOBAN_ARGS)
+    domain = get_domain("sokoban")
+    (inst,) = data["instances"]
+    start = domain.parse_state(SOKOBAN_LEVEL)
+    assert data["kind"] == "sokoban" and data["size"] == 10
+    assert inst["solved"] and inst["cost"] == len(inst["moves"]) == len(inst["names"])
+    assert inst["states"][0] == start.tolist() and inst["texts"][0] == domain.format_state(start)
+    rows, cols, walls = sokoban_layout(start)
+    assert inst["level"] == {"rows": rows, "cols": cols, "walls": walls} and (rows, cols) == (6, 7)
+    states = [np.array(s, dtype=np.uint8) for s in inst["states"]]
+    assert domain.is_goal(states[-1][None])[0] and not domain.is_goal(states[0][None])[0]
+    lurd = domain.notations(start, domain.parse_moves(" ".join(inst["moves"])))["lurd"]
+    assert "".join(inst["names"]) == lurd and inst["pushes"] == sum(c.isupper() for c in lurd)
+    delta = {"u": -10, "d": 10, "l": -1, "r": 1}
+    for before, name, after, move in zip(
+        inst["states"], inst["names"], inst["states"][1:], inst["moves"], strict=False
+    ):
+        stepped = domain.step(
+            np.array([before], dtype=np.uint8), np.array(domain.parse_moves(move))
+        )
+        assert stepped[0].tolist() == after
+        assert name.lower() == move.lower()
+        # The player moves one cell; a push (upper case) moves one box one cell the same way.
+        player = next(i for i, v in enumerate(before) if v in (4, 5))
+        assert after[player + delta[name.lower()]] in (4, 5)
+        moved = sorted(set(boxes(before)) ^ set(boxes(after)))
+        if name.isupper():
+            ahead = player + delta[name.lower()]
+            assert moved == sorted([ahead, ahead + delta[name.lower()]])
+        else:
+            assert moved == []
+    assert inst["pushes"] >= 4  # each box needs a push down and a push sideways
 
 
 # ---- in a real browser -------------------------------------------------------------------
@@ -247,3 +292,56 @@ def test_html_keeps_json_output_one_object_a_line(tmp_path, capsys):
     out = capsys.readouterr().out
     assert [json.loads(line)["solved"] for line in out.splitlines()] == [True, True]
     assert len(page_data(path)["instances"]) == 2
+
+
+@needs_chromium
+def test_browser_plays_sokoban_moves_and_pushes(tmp_path, browser):
+    path, data = write_page(tmp_path, "sokoban", "--state", SOKOBAN_LEVEL, *SOKOBAN_ARGS)
+    inst = data["instances"][0]
+    open_page(browser, path)
+    where = (
+        "Array.from(document.querySelectorAll('rect.box')).map(b => Number(b.dataset.cell))"
+        ".sort((a, b) => a - b)"
+    )
+    assert browser.evaluate(where) == boxes(inst["states"][0])
+    assert browser.evaluate("document.querySelectorAll('rect.wall').length") == len(
+        inst["level"]["walls"]
+    )
+    names = browser.evaluate(
+        "Array.from(document.querySelectorAll('#moves .move')).map(b => b.textContent)"
+    )
+    assert names == inst["names"]
+    stats = browser.evaluate("document.getElementById('stats').textContent")
+    assert f"{inst['pushes']} pushes" in stats
+    # Mid-push, the pushed box is drawn between two cells.
+    push = next(k for k, name in enumerate(inst["names"]) if name.isupper())
+    browser.click(f"#moves .move:nth-child({push})" if push else "#first")
+    browser.wait_for(IDLE)
+    assert dataset(browser)["state"] == inst["texts"][push]
+    browser.evaluate("document.getElementById('speed').value = '0.5'")
+    browser.press("ArrowRight")
+    browser.wait_for("document.getElementById('player').dataset.animating === 'true'")
+    time.sleep(0.3)
+    offsets = browser.evaluate(
+        "Array.from(document.querySelectorAll('rect.box, circle.player')).map(b =>"
+        " b.getAttribute('transform').match(/[-0-9.]+/g).map(v => (Number(v) - 6) % 40))"
+    )
+    between = [o for o in offsets if any(0.5 < v < 39.5 for v in o)]
+    assert len(between) == 2  # the player and the box it pushes
+    assert browser.evaluate("document.getElementById('move').textContent").endswith(
+        f": {inst['names'][push]} (push)"
+    )
+    browser.wait_for(IDLE)
+    assert dataset(browser)["state"] == inst["texts"][push + 1]
+    # Playing on at 8x ends on the goal: every box on a target.
+    browser.evaluate("document.getElementById('speed').value = '8'")
+    browser.click("#play")
+    browser.wait_for(
+        "(() => { const d = document.getElementById('player').dataset;"
+        " return d.step === d.steps && d.playing === 'false' && d.animating === 'false'; })()"
+    )
+    assert dataset(browser)["state"] == inst["texts"][-1]
+    assert browser.evaluate(where) == boxes(inst["states"][-1])
+    on_target = "Array.from(document.querySelectorAll('rect.box')).map(b => b.dataset.onTarget)"
+    assert set(browser.evaluate(on_target)) == {"true"}
+    check_clean(browser)

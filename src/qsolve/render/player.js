@@ -164,21 +164,81 @@
     };
   }
 
+  // ---- Sokoban: the player steps one cell; a pushed box slides along in front of it ----
+  function sokobanRenderer(stage) {
+    const n = data.size, side = 40, pad = 6, colours = data.colours, WALL = 6;
+    const isBox = (v) => v === 2 || v === 3, isPlayer = (v) => v === 4 || v === 5;
+    const cellsOf = (state, test) => state.flatMap((v, i) => (test(v) ? [i] : []));
+    const corner = (cell) => [pad + (cell % n) * side, pad + Math.floor(cell / n) * side];
+    let level = null, boxes = [], player = null;
+    function build() { // each instance has its own level: its walls and targets never move
+      level = current.level;
+      stage.replaceChildren();
+      const start = current.states[0];
+      const w = level.cols * side + 2 * pad, h = level.rows * side + 2 * pad;
+      const board = svgBox(stage, w, h, "the level");
+      const cells = level.walls.concat(cellsOf(start, (v) => v !== WALL)).sort((a, b) => a - b);
+      for (const cell of cells) {
+        const [x, y] = corner(cell), v = start[cell];
+        const kind = v === WALL ? "wall" : v & 1 ? "target" : "floor";
+        make("rect", { x, y, width: side, height: side, fill: colours[kind], stroke: v === WALL ? "#4e3322" : "#d8ccb2", class: kind, "data-cell": cell }, board);
+        if (kind === "target") {
+          const [cx, cy, r] = [x + side / 2, y + side / 2, 0.16 * side];
+          make("polygon", { points: `${cx + r},${cy} ${cx},${cy + r} ${cx - r},${cy} ${cx},${cy - r}`, fill: colours.mark }, board);
+        }
+      }
+      boxes = cellsOf(start, isBox).map(() => make("rect", {
+        x: 5, y: 5, width: side - 10, height: side - 10, stroke: "#3a2a10", "stroke-width": 2, class: "box",
+      }, board));
+      player = make("circle", { cx: side / 2, cy: side / 2, r: 0.32 * side, fill: colours.player, stroke: "#12306b", "stroke-width": 1.5, class: "player" }, board);
+    }
+    function put(node, from, to, t) {
+      const [xa, ya] = corner(from), [xb, yb] = corner(to);
+      node.setAttribute("transform", `translate(${(xa + (xb - xa) * t).toFixed(2)},${(ya + (yb - ya) * t).toFixed(2)})`);
+      node.dataset.cell = String(t < 0.5 ? from : to);
+    }
+    function place(a, b, t) { // the box that leaves its cell in a is the one that arrives in b
+      if (level !== current.level) build();
+      const before = cellsOf(a, isBox), after = cellsOf(b, isBox);
+      const left = before.filter((c) => !after.includes(c)), came = after.filter((c) => !before.includes(c));
+      const look = (v) => (v === 3 ? colours["box-on-target"] : colours.box);
+      before.forEach((cell, i) => {
+        const j = left.indexOf(cell), to = j < 0 ? cell : came[j];
+        put(boxes[i], cell, to, t);
+        const fa = look(a[cell]), fb = look(b[to]);
+        boxes[i].setAttribute("fill", fa === fb ? fa : mix(fa, fb, t));
+        boxes[i].dataset.onTarget = String((t < 0.5 ? a[cell] : b[to]) === 3);
+      });
+      put(player, a.findIndex(isPlayer), b.findIndex(isPlayer), t);
+    }
+    return {
+      show(k) { place(current.states[k], current.states[k], 0); },
+      frame(from, to, t) { place(current.states[from], current.states[to], t); },
+    };
+  }
+
   // ---- the player: one instance at a time, one state at a time ----
   const stage = byId("stage");
-  const renderer = { cube: cubeRenderer, sliding: slidingRenderer, lightsout: lightsRenderer }[data.kind](stage);
+  const renderer = {
+    cube: cubeRenderer, sliding: slidingRenderer, lightsout: lightsRenderer, sokoban: sokobanRenderer,
+  }[data.kind](stage);
   const slider = byId("slider"), playButton = byId("play"), speedInput = byId("speed");
   let current = null, step = 0, playing = false, anim = null;
 
+  // How move k is written: its name, or Sokoban's LURD letter (upper case: a push).
+  function moveName(k) {
+    const name = (current.names || current.moves)[k];
+    return data.kind === "sokoban" && name !== name.toLowerCase() ? name + " (push)" : name;
+  }
   function moveLabel() {
     const total = current.moves.length;
     if (anim) {
       const k = Math.min(anim.from, anim.to);
-      return `${anim.to > anim.from ? "move" : "undoing move"} ${k + 1} of ${total}: ${current.moves[k]}`;
+      return `${anim.to > anim.from ? "move" : "undoing move"} ${k + 1} of ${total}: ${moveName(k)}`;
     }
     if (!current.solved) return "not solved (" + current.stop + "): the start state";
     if (total === 0) return "already solved";
-    return step === 0 ? `start: ${total} moves to go` : `after move ${step} of ${total}: ${current.moves[step - 1]}`;
+    return step === 0 ? `start: ${total} moves to go` : `after move ${step} of ${total}: ${moveName(step - 1)}`;
   }
   function refresh() {
     byId("move").textContent = moveLabel();
@@ -244,12 +304,13 @@
     root.dataset.steps = String(current.moves.length);
     slider.max = String(current.moves.length);
     byId("label").textContent = current.label;
+    const pushes = current.pushes === undefined ? "" : ` · ${current.pushes} pushes`;
     byId("stats").textContent = current.solved
-      ? `cost ${current.cost} · ${current.moves.length} moves · ${current.nodes.toLocaleString("en")} nodes · ${current.seconds.toFixed(3)} s`
+      ? `cost ${current.cost} · ${current.moves.length} moves${pushes} · ${current.nodes.toLocaleString("en")} nodes · ${current.seconds.toFixed(3)} s`
       : `not solved (${current.stop}) · ${current.nodes.toLocaleString("en")} nodes · ${current.seconds.toFixed(3)} s`;
     const list = byId("moves");
     list.replaceChildren();
-    current.moves.forEach((m, i) => {
+    (current.names || current.moves).forEach((m, i) => {
       const span = document.createElement("button");
       span.className = "move";
       span.textContent = m;

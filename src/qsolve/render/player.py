@@ -1,7 +1,8 @@
 """The solution player: one self-contained HTML page that plays solutions move by move.
 
 Python computes every state along each solution (``domain.step`` along the moves) and embeds
-them as JSON, with the sticker geometry for cubes; player.js draws them and animates the moves.
+them as JSON, with the sticker geometry for cubes and each Sokoban level's outline; player.js
+draws them and animates the moves.
 The page loads nothing: its script, style and pictures are inline, and its content security
 policy forbids every other source.
 """
@@ -17,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from qsolve.domains import Cube2, Cube3, Domain, LightsOut, SlidingPuzzle
+from qsolve.domains import Cube2, Cube3, Domain, LightsOut, SlidingPuzzle, Sokoban
+from qsolve.domains.sokoban import SIZE as SOKOBAN_SIZE
 from qsolve.errors import QsolveError
 from qsolve.render.cube import COLOURS, NET_BLOCKS, STICKER_HALF, cube_size, facelets, quarter_turn
+from qsolve.render.grids import SOKOBAN_COLOURS, sokoban_layout
 from qsolve.search import SearchResult
 
 PLAYER_KINDS: dict[type[Domain], str] = {
@@ -27,6 +30,7 @@ PLAYER_KINDS: dict[type[Domain], str] = {
     Cube2: "cube",
     SlidingPuzzle: "sliding",
     LightsOut: "lightsout",
+    Sokoban: "sokoban",
 }
 
 
@@ -40,7 +44,8 @@ class Run:
 
 
 def player_kind(domain: Domain) -> str:
-    """How the player draws ``domain`` (cube, sliding or lightsout); QsolveError if it cannot."""
+    """How the player draws ``domain`` (cube, sliding, lightsout or sokoban); QsolveError if it
+    cannot."""
     for cls in type(domain).__mro__:
         if cls in PLAYER_KINDS:
             return PLAYER_KINDS[cls]
@@ -86,6 +91,8 @@ def player_data(domain: Domain, runs: list[Run]) -> dict[str, Any]:
     out: dict[str, Any] = {"domain": domain.name, "kind": kind}
     if kind == "cube":
         out.update(_geometry(domain))
+    elif kind == "sokoban":
+        out.update(size=SOKOBAN_SIZE, colours=SOKOBAN_COLOURS)
     else:
         out["size"] = int(getattr(domain, "size", 0))
     instances = []
@@ -110,6 +117,13 @@ def player_data(domain: Domain, runs: list[Run]) -> dict[str, Any]:
                 dict(zip(("axis", "angle", "layer"), quarter_turn(size, m), strict=True))
                 for m in moves
             ]
+        if kind == "sokoban":
+            rows, cols, walls = sokoban_layout(run.start)
+            instance["level"] = {"rows": rows, "cols": cols, "walls": walls}
+            # The move list shows LURD letters: upper case for a push.
+            lurd = domain.notations(run.start, base.parse_moves(" ".join(moves)))["lurd"]
+            instance["names"] = list(lurd)
+            instance["pushes"] = sum(letter.isupper() for letter in lurd)
         instances.append(instance)
     out["instances"] = instances
     return out
