@@ -68,6 +68,9 @@ class Domain:
     walk_limit: int = 30
     network_size: tuple[int, int, int] = (500, 250, 2)
     actions_per_state: int | None = None
+    # (rows, columns) where the state's entries are the cells of a grid, row-major (a network
+    # may then start with convolutions); None otherwise.
+    grid: tuple[int, int] | None = None
     default_heuristic: str = "zero"  # without a shipped model: a classical heuristic's name
     # Exact cost-to-go, for the oracle heuristic: a domain either solves states itself
     # (``optimal_cost``) or has a perfect hash ``_index`` onto [0, index_size) small enough for a

@@ -58,6 +58,7 @@ class LightsOut(Domain):
         self.action_costs = np.ones(d, dtype=np.float64)
         self.goal = np.zeros(d, dtype=self.dtype)
         self.num_values = 2
+        self.grid = (size, size)
         self.walk_limit = 50 if size >= 7 else 30
         rows, cols = np.divmod(np.arange(d), size)
         # [A, D]: press a toggles cell c when they are equal or orthogonal neighbours.

@@ -46,6 +46,7 @@ class Sokoban(Domain):
     """Sokoban levels that fit a 10 x 10 board, any number of boxes (as many as targets)."""
 
     num_values = 7
+    grid = (SIZE, SIZE)
     text_fields = 1
     default_heuristic = "pushes"
     walk_limit = 200

@@ -196,13 +196,17 @@ def _check_architecture(arch: Architecture) -> None:
         "width2": MAX_WIDTH,
         "blocks": MAX_BLOCKS,
     }
+    limits |= {"conv_channels": MAX_WIDTH, "conv_layers": MAX_BLOCKS}
+    limits |= {"grid_height": MAX_WIDTH, "grid_width": MAX_WIDTH}
     for name, high in limits.items():
         value = getattr(arch, name)
-        low = 0 if name == "blocks" else 1
+        low = 0 if name == "blocks" or not arch.conv_channels or name == "conv_channels" else 1
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ValueError(f"{name} {value!r} is not an integer in {low}..{high}")
+    if arch.conv_channels and arch.input_dim % arch.cells:
+        raise ValueError(f"input_dim {arch.input_dim} is not a multiple of the grid's cells")
     weights = (
-        arch.input_dim * arch.width1
+        arch.first_input * arch.width1
         + arch.width1 * arch.width2
         + 2 * arch.blocks * arch.width2**2
         + arch.width2 * arch.output_dim

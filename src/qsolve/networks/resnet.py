@@ -1,5 +1,10 @@
 """The residual MLP of DeepCubeA: one-hot state -> two fully connected layers -> residual blocks.
 
+On a domain whose states are grids (``Domain.grid``: Sokoban, sliding tiles, Lights Out) the
+network may start with a convolutional front instead (``conv_channels`` > 0): the one-hot input
+read as a picture of ``num_values`` channels, ``conv_layers`` 3 x 3 convolutions of
+``conv_channels`` channels, each with ReLU, then flattened into the first fully connected layer.
+
 A Q network has one output per action (the cost-to-go after taking it), a V network one output.
 Layers are normalised with layer norm rather than DeepCubeA's batch norm: layer norm keeps no
 running statistics, so the network computes the same function in training and in search, whatever
@@ -25,15 +30,39 @@ class Architecture:
     width1: int
     width2: int
     blocks: int
+    conv_channels: int = 0  # 0: the dense front (no convolutions)
+    conv_layers: int = 0
+    grid_height: int = 0  # the state's grid, where there are convolutions
+    grid_width: int = 0
 
     def to_dict(self) -> dict[str, int]:
-        return asdict(self)
+        """The fields, the convolutional ones only where there are convolutions."""
+        fields = asdict(self)
+        if not self.conv_channels:
+            for name in ("conv_channels", "conv_layers", "grid_height", "grid_width"):
+                del fields[name]
+        return fields
+
+    @property
+    def cells(self) -> int:
+        return self.grid_height * self.grid_width
+
+    @property
+    def first_input(self) -> int:
+        """The inputs of the first fully connected layer: the one-hot state, or the last
+        convolution's feature maps."""
+        return self.conv_channels * self.cells if self.conv_channels else self.input_dim
 
     def parameter_count(self) -> int:
         """Weights and biases, layer norms included."""
-        first = (self.input_dim + 3) * self.width1 + (self.width1 + 3) * self.width2
+        values = self.input_dim // self.cells if self.conv_channels else 0
+        conv = 0
+        for layer in range(self.conv_layers if self.conv_channels else 0):
+            channels_in = values if layer == 0 else self.conv_channels
+            conv += (9 * channels_in + 1) * self.conv_channels
+        first = (self.first_input + 3) * self.width1 + (self.width1 + 3) * self.width2
         blocks = self.blocks * 2 * (self.width2 + 3) * self.width2
-        return first + blocks + (self.width2 + 1) * self.output_dim
+        return conv + first + blocks + (self.width2 + 1) * self.output_dim
 
 
 class ResidualBlock(nn.Module):
@@ -57,7 +86,15 @@ class ResidualMLP(nn.Module):
     def __init__(self, arch: Architecture) -> None:
         super().__init__()
         self.arch = arch
-        self.fc1 = nn.Linear(arch.input_dim, arch.width1)
+        self.front: nn.Sequential | None = None
+        if arch.conv_channels:
+            values = arch.input_dim // arch.cells
+            layers: list[nn.Module] = []
+            for layer in range(arch.conv_layers):
+                channels_in = values if layer == 0 else arch.conv_channels
+                layers += [nn.Conv2d(channels_in, arch.conv_channels, 3, padding=1), nn.ReLU()]
+            self.front = nn.Sequential(*layers)
+        self.fc1 = nn.Linear(arch.first_input, arch.width1)
         self.norm1 = nn.LayerNorm(arch.width1)
         self.fc2 = nn.Linear(arch.width1, arch.width2)
         self.norm2 = nn.LayerNorm(arch.width2)
@@ -65,6 +102,11 @@ class ResidualMLP(nn.Module):
         self.head = nn.Linear(arch.width2, arch.output_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.front is not None:
+            # The one-hot layout puts entry d's value v at column d * V + v: [N, H, W, V].
+            arch = self.arch
+            grid = x.reshape(x.shape[0], arch.grid_height, arch.grid_width, -1)
+            x = self.front(grid.permute(0, 3, 1, 2)).flatten(1)
         h = F.relu(self.norm1(self.fc1(x)))
         h = F.relu(self.norm2(self.fc2(h)))
         for block in self.blocks:

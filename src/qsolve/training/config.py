@@ -121,6 +121,15 @@ class TrainConfig:
         high=MAX_WIDTH,
     )
     blocks: int | None = option("residual blocks (default: the domain's)", low=0, high=1000)
+    conv_channels: int | None = option(
+        "a convolutional front of this many channels before the first layer, on domains whose "
+        "states are grids (Domain.grid; default: none, or the resumed run's)",
+        low=0,
+        high=4096,
+    )
+    conv_layers: int | None = option(
+        "3 x 3 convolutions in that front (default: 2, or the resumed run's)", low=1, high=64
+    )
     data: str = option(
         "where batches are made: cpu (numpy, with --workers processes), device (walks, children "
         "and targets with torch on the training device; built-in domains), auto (device on cuda "
@@ -172,11 +181,18 @@ class TrainConfig:
                 f"more than fit in memory (at most {MAX_TRAINED_PAIRS:,})"
             )
 
-    def with_sizes(self, sizes: tuple[int, int, int]) -> None:
-        """Fill the network sizes the user left open from ``sizes`` (the domain's or a checkpoint's)."""
+    def with_sizes(self, sizes: tuple[int, ...]) -> None:
+        """Fill the network sizes the user left open from ``sizes`` (the domain's or a
+        checkpoint's): width1, width2, blocks, and where given conv_channels, conv_layers."""
         self.width1 = self.width1 or sizes[0]
         self.width2 = self.width2 or sizes[1]
         self.blocks = sizes[2] if self.blocks is None else self.blocks
+        if self.conv_channels is None:
+            self.conv_channels = sizes[3] if len(sizes) > 3 else 0
+        if self.conv_layers is None:
+            self.conv_layers = sizes[4] if len(sizes) > 4 and sizes[4] else 2
+        if not self.conv_channels:
+            self.conv_layers = 0
 
     def walk_limit(self, step: int) -> int:
         """The longest walk of step ``step``: ``scramble_max``, or during the first
@@ -190,7 +206,15 @@ class TrainConfig:
     def architecture(self, domain: Domain) -> Architecture:
         assert self.width1 and self.width2 and self.blocks is not None
         outputs = domain.num_actions if self.kind == "q" else 1
-        return Architecture(domain.encoding_dim, outputs, self.width1, self.width2, self.blocks)
+        sizes = (domain.encoding_dim, outputs, self.width1, self.width2, self.blocks)
+        if not self.conv_channels:
+            return Architecture(*sizes)
+        if domain.grid is None:
+            raise QsolveError(
+                f"--conv-channels: {domain.name}'s states are not a grid (Domain.grid)"
+            )
+        height, width = domain.grid
+        return Architecture(*sizes, self.conv_channels, self.conv_layers or 2, height, width)
 
     def saved(self) -> dict[str, Any]:
         """The options as stored in a checkpoint and a model's config.json."""

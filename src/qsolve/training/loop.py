@@ -226,7 +226,16 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
         try:
             saved, shipped = _prepare(config, domain, out)
             inherited = _inherited(out) if config.resume else {}
-            found = ("sizes", (config.width1, config.width2, config.blocks))
+            found = (
+                "sizes",
+                (
+                    config.width1,
+                    config.width2,
+                    config.blocks,
+                    config.conv_channels,
+                    config.conv_layers,
+                ),
+            )
         except QsolveError as error:
             found = ("error", str(error))
             if group.world_size == 1:
@@ -483,14 +492,16 @@ def _advance(
 
 def _sizes(
     config: TrainConfig, out: Path, saved: dict[str, Any] | None, domain: Domain
-) -> tuple[int, int, int]:
+) -> tuple[int, ...]:
     """The network sizes to fill in: a resumed checkpoint's (or shipped model's), else the domain's."""
     if saved is not None:
         c = saved["config"]
-        return (int(c["width1"]), int(c["width2"]), int(c["blocks"]))
+        conv = (int(c.get("conv_channels") or 0), int(c.get("conv_layers") or 0))
+        return (int(c["width1"]), int(c["width2"]), int(c["blocks"]), *conv)
     if config.resume:
         arch = read_config(out)["architecture"]
-        return (int(arch["width1"]), int(arch["width2"]), int(arch["blocks"]))
+        conv = (int(arch.get("conv_channels", 0)), int(arch.get("conv_layers", 0)))
+        return (int(arch["width1"]), int(arch["width2"]), int(arch["blocks"]), *conv)
     if config.init_from is not None:
         return init_sizes(config.init_from, domain)
     return domain.network_size
@@ -531,8 +542,8 @@ def _model_config(
 
 def _check_resumable(config: TrainConfig, saved: dict[str, Any]) -> None:
     before = saved["config"]
-    for key in ("domain", "kind", "width1", "width2", "blocks"):
-        if before.get(key) != getattr(config, key):
+    for key in ("domain", "kind", "width1", "width2", "blocks", "conv_channels", "conv_layers"):
+        if (before.get(key) or 0) != (getattr(config, key) or 0):
             raise QsolveError(
                 f"--resume: the checkpoint in {config.out} has {key}={before.get(key)}, "
                 f"not {getattr(config, key)}"

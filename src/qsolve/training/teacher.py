@@ -74,11 +74,12 @@ def load_teacher(spec: str, domain: Domain, device: torch.device) -> Teacher:
     return Teacher(network.to(device), config["kind"], own.name == domain.name)
 
 
-def init_sizes(spec: str, domain: Domain) -> tuple[int, int, int]:
+def init_sizes(spec: str, domain: Domain) -> tuple[int, ...]:
     """The network sizes of model ``spec`` (checked to fit ``domain``)."""
     _, _, config = _compatible_domain(spec, domain, "--init-from")
     arch = config["architecture"]
-    return (int(arch["width1"]), int(arch["width2"]), int(arch["blocks"]))
+    conv = (int(arch.get("conv_channels", 0)), int(arch.get("conv_layers", 0)))
+    return (int(arch["width1"]), int(arch["width2"]), int(arch["blocks"]), *conv)
 
 
 def init_weights(online: ResidualMLP, spec: str, domain: Domain, kind: str) -> int:
