@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
+import search_helpers
 
 import qsolve
 from qsolve.domains import get_domain
 from qsolve.heuristics import get_heuristic
-from qsolve.search import Limits, astar_search, qstar_search, testing
+from qsolve.search import Limits, astar_search, qstar_search
 
 PUZZLE8 = get_domain("puzzle8")
 CUBE2 = get_domain("cube2")
@@ -104,7 +105,7 @@ def test_lazy_action_ordering_pops_the_same_pairs(
         for lazy in (True, False):
             trace: list[tuple[int, int]] = []
             results.append(
-                testing.qstar_search(
+                search_helpers.qstar_search(
                     domain,
                     heuristic,
                     start,

@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
+import search_helpers
 
 from qsolve.domains import get_domain
 from qsolve.heuristics import get_heuristic
-from qsolve.search import kernels, testing
+from qsolve.search import kernels
 from qsolve.search.open_lists import full_ranking, top_actions
 
 jit = pytest.importorskip("qsolve.search._jit", reason="numba is not installed")
@@ -61,7 +62,7 @@ def test_compiled_open_list_pops_the_same_pairs(
             monkeypatch.setattr(kernels, "popped", 0)
             monkeypatch.setenv("QSOLVE_COMPILED", compiled)
             trace: list[tuple[int, int]] = []
-            result = testing.qstar_search(
+            result = search_helpers.qstar_search(
                 domain, heuristic, start, batch_size, weight, True, top_k=top_k, trace=trace
             )
             runs.append((trace, result.actions, result.nodes_generated, result.heuristic_inputs))
@@ -82,7 +83,9 @@ def test_many_short_searches_load_the_kernels_and_pop_the_same_pairs(monkeypatch
         runs, loaded = [], []
         for start in starts:
             trace: list[tuple[int, int]] = []
-            result = testing.qstar_search(domain, heuristic, start, 8, 1.0, True, trace=trace)
+            result = search_helpers.qstar_search(
+                domain, heuristic, start, 8, 1.0, True, trace=trace
+            )
             runs.append((trace, result.actions, result.nodes_generated))
             loaded.append(kernels.loaded())
         return runs, loaded

@@ -1,6 +1,6 @@
-"""Q* with the hooks that tests use to check the edge open list: the popped pairs (``trace``) and
-an eager open list that pushes every ranked action of a node at once (``lazy=False``), which must
-pop exactly the pairs that the lazy one pops."""
+"""Test helpers for Q*'s edge open list: the popped pairs (``trace``) and an eager open list
+that pushes every ranked action of a node at once (``lazy=False``), which must pop exactly the
+pairs that the lazy one pops."""
 
 from __future__ import annotations
 
