@@ -13,6 +13,10 @@ the walk targets (``targets.py``).
 - ``subset`` (Lights Out): a uniformly random set of k ~ U[0, min(limit, A)] distinct presses;
   when the press matrix is invertible (7x7), k is the exact fewest presses.
 
+The steps of a batch are written once (``BatchMaker``) over a few array primitives (``Arrays``):
+``HostData`` takes them with numpy and the domain's own methods, for any domain;
+``device_data.DeviceData`` with torch and the domain's torch operations.
+
 The batch of step t is a function of (seed, t) only, so a resumed run repeats an uninterrupted
 one; worker processes make the same batches a few steps ahead.  In data-parallel training each
 rank draws its share of the step from a stream of its own, (seed, t, world size, rank).
@@ -20,12 +24,13 @@ rank draws its share of the step from a stream of its own, (seed, t, world size,
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.pool import AsyncResult, Pool
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -36,26 +41,50 @@ from qsolve.errors import QsolveError
 SOURCES = ("walk", "nbwalk", "subset")
 
 
+A = TypeVar("A")  # the array type of a batch: np.ndarray on the host, torch.Tensor on a device
+
+
 @dataclass
-class Batch:
-    """The training data of one step: N states, K trained actions each."""
+class Fields(Generic[A]):
+    """The training data of one step: N states, K trained actions each (``Batch`` holds numpy
+    arrays, ``device_data.TensorBatch`` tensors: the same fields, the same shapes)."""
 
-    states: np.ndarray  # [N, D]
-    is_goal: np.ndarray  # [N] bool
-    actions: np.ndarray  # [N, K] int64, the trained actions of each state
-    trained: np.ndarray  # [N, K] bool, the action is applicable
-    costs: np.ndarray  # [N, K] float32, c(s, a)
-    children: np.ndarray  # [N * K, D]; [0, D] when the targets need no children
-    child_is_goal: np.ndarray  # [N * K] bool
-    child_applicable: np.ndarray | None  # [N * K, A] bool; None: every action applies
-    bounds: np.ndarray  # [N] float32, B(s) >= the cost-to-go of s (the walk's cost)
-    undo: np.ndarray  # [N, U] int64: actions that lead to a state within B(s) - c(a); -1 pads
+    states: A  # [N, D]
+    is_goal: A  # [N] bool
+    actions: A  # [N, K] int64, the trained actions of each state
+    trained: A  # [N, K] bool, the action is applicable
+    costs: A  # [N, K] float32, c(s, a)
+    children: A  # [N * K, D]; [0, D] when the targets need no children
+    child_is_goal: A  # [N * K] bool
+    child_applicable: A | None  # [N * K, A] bool; None: every action applies
+    bounds: A  # [N] float32, B(s) >= the cost-to-go of s (the walk's cost)
+    undo: A  # [N, U] int64: actions that lead to a state within B(s) - c(a); -1 pads
 
-    def action_bounds(self) -> np.ndarray:
+    def action_bounds(self) -> A:
         """``[N, K]`` float32 upper bounds on Q(s, a) for the trained actions (see module doc)."""
-        is_undo = (self.actions[:, :, None] == self.undo[:, None, :]).any(axis=2)
-        b = self.bounds[:, None]
-        return np.where(is_undo, b, b + 2 * self.costs).astype(np.float32)
+        s: Any = self
+        is_undo = (s.actions[:, :, None] == s.undo[:, None, :]).any(axis=2)
+        return s.bounds[:, None] + 2 * s.costs * ~is_undo  # type: ignore[no-any-return]
+
+
+@dataclass
+class Batch(Fields[np.ndarray]):
+    """A batch of numpy arrays, made on the host (``make_batch``)."""
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """What the batch of one step is drawn from (``make_batch``'s arguments after the domain)."""
+
+    seed: int
+    step: int
+    batch_size: int
+    scramble_max: int  # the longest walk (the largest press set)
+    actions_per_state: int | None  # K trained actions per state; None: all of them
+    source: str = "walk"
+    children: bool = True  # False: leave the children out (walk targets need none)
+    stream: tuple[int, ...] = ()  # a rank's own entropy in data-parallel training
+    tighten: bool = True  # each state's smallest bound over its copies in the batch
 
 
 # -- sources ------------------------------------------------------------------------------
@@ -186,34 +215,313 @@ def press_subsets(
     return boards, sizes.astype(np.float32), presses.astype(np.int64)
 
 
-def draw_states(
-    domain: Domain, source: str, limit: int, n: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``n`` training states from ``source``: states, bounds B(s) and undo actions ``[N, U]``."""
-    if source == "subset":
-        return press_subsets(domain, limit, n, rng)
-    if source not in ("walk", "nbwalk"):
-        raise QsolveError(f"unknown training source {source!r} (choose from {', '.join(SOURCES)})")
-    lengths = rng.integers(0, limit + 1, size=n)
-    states, cost, last = walks(domain, lengths, rng, backtrack=source == "walk")
-    undo = np.where(last >= 0, walk_undo(domain)[np.maximum(last, 0)], -1)
-    return states, cost, undo[:, None]
+# -- the steps of a batch, written once for numpy and for torch -----------------------------
+
+
+class Arrays:
+    """The few array operations that numpy and torch spell differently; ``xp`` is the module
+    (``np`` or ``torch``) for those they spell alike (``where``, ``concatenate``)."""
+
+    xp: Any
+
+    def take(self, x: Any, index: Any) -> Any:
+        """``x[i, index[i, j]]`` for ``[N, M]`` x and ``[N, K]`` index."""
+        raise NotImplementedError
+
+    def repeat_rows(self, x: Any, k: int) -> Any:
+        """Each row of ``x`` ``k`` times in a row."""
+        raise NotImplementedError
+
+    def all_actions(self, n: int, a: int) -> Any:
+        """``[n, a]`` int64: every action for every state."""
+        raise NotImplementedError
+
+    def largest(self, scores: Any, k: int) -> Any:
+        """``[N, k]`` the columns of the k largest scores of each row."""
+        raise NotImplementedError
+
+    def smallest(self, scores: Any, k: int) -> Any:
+        """``[N, k]`` the columns of the k smallest scores of each row (in any order)."""
+        raise NotImplementedError
+
+    def fill_at(self, x: Any, index: Any, value: float) -> Any:
+        """``x`` with ``value`` at ``x[i, index[i, j]]``."""
+        raise NotImplementedError
+
+    def stable_argsort(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def first_of_group(self, rows: Any) -> Any:
+        """``[N]`` int64: for each row, the first row equal to it."""
+        raise NotImplementedError
+
+
+class NumpyArrays(Arrays):
+    xp = np
+
+    def take(self, x: Any, index: Any) -> Any:
+        return np.take_along_axis(x, index, axis=1)
+
+    def repeat_rows(self, x: Any, k: int) -> Any:
+        return np.repeat(x, k, axis=0)
+
+    def all_actions(self, n: int, a: int) -> Any:
+        return np.tile(np.arange(a, dtype=np.int64), (n, 1))
+
+    def largest(self, scores: Any, k: int) -> Any:
+        return np.argsort(-scores, axis=1)[:, :k].astype(np.int64)
+
+    def smallest(self, scores: Any, k: int) -> Any:
+        return scores.argpartition(k - 1, axis=1)[:, :k]
+
+    def fill_at(self, x: Any, index: Any, value: float) -> Any:
+        out = x.copy()
+        out[np.arange(len(x))[:, None], index] = value
+        return out
+
+    def stable_argsort(self, x: Any) -> Any:
+        return np.argsort(x, kind="stable")
+
+    def first_of_group(self, rows: Any) -> Any:
+        _, first, group = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        return first[group.reshape(-1)]
+
+
+NUMPY = NumpyArrays()
+
+
+def tightest_bounds_with(arrays: Arrays, states: Any, bounds: Any, undo: Any) -> tuple[Any, Any]:
+    """Each state's smallest bound among its copies in the batch, with that copy's undo actions
+    (a state met by several walks is within the shortest of them)."""
+    order = arrays.stable_argsort(bounds)
+    best = order[arrays.first_of_group(states[order])]  # for each sorted row, its cheapest copy
+    out_b, out_u = arrays.xp.empty_like(bounds), arrays.xp.empty_like(undo)
+    out_b[order], out_u[order] = bounds[best], undo[best]  # ``order`` is a permutation
+    return out_b, out_u
 
 
 def tightest_bounds(
     states: np.ndarray, bounds: np.ndarray, undo: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each state's smallest bound among its copies in the batch, with that copy's undo actions
-    (a state met by several walks is within the shortest of them)."""
-    order = np.argsort(bounds, kind="stable")
-    _, first, group = np.unique(states[order], axis=0, return_index=True, return_inverse=True)
-    best = order[first[group.reshape(-1)]]  # for each sorted row, its group's cheapest row
-    out_b, out_u = bounds.copy(), undo.copy()
-    out_b[order], out_u[order] = bounds[best], undo[best]
-    return out_b, out_u
+    """``tightest_bounds_with`` on numpy arrays."""
+    return tightest_bounds_with(NUMPY, states, bounds, undo)
 
 
-# -- batches -------------------------------------------------------------------------------
+class BatchMaker(Generic[A]):
+    """The steps that make a batch (draw the states, tighten their bounds, pick the trained
+    actions, make the children, swap in greedy actions), once for both array libraries:
+    ``HostData`` draws with numpy and the domain's own methods, ``device_data.DeviceData``
+    with torch and the domain's torch operations.  Subclasses give the domain's dynamics and
+    the random draws; each path's draws are a function of (seed, step, stream)."""
+
+    arrays: Arrays
+    action_costs: Any  # [A] float32
+    every_action_applies: bool
+    walk_undo: Any  # [R] int64: the action undoing each reverse move of a walk (``walk_undo``)
+
+    def batch(self, **fields: Any) -> Fields[A]:
+        raise NotImplementedError
+
+    def seed(self, seed: int, step: int, stream: Sequence[int] = ()) -> None:
+        raise NotImplementedError
+
+    def rand(self, n: int, a: int) -> A:
+        """``[n, a]`` uniform in [0, 1)."""
+        raise NotImplementedError
+
+    def randint(self, high: int, n: int) -> A:
+        """``[n]`` int64 uniform in ``[0, high)``."""
+        raise NotImplementedError
+
+    def walks(self, lengths: A, backtrack: bool = True) -> tuple[A, A, A]:
+        """Random walks from the goal (``walks``): end states, float32 costs, last moves."""
+        raise NotImplementedError
+
+    def press_subsets(self, limit: int, n: int) -> tuple[A, A, A]:
+        """Lights Out boards from random press sets (``press_subsets``)."""
+        raise NotImplementedError
+
+    def applicable(self, states: A) -> A:
+        raise NotImplementedError
+
+    def step(self, states: A, actions: A) -> A:
+        raise NotImplementedError
+
+    def is_goal(self, states: A) -> A:
+        raise NotImplementedError
+
+    def q_values(self, online: Any, states: A, precision: str) -> A:
+        """``[N, A]`` float32 the online network's Q-values, without gradients."""
+        raise NotImplementedError
+
+    # -- the steps, written once ------------------------------------------------------------
+
+    def draw_states(self, source: str, limit: int, n: int) -> tuple[A, A, A]:
+        """``n`` training states from ``source``: states, bounds B(s) and undo actions ``[N, U]``."""
+        if source == "subset":
+            return self.press_subsets(limit, n)
+        if source not in ("walk", "nbwalk"):
+            raise QsolveError(
+                f"unknown training source {source!r} (choose from {', '.join(SOURCES)})"
+            )
+        lengths = self.randint(limit + 1, n)
+        states, cost, last = self.walks(lengths, backtrack=source == "walk")
+        found: Any = last
+        undo = self.arrays.xp.where(found >= 0, self.walk_undo[found.clip(min=0)], -1)
+        return states, cost, undo[:, None]
+
+    def make_batch(
+        self,
+        seed: int,
+        step: int,
+        batch_size: int,
+        scramble_max: int,
+        actions_per_state: int | None,
+        source: str = "walk",
+        children: bool = True,
+        stream: Sequence[int] = (),
+        tighten: bool = True,
+    ) -> Fields[A]:
+        """``make`` with the fields of a ``BatchSpec`` as arguments."""
+        spec = BatchSpec(
+            seed, step, batch_size, scramble_max, actions_per_state, source, children,
+            tuple(stream), tighten,
+        )  # fmt: skip
+        return self.make(spec)
+
+    def make(self, spec: BatchSpec) -> Fields[A]:
+        """The batch of training step ``spec.step``: a function of (seed, step, stream) only."""
+        self.seed(spec.seed, spec.step, spec.stream)
+        states, bounds, undo = self.draw_states(spec.source, spec.scramble_max, spec.batch_size)
+        if spec.tighten:
+            bounds, undo = tightest_bounds_with(self.arrays, states, bounds, undo)
+        applicable: Any = self.applicable(states)  # [N, A]
+        n, a = applicable.shape
+        k = spec.actions_per_state
+        if k is None or k >= a:
+            actions = self.arrays.all_actions(n, a)
+        else:  # a uniform sample of K actions, applicable ones first
+            actions = self.arrays.largest(self.rand(n, a) + applicable, k)
+        none: Any = states
+        batch = self.batch(
+            states=states,
+            is_goal=self.is_goal(states),
+            actions=actions,
+            trained=self.arrays.take(applicable, actions),
+            costs=self.action_costs[actions],
+            children=none[:0],
+            child_is_goal=applicable[:0, 0],
+            child_applicable=None,
+            bounds=bounds,
+            undo=undo,
+        )
+        return self.with_children(batch) if spec.children else batch
+
+    def with_children(self, batch: Fields[A]) -> Fields[A]:
+        """``batch`` with the children of its trained actions made."""
+        actions: Any = batch.actions
+        states = self.arrays.repeat_rows(batch.states, actions.shape[1])
+        return self.with_children_made(batch, self.step(states, actions.reshape(-1)))
+
+    def with_children_made(self, batch: Fields[A], children: A) -> Fields[A]:
+        """``batch`` with ``children`` and their goal test and applicability (None where every
+        action applies: the batch then travels from worker processes and to the device without
+        it)."""
+        return replace(
+            batch,
+            children=children,
+            child_is_goal=self.is_goal(children),
+            child_applicable=None if self.every_action_applies else self.applicable(children),
+        )
+
+    def with_actions(self, batch: Fields[A], first: A) -> Fields[A]:
+        """``batch`` with the first ``first.shape[1]`` trained actions of each state replaced by
+        ``first`` (``[N, G]``), their children made again where the batch has children."""
+        xp, old, new_first = self.arrays.xp, batch, first
+        b: Any = old
+        f: Any = new_first
+        n, k = b.actions.shape
+        count = f.shape[1]
+        actions = xp.concatenate([f, b.actions[:, count:]], axis=1)
+        out = replace(
+            batch,
+            actions=actions,
+            trained=self.arrays.take(self.applicable(b.states), actions),
+            costs=self.action_costs[actions],
+        )
+        if len(b.children) == 0:
+            return out
+        made = self.step(self.arrays.repeat_rows(b.states, count), f.reshape(-1))
+        kept = b.children.reshape(n, k, -1)[:, count:]
+        grouped = xp.concatenate([made.reshape(n, count, -1), kept], axis=1)  # type: ignore[attr-defined]
+        return self.with_children_made(out, grouped.reshape(n * k, -1))
+
+    def with_greedy_actions(
+        self, batch: Fields[A], online: Any, count: int, precision: str = "fp32"
+    ) -> Fields[A]:
+        """``batch`` with its first ``count`` trained actions per state replaced by the online
+        network's ``count`` best applicable actions that were not sampled already.
+
+        With many actions a uniform sample rarely holds the few that search would pick; training
+        those keeps their Q-values honest (an estimate that is too low is what misleads Q*).
+        """
+        b: Any = batch
+        q = self.q_values(online, b.states, precision)
+        q = self.arrays.xp.where(self.applicable(b.states), q, math.inf)
+        q = self.arrays.fill_at(q, b.actions[:, count:], math.inf)  # sampled already
+        return self.with_actions(batch, self.arrays.smallest(q, count))
+
+
+class HostData(BatchMaker[np.ndarray]):
+    """Batches made with numpy and the domain's own methods, for any domain (its networks'
+    Q-values, for greedy actions, come from ``device``)."""
+
+    arrays = NUMPY
+
+    def __init__(self, domain: Domain, device: Any = None) -> None:
+        self.domain = domain
+        self.device = device
+        self.action_costs = np.asarray(domain.action_costs).astype(np.float32)
+        self.every_action_applies = domain.every_action_applies
+        self.walk_undo = walk_undo(domain)
+        self.rng = np.random.default_rng(0)
+
+    def batch(self, **fields: Any) -> Batch:
+        return Batch(**fields)
+
+    def seed(self, seed: int, step: int, stream: Sequence[int] = ()) -> None:
+        self.rng = np.random.default_rng([seed, step, *stream])
+
+    def rand(self, n: int, a: int) -> np.ndarray:
+        return self.rng.random((n, a))
+
+    def randint(self, high: int, n: int) -> np.ndarray:
+        return self.rng.integers(0, high, size=n)
+
+    def walks(self, lengths: np.ndarray, backtrack: bool = True) -> tuple[np.ndarray, ...]:  # type: ignore[override]
+        return walks(self.domain, lengths, self.rng, backtrack=backtrack)
+
+    def press_subsets(self, limit: int, n: int) -> tuple[np.ndarray, ...]:  # type: ignore[override]
+        return press_subsets(self.domain, limit, n, self.rng)
+
+    def applicable(self, states: np.ndarray) -> np.ndarray:
+        return self.domain._applicable(states)
+
+    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        return self.domain._step(states, actions)
+
+    def is_goal(self, states: np.ndarray) -> np.ndarray:
+        return self.domain._is_goal(states)
+
+    def q_values(self, online: Any, states: np.ndarray, precision: str) -> np.ndarray:
+        import torch
+
+        from qsolve.networks.encoding import one_hot
+        from qsolve.training.precision import autocast
+
+        device = self.device or torch.device("cpu")
+        with torch.no_grad(), autocast(device, precision):
+            return online(one_hot(self.domain, states, device)).float().cpu().numpy()  # type: ignore[no-any-return]
 
 
 def make_batch(
@@ -228,90 +536,36 @@ def make_batch(
     stream: Sequence[int] = (),
     tighten: bool = True,
 ) -> Batch:
-    """The batch of training step ``step``: a function of (seed, step) only.
+    """The batch of training step ``step`` made with numpy (``BatchSpec`` names the arguments):
+    a function of (seed, step) only.
 
     ``children=False`` leaves the children out (walk targets need none: 1/A of the work).
     ``stream`` adds entropy of its own: in data-parallel training, each rank's share of the
     step is drawn from (seed, step, world size, rank).  ``tighten=False`` skips taking each
     state's smallest bound over its copies in the batch (only walk and capped targets read them).
     """
-    rng = np.random.default_rng([seed, step, *stream])
-    states, bounds, undo = draw_states(domain, source, scramble_max, batch_size, rng)
-    if tighten:
-        bounds, undo = tightest_bounds(states, bounds, undo)
-    applicable = domain._applicable(states)  # [N, A]
-    n, a = applicable.shape
-    if actions_per_state is None or actions_per_state >= a:
-        actions = np.tile(np.arange(a), (n, 1))
-    else:  # a uniform sample of K actions, applicable ones first
-        scores = rng.random((n, a)) + applicable
-        actions = np.argsort(-scores, axis=1)[:, :actions_per_state]
-    batch = Batch(
-        states=states,
-        is_goal=domain._is_goal(states),
-        actions=actions.astype(np.int64),
-        trained=np.take_along_axis(applicable, actions, axis=1),
-        costs=domain.action_costs[actions].astype(np.float32),
-        children=np.empty((0, states.shape[1]), dtype=states.dtype),
-        child_is_goal=np.empty(0, dtype=bool),
-        child_applicable=None,
-        bounds=bounds,
-        undo=undo,
+    made = HostData(domain).make_batch(
+        seed, step, batch_size, scramble_max, actions_per_state, source, children, stream, tighten
     )
-    return with_children(domain, batch) if children else batch
+    return made  # type: ignore[return-value]
 
 
 def with_children(domain: Domain, batch: Batch) -> Batch:
     """``batch`` with the children of its trained actions made."""
-    k = batch.actions.shape[1]
-    children = domain._step(np.repeat(batch.states, k, axis=0), batch.actions.reshape(-1))
-    return replace(
-        batch,
-        children=children,
-        child_is_goal=domain._is_goal(children),
-        child_applicable=_applicable_mask(domain, children),
-    )
-
-
-def _applicable_mask(domain: Domain, states: np.ndarray) -> np.ndarray | None:
-    """``domain._applicable(states)``, or None where every action applies (cubes, Lights Out):
-    the batch then travels from the worker processes and to the device without it."""
-    return None if domain.every_action_applies else domain._applicable(states)
+    return HostData(domain).with_children(batch)  # type: ignore[return-value]
 
 
 def with_actions(domain: Domain, batch: Batch, first: np.ndarray) -> Batch:
-    """``batch`` with the first ``first.shape[1]`` trained actions of each state replaced by
-    ``first`` (``[N, G]``), their children made again where the batch has children."""
-    n, k = batch.actions.shape
-    count = first.shape[1]
-    applicable = domain._applicable(batch.states)
-    actions = batch.actions.copy()
-    actions[:, :count] = first
-    out = replace(
-        batch,
-        actions=actions,
-        trained=np.take_along_axis(applicable, actions, axis=1),
-        costs=domain.action_costs[actions].astype(np.float32),
-    )
-    if len(batch.children) == 0:
-        return out
-    new = domain._step(np.repeat(batch.states, count, axis=0), first.reshape(-1))
-    grouped = batch.children.reshape(n, k, -1).copy()
-    grouped[:, :count] = new.reshape(n, count, -1)
-    children = grouped.reshape(n * k, -1)
-    return replace(
-        out,
-        children=children,
-        child_is_goal=domain._is_goal(children),
-        child_applicable=_applicable_mask(domain, children),
-    )
+    """``batch`` with the first ``first.shape[1]`` trained actions replaced (``with_actions``)."""
+    return HostData(domain).with_actions(batch, first)  # type: ignore[return-value]
 
 
 # -- batches made ahead by worker processes ------------------------------------------------
 
 
-def _worker_batch(domain: Domain | str, *args: Any) -> Batch:
-    return make_batch(get_domain(domain) if isinstance(domain, str) else domain, *args)
+def _worker_batch(domain: Domain | str, spec: BatchSpec) -> Batch:
+    made = HostData(get_domain(domain) if isinstance(domain, str) else domain).make(spec)
+    return made  # type: ignore[return-value]
 
 
 def _ignore_sigint() -> None:
@@ -319,16 +573,14 @@ def _ignore_sigint() -> None:
 
 
 class BatchSource:
-    """Batches by step number, made here or by ``workers`` processes a few steps ahead.
+    """Batches by step number, made here or by ``workers`` processes a few steps ahead;
+    ``spec(step)`` says what the batch of each step is drawn from."""
 
-    ``arguments(step)`` gives make_batch's arguments after the domain.
-    """
-
-    def __init__(self, domain: Domain, workers: int, arguments: Any) -> None:
+    def __init__(self, domain: Domain, workers: int, spec: Callable[[int], BatchSpec]) -> None:
         self.domain = domain
         self.ref = domain_reference(domain)  # a name workers rebuild it from, or the domain
         self.workers = workers
-        self.arguments = arguments
+        self.spec = spec
         self.pool: Pool | None = None
         self.pending: dict[int, AsyncResult[Batch]] = {}
         if workers > 0:
@@ -336,11 +588,11 @@ class BatchSource:
 
     def get(self, step: int) -> Batch:
         if self.pool is None:
-            return make_batch(self.domain, *self.arguments(step))
+            return _worker_batch(self.domain, self.spec(step))
         for ahead in range(step, step + 2 * self.workers):
             if ahead not in self.pending:
                 self.pending[ahead] = self.pool.apply_async(
-                    _worker_batch, (self.ref, *self.arguments(ahead))
+                    _worker_batch, (self.ref, self.spec(ahead))
                 )
         return self.pending.pop(step).get()
 

@@ -1,21 +1,24 @@
 """Training batches made on the training device: walks, press sets, bounds, children, all torch.
 
-``DeviceData`` mirrors ``data.make_batch`` step for step with a domain's torch operations
-(``Domain.torch_ops``), so that a step on a GPU never waits for the CPU: the same sources, the
-same bounds and undo actions, the same trained actions and children, as ``TensorBatch``es that
-the targets and the gradient step read directly.  Its draws come from a torch generator seeded
-from (seed, step, stream) at every step, so the batch of step t is a function of those alone,
-as on the numpy path (but not the same batch: the two paths draw differently), and a resumed run
-repeats an uninterrupted one on the same device without storing any generator state.
+``DeviceData`` is ``data.BatchMaker`` with a domain's torch operations (``Domain.torch_ops``),
+so that a step on a GPU never waits for the CPU: the steps of a batch (bounds, undo actions,
+trained actions, children, greedy actions) are the ones ``data.HostData`` takes with numpy,
+written once in ``BatchMaker``; only the walks, the press sets and the array primitives
+(``TorchArrays``) are torch's own.  Its draws come from a torch generator seeded from (seed,
+step, stream) at every step, so the batch of step t is a function of those alone, as on the
+numpy path (but not the same batch: the two paths draw differently), and a resumed run repeats
+an uninterrupted one on the same device without storing any generator state.
 
+On the CPU the numpy path is the faster (benchmarks/train_speed.py), and domains without torch
+operations have only it, so both paths stay, behind the one ``BatchMaker`` interface.
 ``to_tensors`` turns a numpy ``Batch`` into a ``TensorBatch``, so that both paths meet there.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,29 +26,56 @@ import torch
 from qsolve.domains import Domain
 from qsolve.domains.torch_ops import TorchOps
 from qsolve.errors import QsolveError
-from qsolve.training.data import SOURCES, Batch, reverse_inverses, walk_undo
+from qsolve.training.data import (
+    Arrays,
+    Batch,
+    BatchMaker,
+    Fields,
+    reverse_inverses,
+    tightest_bounds_with,
+    walk_undo,
+)
 
 
 @dataclass
-class TensorBatch:
+class TensorBatch(Fields[torch.Tensor]):
     """``data.Batch`` as tensors on the training device (the same fields, the same shapes)."""
 
-    states: torch.Tensor  # [N, D]
-    is_goal: torch.Tensor  # [N] bool
-    actions: torch.Tensor  # [N, K] int64
-    trained: torch.Tensor  # [N, K] bool
-    costs: torch.Tensor  # [N, K] float32
-    children: torch.Tensor  # [N * K, D]; [0, D] when the targets need no children
-    child_is_goal: torch.Tensor  # [N * K] bool
-    child_applicable: torch.Tensor | None  # [N * K, A] bool; None: every action applies
-    bounds: torch.Tensor  # [N] float32
-    undo: torch.Tensor  # [N, U] int64, -1 pads
 
-    def action_bounds(self) -> torch.Tensor:
-        """``[N, K]`` float32 upper bounds on Q(s, a) (``Batch.action_bounds``)."""
-        is_undo = (self.actions[:, :, None] == self.undo[:, None, :]).any(dim=2)
-        b = self.bounds[:, None]
-        return torch.where(is_undo, b, b + 2 * self.costs)
+class TorchArrays(Arrays):
+    xp = torch
+
+    def take(self, x: Any, index: Any) -> Any:
+        return x.gather(1, index)
+
+    def repeat_rows(self, x: Any, k: int) -> Any:
+        return x.repeat_interleave(k, dim=0)
+
+    def all_actions(self, n: int, a: int) -> Any:
+        return torch.arange(a, device=self.device).expand(n, a)
+
+    def largest(self, scores: Any, k: int) -> Any:
+        return scores.topk(k, dim=1).indices
+
+    def smallest(self, scores: Any, k: int) -> Any:
+        return scores.topk(k, dim=1, largest=False).indices
+
+    def fill_at(self, x: Any, index: Any, value: float) -> Any:
+        return x.scatter(1, index, value)
+
+    def stable_argsort(self, x: Any) -> Any:
+        return torch.sort(x, stable=True).indices
+
+    def first_of_group(self, rows: Any) -> Any:
+        n = rows.shape[0]
+        _, group = torch.unique(rows, dim=0, return_inverse=True)
+        positions = torch.arange(n, device=rows.device)
+        first = torch.full((n,), n, dtype=torch.int64, device=rows.device)
+        first = first.scatter_reduce(0, group, positions, reduce="amin")  # each group's first row
+        return first[group]
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
 
 
 def to_tensors(batch: Batch, device: torch.device) -> TensorBatch:
@@ -78,7 +108,7 @@ def device_ops(domain: Domain, device: torch.device) -> tuple[TorchOps, TorchOps
     return ops, walk_ops
 
 
-class DeviceData:
+class DeviceData(BatchMaker[torch.Tensor]):
     """Batches made on ``device`` with the torch operations of ``domain`` (see the module doc)."""
 
     def __init__(self, domain: Domain, device: torch.device) -> None:
@@ -91,8 +121,11 @@ class DeviceData:
         self.domain = domain
         self.device = device
         self.ops, self.walk = found
+        self.arrays = TorchArrays(device)
+        self.action_costs = self.ops.action_costs
+        self.every_action_applies = self.ops.every_action_applies
         # [R] the action undoing each reverse move of a walk (-1: none), as in data.walk_undo
-        self.inverse = torch.from_numpy(walk_undo(domain)).to(device)
+        self.walk_undo = torch.from_numpy(walk_undo(domain)).to(device)
         # [R + 1, R] by last move + 1 (0: none yet): -2 at the reverse move that would undo it,
         # so that non-backtracking walks never take it while another applies
         inverse = reverse_inverses(domain)
@@ -123,12 +156,29 @@ class DeviceData:
         words = np.random.SeedSequence([seed, step, *stream]).generate_state(2, dtype=np.uint32)
         self.generator.manual_seed(int(words[0]) << 32 | int(words[1]))
 
-    def _rand(self, *shape: int) -> torch.Tensor:
+    def rand(self, *shape: int) -> torch.Tensor:
         return torch.rand(shape, generator=self.generator, device=self.device)
 
-    def _randint(self, high: int, n: int) -> torch.Tensor:
-        """``[n]`` int64 uniform in ``[0, high)``."""
+    def randint(self, high: int, n: int) -> torch.Tensor:
         return torch.randint(0, high, (n,), generator=self.generator, device=self.device)
+
+    def batch(self, **fields: Any) -> TensorBatch:
+        return TensorBatch(**fields)
+
+    def applicable(self, states: torch.Tensor) -> torch.Tensor:
+        return self.ops.applicable(states)
+
+    def step(self, states: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        return self.ops.step(states, actions)
+
+    def is_goal(self, states: torch.Tensor) -> torch.Tensor:
+        return self.ops.is_goal(states)
+
+    def q_values(self, online: Any, states: torch.Tensor, precision: str) -> torch.Tensor:
+        from qsolve.training.precision import autocast
+
+        with torch.no_grad(), autocast(self.device, precision):
+            return online(self.ops.encode(states)).float()  # type: ignore[no-any-return]
 
     # -- sources -------------------------------------------------------------------------------
 
@@ -159,7 +209,7 @@ class DeviceData:
             under_way -= ended[t]  # the walks longer than t
             m = under_way
             penalty = None if backtrack else self.undo_penalty[last[:m] + 1]
-            noise = self._rand(m, a)
+            noise = self.rand(m, a)
             if self.noise_power is not None:
                 noise = noise**self.noise_power
             states[:m], chosen = walk.walk_step(states[:m], noise, penalty)
@@ -185,8 +235,8 @@ class DeviceData:
         if self.press_masks is None:
             raise QsolveError(f"press subsets need a Lights Out domain, not {self.domain.name}")
         a = self.ops.num_actions
-        sizes = self._randint(min(limit, a) + 1, n)
-        order = self._rand(n, a).argsort(dim=1)  # a random permutation of the presses per row
+        sizes = self.randint(min(limit, a) + 1, n)
+        order = self.rand(n, a).argsort(dim=1)  # a random permutation of the presses per row
         chosen = torch.arange(a, device=self.device)[None, :] < sizes[:, None]  # its first k
         presses = torch.where(chosen, order, -1)
         selected = torch.zeros((n, a), dtype=torch.float32, device=self.device)
@@ -194,129 +244,9 @@ class DeviceData:
         boards = torch.remainder(selected @ self.press_masks, 2).to(self.ops.dtype)
         return boards, sizes.float(), presses
 
-    def draw_states(
-        self, source: str, limit: int, n: int
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``n`` training states from ``source`` (``data.draw_states``): states, bounds, undo."""
-        if source == "subset":
-            return self.press_subsets(limit, n)
-        if source not in ("walk", "nbwalk"):
-            raise QsolveError(
-                f"unknown training source {source!r} (choose from {', '.join(SOURCES)})"
-            )
-        lengths = self._randint(limit + 1, n)
-        states, cost, last = self.walks(lengths, backtrack=source == "walk")
-        undo = torch.where(last >= 0, self.inverse[last.clamp(min=0)], -1)
-        return states, cost, undo[:, None]
-
-    # -- batches -------------------------------------------------------------------------------
-
-    def make_batch(
-        self,
-        seed: int,
-        step: int,
-        batch_size: int,
-        scramble_max: int,
-        actions_per_state: int | None,
-        source: str = "walk",
-        children: bool = True,
-        stream: Sequence[int] = (),
-        tighten: bool = True,
-    ) -> TensorBatch:
-        """The batch of training step ``step`` (``data.make_batch``'s arguments and meaning)."""
-        self.seed(seed, step, stream)
-        ops = self.ops
-        states, bounds, undo = self.draw_states(source, scramble_max, batch_size)
-        if tighten:
-            bounds, undo = tightest_bounds(states, bounds, undo)
-        applicable = ops.applicable(states)  # [N, A]
-        n, a = applicable.shape
-        if actions_per_state is None or actions_per_state >= a:
-            actions = torch.arange(a, device=self.device).expand(n, a)
-        else:  # a uniform sample of K actions, applicable ones first
-            scores = self._rand(n, a) + applicable
-            actions = scores.topk(actions_per_state, dim=1).indices
-        empty = torch.empty(0, dtype=torch.bool, device=self.device)
-        batch = TensorBatch(
-            states=states,
-            is_goal=ops.is_goal(states),
-            actions=actions,
-            trained=applicable.gather(1, actions),
-            costs=ops.action_costs[actions],
-            children=states[:0],
-            child_is_goal=empty,
-            child_applicable=None,
-            bounds=bounds,
-            undo=undo,
-        )
-        return self.with_children(batch) if children else batch
-
-    def with_children(self, batch: TensorBatch) -> TensorBatch:
-        """``batch`` with the children of its trained actions made (``data.with_children``)."""
-        k = batch.actions.shape[1]
-        children = self.ops.step(
-            batch.states.repeat_interleave(k, dim=0), batch.actions.reshape(-1)
-        )
-        return self.with_children_made(batch, children)
-
-    def with_actions(self, batch: TensorBatch, first: torch.Tensor) -> TensorBatch:
-        """``batch`` with its first ``first.shape[1]`` trained actions per state replaced by
-        ``first`` ``[N, G]``, their children made again (``data.with_actions``)."""
-        n, k = batch.actions.shape
-        count = first.shape[1]
-        applicable = self.ops.applicable(batch.states)
-        actions = torch.cat([first, batch.actions[:, count:]], dim=1)
-        out = replace(
-            batch,
-            actions=actions,
-            trained=applicable.gather(1, actions),
-            costs=self.ops.action_costs[actions],
-        )
-        if len(batch.children) == 0:
-            return out
-        new = self.ops.step(batch.states.repeat_interleave(count, dim=0), first.reshape(-1))
-        grouped = batch.children.view(n, k, -1).clone()
-        grouped[:, :count] = new.view(n, count, -1)
-        return self.with_children_made(out, grouped.view(n * k, -1))
-
-    def with_children_made(self, batch: TensorBatch, children: torch.Tensor) -> TensorBatch:
-        """``batch`` with ``children`` and their goal test and applicability."""
-        return replace(
-            batch,
-            children=children,
-            child_is_goal=self.ops.is_goal(children),
-            child_applicable=None
-            if self.ops.every_action_applies
-            else self.ops.applicable(children),
-        )
-
-    def with_greedy_actions(
-        self, batch: TensorBatch, online: torch.nn.Module, count: int, precision: str = "fp32"
-    ) -> TensorBatch:
-        """``batch`` with its first ``count`` trained actions replaced by the online network's
-        ``count`` best applicable actions not sampled already (``loop.with_greedy_actions``)."""
-        from qsolve.training.precision import autocast
-
-        with torch.no_grad(), autocast(self.device, precision):
-            q = online(self.ops.encode(batch.states)).float()
-        q = q.masked_fill(~self.ops.applicable(batch.states), math.inf)
-        q = q.scatter(1, batch.actions[:, count:], math.inf)  # sampled already
-        best = q.topk(count, dim=1, largest=False).indices
-        return self.with_actions(batch, best)
-
 
 def tightest_bounds(
     states: torch.Tensor, bounds: torch.Tensor, undo: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each state's smallest bound among its copies in the batch, with that copy's undo actions
-    (``data.tightest_bounds``, the same choice among equal bounds)."""
-    n = states.shape[0]
-    order = torch.sort(bounds, stable=True).indices
-    _, group = torch.unique(states[order], dim=0, return_inverse=True)
-    positions = torch.arange(n, device=states.device)
-    first = torch.full((n,), n, dtype=torch.int64, device=states.device)
-    first = first.scatter_reduce(0, group, positions, reduce="amin")  # each group's first row
-    best = order[first[group]]  # for each sorted row, its group's cheapest row
-    out_b, out_u = bounds.clone(), undo.clone()
-    out_b[order], out_u[order] = bounds[best], undo[best]
-    return out_b, out_u
+    """``data.tightest_bounds`` on tensors (the same choice among equal bounds)."""
+    return tightest_bounds_with(TorchArrays(states.device), states, bounds, undo)

@@ -30,13 +30,12 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch.nn import functional as F
 
 from qsolve.domains import Domain, get_domain
 from qsolve.errors import QsolveError
-from qsolve.networks.encoding import one_hot, one_hot_tensor
+from qsolve.networks.encoding import one_hot_tensor
 from qsolve.networks.heuristic import (
     CONFIG_FILE,
     FORMAT,
@@ -49,7 +48,7 @@ from qsolve.networks.resnet import Architecture, ResidualMLP
 from qsolve.threads import set_torch_threads
 from qsolve.training import checkpoint
 from qsolve.training.config import TrainConfig
-from qsolve.training.data import Batch, BatchSource, with_actions
+from qsolve.training.data import Batch, BatchSource, BatchSpec, HostData
 from qsolve.training.device_data import DeviceData, TensorBatch, device_ops, to_tensors
 from qsolve.training.distributed import PeerLost, Single, join
 from qsolve.training.evaluate import (
@@ -105,19 +104,8 @@ def with_greedy_actions(
     device: torch.device,
     precision: str = "fp32",
 ) -> Batch:
-    """``batch`` with its first ``count`` trained actions per state replaced by the online
-    network's ``count`` best applicable actions that were not sampled already.
-
-    With many actions a uniform sample rarely holds the few that search would pick; training
-    those keeps their Q-values honest (an estimate that is too low is what misleads Q*).
-    """
-    n = batch.actions.shape[0]
-    with torch.no_grad(), autocast(device, precision):
-        q = online(one_hot(domain, batch.states, device)).float().cpu().numpy()
-    q[~domain._applicable(batch.states)] = math.inf
-    q[np.arange(n)[:, None], batch.actions[:, count:]] = math.inf  # sampled already
-    best = q.argpartition(count - 1, axis=1)[:, :count]
-    return with_actions(domain, batch, best)
+    """``BatchMaker.with_greedy_actions`` on a numpy batch, the network on ``device``."""
+    return HostData(domain, device).with_greedy_actions(batch, online, count, precision)  # type: ignore[return-value]
 
 
 def gradient_step(
@@ -327,8 +315,8 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
     deadline = time.perf_counter() + 60 * config.minutes if config.minutes else math.inf
     children = NEEDS_CHILDREN[config.targets]
 
-    def arguments(step: int) -> tuple[Any, ...]:  # make_batch's, after the domain
-        return (
+    def arguments(step: int) -> BatchSpec:
+        return BatchSpec(
             config.seed,
             step,
             group.share(config.batch_size),
@@ -336,17 +324,17 @@ def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
             config.actions_per_state,
             config.source,
             children,
-            group.stream(),
+            tuple(group.stream()),
             NEEDS_BOUNDS[config.targets],
         )
 
     source = BatchSource(domain, 0 if on_device else config.workers, arguments)
     made_here = DeviceData(domain, device) if on_device else None
 
-    def next_batch(step: int) -> TensorBatch:
+    def next_batch(step: int) -> Any:
         """The batch of ``step`` on the device, with its greedy actions where asked for."""
         if made_here is not None:
-            made = made_here.make_batch(*arguments(step))
+            made = made_here.make(arguments(step))
             if config.greedy_actions:
                 made = made_here.with_greedy_actions(
                     made, online, config.greedy_actions, config.precision
