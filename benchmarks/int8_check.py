@@ -120,12 +120,12 @@ def main() -> int:
     )
     # Loads what the first long search would (numba's kernels, ONNX sessions) outside the timing.
     for heuristic in heuristics.values():
-        qsolve.solve(domain, states[:1], heuristic=heuristic, max_nodes=30_000)
+        qsolve.solve(domain, states[:1], heuristic=heuristic, max_nodes=30_000, time_limit=None)
     results, summaries = {}, {}
     for label, heuristic in heuristics.items():
         engine = getattr(heuristic, "engine", None)
         label_full = f"{label} ({engine.name} {engine.precision})" if engine else label
-        results[label] = solve_each(domain, states, heuristic, max_nodes=max_nodes)
+        results[label] = solve_each(domain, states, heuristic, max_nodes=max_nodes, time_limit=None)
         summaries[label] = summary(results[label], optimal)
         s = summaries[label]
         print(

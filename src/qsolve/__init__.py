@@ -4,6 +4,7 @@ from qsolve.api import ALGORITHMS, load_heuristic, shipped_model, solve, train
 from qsolve.domains import DOMAINS, Domain, check_domain, get_domain, register_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import Heuristic
+from qsolve.options import SolveOptions
 from qsolve.search import Limits, SearchResult
 
 domain = get_domain
@@ -16,6 +17,7 @@ __all__ = [
     "Limits",
     "QsolveError",
     "SearchResult",
+    "SolveOptions",
     "check_domain",
     "domain",
     "get_domain",

@@ -13,26 +13,25 @@ from qsolve.domains import DOMAINS, Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import CLASSICAL, Heuristic, get_heuristic
 from qsolve.options import (
-    ALGORITHMS,
-    check_algorithm,
+    ENGINES,
+    PRECISIONS,
+    SolveOptions,
     check_beam_width,
+    check_choice,
     check_count,
     check_fallback_weight,
     check_int,
     check_seed,
-    check_solve_options,
+    check_symmetries,
 )
 from qsolve.paths import MODELS_DIR  # re-exported: qsolve.api.MODELS_DIR
-from qsolve.search import Limits, SearchResult
-from qsolve.search.astar import astar_steps
-from qsolve.search.beam import beam_steps, ranks_pairs
+from qsolve.search import ALGORITHMS as CATALOG
+from qsolve.search import Algorithm, Limits, SearchResult
 from qsolve.search.common import Search, iter_lockstep, run_search
 from qsolve.search.fallback import with_fallback
-from qsolve.search.qstar import qstar_steps
 
-# What runs a network heuristic; qsolve.networks.engines.ENGINES, named here without importing torch.
-ENGINES = ("auto", "torch", "onnx")
-PRECISIONS = ("auto", "fp32", "int8", "fp16", "bf16")
+# The names of the search algorithms (qsolve.search.ALGORITHMS has their records).
+ALGORITHMS = tuple(CATALOG)
 
 
 def shipped_model(domain: Domain) -> Path | None:
@@ -70,16 +69,14 @@ def load_heuristic(
     if not isinstance(domain, Domain):
         raise QsolveError(f"expected a domain or a domain name, got {type(domain).__name__}")
     heuristic_batch = check_count("the heuristic batch", heuristic_batch)
-    if engine not in ENGINES:
-        raise QsolveError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
-    if symmetries is not None and not isinstance(symmetries, bool):
-        raise QsolveError(f"symmetries must be True, False or None, got {symmetries!r}")
-    if symmetries and not uses_network(spec, domain):
-        raise QsolveError("only a trained model's heuristic averages over symmetries")
-    if isinstance(spec, Heuristic):
+    check_choice("engine", ENGINES)(engine)
+    check_symmetries(symmetries)
+    if isinstance(spec, Heuristic):  # already loaded, with its own settings
         if spec.domain.name != domain.name:
             raise QsolveError(f"the heuristic is for {spec.domain.name}, not {domain.name}")
         return spec
+    if symmetries and not uses_network(spec, domain):
+        raise QsolveError("only a trained model's heuristic averages over symmetries")
     if not isinstance(spec, str | Path | None):
         return UserHeuristic(domain, spec)
     spec = default_heuristic_name(domain) if spec is None else str(spec)
@@ -234,29 +231,18 @@ def solve(
     domain: Domain | str,
     states: np.ndarray | Sequence[str] | str,
     heuristic: str | Path | Heuristic | object | None = None,
-    algorithm: str | None = None,
-    batch_size: int | None = None,
-    weight: float | None = None,
-    optimal: bool = False,
-    time_limit: float | None = None,
-    max_nodes: int | None = None,
-    max_iterations: int | None = None,
-    device: str = "auto",
-    heuristic_batch: int = 100_000,
-    parallel: int = 1,
-    precision: str = "auto",
-    engine: str = "auto",
-    fallback_weight: float | None = None,
-    fallback_after: int | None = None,
-    symmetries: bool | None = None,
-    beam_width: int | None = None,
+    options: SolveOptions | None = None,
+    **keywords: Any,
 ) -> list[SearchResult]:
-    """Solve each start state with Q*, A* or beam search (``algorithm``: ``"qstar"``, ``"astar"``,
-    ``"beam"`` with ``beam_width`` states a layer) and return one ``SearchResult`` per state.
+    """Solve each start state with Q*, A* or beam search and return one ``SearchResult`` per
+    state; the options are ``SolveOptions``' fields, given as keywords (``algorithm="beam",
+    beam_width=100``) or as ``options`` (the keywords replace its fields).
 
-    With ``parallel`` > 1, up to that many searches run in lockstep, so that each heuristic call
-    carries the children of all of them; every search does exactly what it would do alone, but
-    its ``seconds`` (and ``time_limit``) count the wall time it shared with the others.
+    ``algorithm``: ``"qstar"``, ``"astar"``, ``"beam"`` with ``beam_width`` states a layer.
+    With ``parallel`` > 1 (the default, 32), up to that many searches run in lockstep, so that
+    each heuristic call carries the children of all of them; every search does exactly what it
+    would do alone, but its ``seconds`` (and ``time_limit``) count the wall time it shared with
+    the others.
 
     With ``fallback_weight`` and ``fallback_after``, a search that generates ``fallback_after``
     nodes, or uses half of ``time_limit``, without a solution starts again with
@@ -266,51 +252,15 @@ def solve(
     ``"search"``): the algorithm (else Q*), B or the beam width, λ, and its fallback unless
     ``weight`` or ``optimal`` is given.
     """
-    return list(
-        solve_iter(
-            domain,
-            states,
-            heuristic=heuristic,
-            algorithm=algorithm,
-            batch_size=batch_size,
-            weight=weight,
-            optimal=optimal,
-            time_limit=time_limit,
-            max_nodes=max_nodes,
-            max_iterations=max_iterations,
-            device=device,
-            heuristic_batch=heuristic_batch,
-            parallel=parallel,
-            precision=precision,
-            engine=engine,
-            fallback_weight=fallback_weight,
-            fallback_after=fallback_after,
-            symmetries=symmetries,
-            beam_width=beam_width,
-        )
-    )
+    return list(solve_iter(domain, states, heuristic, options, **keywords))
 
 
 def solve_iter(
     domain: Domain | str,
     states: np.ndarray | Sequence[str] | str,
     heuristic: str | Path | Heuristic | object | None = None,
-    algorithm: str | None = None,
-    batch_size: int | None = None,
-    weight: float | None = None,
-    optimal: bool = False,
-    time_limit: float | None = None,
-    max_nodes: int | None = None,
-    max_iterations: int | None = None,
-    device: str = "auto",
-    heuristic_batch: int = 100_000,
-    parallel: int = 1,
-    precision: str = "auto",
-    engine: str = "auto",
-    fallback_weight: float | None = None,
-    fallback_after: int | None = None,
-    symmetries: bool | None = None,
-    beam_width: int | None = None,
+    options: SolveOptions | None = None,
+    **keywords: Any,
 ) -> Iterator[SearchResult]:
     """``solve``, yielding each result in input order as soon as it is final.
 
@@ -320,37 +270,25 @@ def solve_iter(
     domain = get_domain(domain) if isinstance(domain, str) else domain
     if not isinstance(domain, Domain):
         raise QsolveError(f"expected a domain or a domain name, got {type(domain).__name__}")
-    if algorithm is not None:
-        check_algorithm(algorithm)
-    if beam_width is not None:
-        check_beam_width(beam_width)
-    if precision not in PRECISIONS:
-        raise QsolveError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
-    checked = check_solve_options(
-        1 if batch_size is None else batch_size,
-        1.0 if weight is None else weight,
-        time_limit,
-        max_nodes,
-        max_iterations,
-        heuristic_batch,
-        parallel,
-    )
+    chosen = SolveOptions.of(options, **keywords)
+    algorithm, beam_width, optimal = chosen.algorithm, chosen.beam_width, chosen.optimal
+    batch_size, weight = chosen.batch_size, chosen.weight
+    fallback_weight, fallback_after = chosen.fallback_weight, chosen.fallback_after
+    checked: dict[str, Any] = {
+        "time_limit": chosen.time_limit,
+        "max_nodes": chosen.max_nodes,
+        "max_iterations": chosen.max_iterations,
+        "parallel": chosen.parallel,
+    }
     starts = as_states(domain, states)
-    h = load_heuristic(
-        heuristic,
-        domain,
-        device=device,
-        heuristic_batch=checked["heuristic_batch"],
-        precision=precision,
-        engine=engine,
-        symmetries=symmetries,
-    )
+    h = load_heuristic(heuristic, domain, **chosen.heuristic_options())
     # Left open: the heuristic's recommended settings (a model's config.json), else Q*, B = 1,
     # λ = 1; they are its recommended algorithm's, so another algorithm gets none of them.
     suggested = str(h.search_defaults.get("algorithm", "qstar"))
     algorithm = suggested if algorithm is None else algorithm
     recommended = h.search_defaults if algorithm == suggested else {}
-    if algorithm == "beam":
+    record = CATALOG[algorithm]
+    if record.beam:
         checked["beam_width"] = beam_width_option(
             beam_width,
             recommended,
@@ -364,19 +302,19 @@ def solve_iter(
         raise QsolveError(
             f'a beam width is for beam search (algorithm "beam", --algorithm beam), not {algorithm}'
         )
-    if batch_size is None:
-        checked["batch_size"] = int(recommended.get("batch_size", 1))
-    if weight is None:
-        checked["weight"] = float(recommended.get("weight", 1.0))
+    checked["batch_size"] = (
+        int(recommended.get("batch_size", 1)) if batch_size is None else batch_size
+    )
+    checked["weight"] = float(recommended.get("weight", 1.0)) if weight is None else weight
     checked["fallback"] = fallback_options(
         fallback_weight,
         fallback_after,
         recommended,
-        weight is None and not optimal and algorithm != "beam",
+        weight is None and not optimal and not record.beam,
     )
     if checked["fallback"] is not None and optimal:
         raise QsolveError("a fallback weight does not combine with optimal search")
-    return _results(domain, starts, h, algorithm, bool(optimal), checked)
+    return _results(domain, starts, h, record, optimal, checked)
 
 
 # What Q* and A* take and beam search does not, with its command-line name.
@@ -426,7 +364,7 @@ def _results(
     domain: Domain,
     starts: np.ndarray,
     h: Heuristic,
-    algorithm: str,
+    algorithm: Algorithm,
     optimal: bool,
     options: dict[str, Any],
 ) -> Iterator[SearchResult]:
@@ -436,17 +374,17 @@ def _results(
         time_limit=options["time_limit"],
     )
     batch_size, weight, parallel = options["batch_size"], options["weight"], options["parallel"]
-    steps = qstar_steps if algorithm == "qstar" else astar_steps
-    # Beam search ranks (node, action) pairs by Q or children by h, as the heuristic is made.
-    pairs = algorithm == "qstar" or (algorithm == "beam" and ranks_pairs(h))
+    # Q* ranks (node, action) pairs by Q, A* nodes by h, beam search either, as h is made.
+    pairs = algorithm.ranks_pairs(h)
     evaluate = h.q_values if pairs else h.values
 
     def make_search(start: np.ndarray) -> Search:
-        if algorithm == "beam":
-            return beam_steps(domain, start, options["beam_width"], weight, limits, pairs)
+        if algorithm.beam:
+            width = options["beam_width"]
+            return algorithm.steps(domain, start, width, weight, limits, pairs)
 
         def with_weight(w: float, budget: Limits) -> Search:
-            return steps(domain, start, batch_size, w, optimal, budget)
+            return algorithm.steps(domain, start, batch_size, w, optimal, budget)
 
         if options["fallback"] is None:
             return with_weight(weight, limits)
@@ -471,6 +409,9 @@ def train(domain: str, out: str | Path, **options: Any) -> Any:
 __all__ = [
     "ALGORITHMS",
     "DOMAINS",
+    "ENGINES",
+    "PRECISIONS",
+    "SolveOptions",
     "get_domain",
     "load_heuristic",
     "random_walk_instances",

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from qsolve import api, cli_pictures, cluster, options
-from qsolve.cli_args import OneLineParser, checked, path
+from qsolve.cli_args import OneLineParser, add_solve_options, checked, path, solve_options
 from qsolve.domains import DOMAINS, Domain, check_domain, get_domain, plugin_domains
 from qsolve.errors import QsolveError
 from qsolve.search import SearchResult
@@ -80,102 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--heuristic", help="zero, manhattan, oracle or a model folder (default: shipped model)"
     )
-    solve.add_argument(
-        "--algorithm",
-        choices=api.ALGORITHMS,
-        help="search algorithm: qstar, astar or beam (default: the model's recommended one, "
-        "else qstar)",
-    )
-    solve.add_argument(
-        "--beam-width",
-        type=checked(int, options.check_beam_width),
-        metavar="W",
-        help="beam search: the W best new states kept per layer (default: the model's "
-        "recommended width)",
-    )
-    solve.add_argument(
-        "--batch-size",
-        type=checked(int, options.check_batch_size),
-        help="pairs (Q*) or nodes (A*) per iteration (default: the model's recommended setting, "
-        "else 1)",
-    )
-    solve.add_argument(
-        "--weight",
-        type=checked(float, options.check_weight),
-        help="weight λ on the path cost, in [0, 1] (default: the model's recommended setting, "
-        "else 1)",
-    )
-    solve.add_argument(
-        "--fallback-weight",
-        type=checked(float, options.check_fallback_weight),
-        help="start again with this weight when the search has generated --fallback-after nodes, "
-        "or used half of --time-limit, unsolved (default: the model's recommended fallback unless "
-        "--weight or --optimal is given)",
-    )
-    solve.add_argument(
-        "--fallback-after",
-        type=checked(int, lambda v: options.check_count("fallback after", v)),
-        help="nodes generated before falling back to --fallback-weight",
-    )
-    solve.add_argument(
-        "--time-limit",
-        type=checked(float, options.check_time_limit),
-        default=60.0,
-        help="seconds per instance, and for making the instances (default 60)",
-    )
-    solve.add_argument(
-        "--max-nodes",
-        type=checked(int, lambda v: options.check_count("max nodes", v)),
-        help="nodes generated per instance",
-    )
-    solve.add_argument(
-        "--optimal",
-        action="store_true",
-        help="search on until no open pair can lead to a cheaper goal: a shortest solution with "
-        "--weight 1 and a heuristic that never overestimates",
-    )
-    solve.add_argument(
-        "--device",
-        choices=options.DEVICES,
-        default="auto",
-        help="device for a network heuristic (default auto: cuda where torch sees one)",
-    )
-    solve.add_argument(
-        "--engine",
-        default="auto",
-        help="what runs a network heuristic: auto (the fastest exact one here), torch or onnx",
-    )
-    solve.add_argument(
-        "--precision",
-        choices=("auto", "fp32", "int8", "fp16", "bf16"),
-        default="auto",
-        help="network arithmetic: auto (fp32; int8 where the model says it was checked), fp32, "
-        "int8 (linear layers quantized; CPU only), fp16 or bf16 (CUDA only)",
-    )
-    solve.add_argument(
-        "--symmetries",
-        choices=("auto", "on", "off"),
-        default="auto",
-        help="average a network over the domain's symmetries (Lights Out: the 8 of the square): "
-        "auto (as the model says), on or off",
-    )
-    solve.add_argument(
-        "--heuristic-batch",
-        type=checked(int, lambda v: options.check_count("the heuristic batch", v)),
-        default=100_000,
-        help="most states per network call",
-    )
+    add_solve_options(solve)
     solve.add_argument(
         "--threads",
         type=checked(int, options.check_threads),
         default=1,
         help="CPU threads for a network heuristic (default 1: search batches are small)",
-    )
-    solve.add_argument(
-        "--parallel",
-        type=checked(int, lambda v: options.check_count("parallel", v)),
-        default=32,
-        help="searches run in lockstep, sharing each heuristic call (default 32; 1 = one at a time)",
     )
     solve.add_argument(
         "--json",
@@ -546,38 +456,22 @@ def _solve(args: argparse.Namespace) -> int:
     for option, output in (("--html", args.html), ("--out", args.out)):
         if output is not None:
             _check_writable(option, output)
+    chosen = solve_options(args)
     if "torch" in sys.modules or api.uses_network(args.heuristic, domain):
         set_torch_threads(args.threads)
-    heuristic = api.load_heuristic(
-        args.heuristic,
-        domain,
-        device=args.device,
-        heuristic_batch=args.heuristic_batch,
-        precision=args.precision,
-        engine=args.engine,
-        symmetries=options.SYMMETRIES[args.symmetries],
-    )
+    heuristic = api.load_heuristic(args.heuristic, domain, **chosen.heuristic_options())
     starts = list(_starts(args, domain))
     report = Report(args, domain, starts)
     if args.ray is not None or args.out is not None:
         return report.run(
-            lambda: cluster.solve_command(args, domain, heuristic, starts, report.add)
+            lambda: cluster.solve_command(args, domain, heuristic, starts, report.add, chosen)
         )
     good = [item for _, item in starts if not isinstance(item, QsolveError)]
     results = api.solve_iter(
         domain,
         np.array(good).reshape(len(good), domain.state_dim),
         heuristic=heuristic,
-        algorithm=args.algorithm,
-        batch_size=args.batch_size,
-        weight=args.weight,
-        optimal=args.optimal,
-        time_limit=args.time_limit,
-        max_nodes=args.max_nodes,
-        parallel=args.parallel,
-        fallback_weight=args.fallback_weight,
-        fallback_after=args.fallback_after,
-        beam_width=args.beam_width,
+        options=chosen,
     )
 
     def report_all() -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from qsolve import options
 from qsolve.errors import QsolveError
@@ -57,6 +58,47 @@ def path(text: str) -> Path:
 def weight(text: str) -> float:
     """A parser for the weight on the path cost, in [0, 1]."""
     return checked(float, lambda v: options.check_float("the weight", v, 0.0, 1.0))(text)
+
+
+def add_solve_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per ``SolveOptions`` field, with its help, default, choices and check, so that
+    the command line and the API take and refuse the same values."""
+    defaults = options.SolveOptions()
+    for f in fields(options.SolveOptions):
+        meta, default = f.metadata, getattr(defaults, f.name)
+        kwargs: dict[str, Any] = {"dest": f.name, "help": meta["help"]}
+        if meta.get("catalog"):
+            records = meta["catalog"]().values()
+            kwargs["help"] += ": " + "; ".join(f"{r.name}, {r.help}" for r in records)
+        if isinstance(default, bool):
+            kwargs["action"] = "store_true"
+        elif meta.get("names"):  # words for values (--symmetries auto/on/off)
+            word = next(k for k, v in meta["names"].items() if v is default)
+            kwargs.update(choices=tuple(meta["names"]), default=word)
+        else:
+            kwargs["default"] = default
+            choices = meta.get("choices")
+            if choices:
+                kwargs["choices"] = choices() if callable(choices) else choices
+            elif meta.get("check") and str(f.type).startswith(("int", "float")):
+                kind = int if str(f.type).startswith("int") else float
+                kwargs["type"] = checked(kind, meta["check"])
+            # Other values are checked when the SolveOptions is made (--engine).
+        if meta.get("metavar"):
+            kwargs["metavar"] = meta["metavar"]
+        if kwargs.get("default") is not None and "action" not in kwargs:
+            kwargs["help"] += f" (default {kwargs['default']})"
+        parser.add_argument(options.flag(f.name), **kwargs)
+
+
+def solve_options(args: argparse.Namespace) -> options.SolveOptions:
+    """The ``SolveOptions`` of parsed command-line ``args``."""
+    values = {}
+    for f in fields(options.SolveOptions):
+        value = getattr(args, f.name)
+        names = f.metadata.get("names")
+        values[f.name] = names[value] if names else value
+    return options.SolveOptions(**values)
 
 
 class OneLineParser(argparse.ArgumentParser):

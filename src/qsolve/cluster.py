@@ -32,24 +32,13 @@ from qsolve import api
 from qsolve.domains import Domain, domain_reference, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import CLASSICAL, Heuristic
-from qsolve.options import SYMMETRIES
+from qsolve.options import SolveOptions
 from qsolve.search import SearchResult
 from qsolve.threads import set_torch_threads
 
 INSTALL = "--ray needs Ray, which is not installed: pip install 'qsolve[ray]'"
 ATTEMPTS = 2  # tries per instance before it is reported as an error
 CHUNKS_PER_WORKER = 4  # enough chunks that a slow one does not leave the others idle
-SEARCH_OPTIONS = (
-    "algorithm",
-    "batch_size",
-    "weight",
-    "optimal",
-    "time_limit",
-    "max_nodes",
-    "fallback_weight",
-    "fallback_after",
-    "beam_width",
-)
 
 # In each worker process: the heuristics (and domains) loaded so far, by the run's key.
 _LOADED: dict[str, tuple[Domain, Heuristic]] = {}
@@ -88,28 +77,25 @@ def heuristic_payload(spec: str | Path | Heuristic | None, domain: Domain) -> tu
     return ("files", {"folder": folder.name, "files": files})
 
 
-def _load(payload: tuple[str, Any], domain: Domain, options: dict[str, Any]) -> Heuristic:
+def _load(payload: tuple[str, Any], domain: Domain, options: SolveOptions) -> Heuristic:
     kind, value = payload
-    if kind == "object":
-        return api.load_heuristic(value, domain)
-    if kind == "name":
+    if kind in ("object", "name"):
         return api.load_heuristic(value, domain)
     with tempfile.TemporaryDirectory() as tmp:  # the network is read into memory here
         folder = Path(tmp) / value["folder"]
         folder.mkdir()
         for name, data in value["files"].items():
             (folder / name).write_bytes(data)
-        return api.load_heuristic(folder, domain, **options)
+        return api.load_heuristic(folder, domain, **options.heuristic_options())
 
 
 def solve_chunk(
     key: str,
     domain_ref: Domain | str,
     boxed_payload: list[Any],
-    load_options: dict[str, Any],
+    options: SolveOptions,
     threads: int,
     states: np.ndarray,
-    search: dict[str, Any],
 ) -> list[SearchResult]:
     """Solve ``states`` ([N, D]) in a worker; the heuristic is fetched and loaded on the first
     chunk of a run that this worker process sees."""
@@ -122,10 +108,10 @@ def solve_chunk(
         payload = ray.get(boxed_payload[0])  # in a list, so that Ray does not fetch it per task
         if payload[0] == "files":
             set_torch_threads(threads)
-        loaded = (domain, _load(payload, domain, load_options))
+        loaded = (domain, _load(payload, domain, options))
         _LOADED[key] = loaded
     domain, heuristic = loaded
-    return api.solve(domain, states, heuristic=heuristic, **search)
+    return api.solve(domain, states, heuristic=heuristic, options=options)
 
 
 # -- the driver ------------------------------------------------------------------------------
@@ -155,23 +141,21 @@ def solve_stream(
     domain: Domain,
     states: np.ndarray,
     heuristic: str | Path | Heuristic | None = None,
+    options: SolveOptions | None = None,
     *,
     address: str | None = None,
     workers: int | None = None,
     chunk_size: int | None = None,
     threads: int = 1,
-    parallel: int = 32,
-    device: str = "cpu",
-    heuristic_batch: int = 100_000,
-    precision: str = "fp32",
-    symmetries: bool | None = None,
-    **search: Any,
+    **keywords: Any,
 ) -> Iterator[tuple[int, Outcome]]:
     """Solve ``states`` ([N, D]) on Ray; yields (index, result or error text) as they finish.
 
-    ``search`` takes ``api.solve``'s search options (algorithm, batch_size, weight, optimal,
-    time_limit, max_nodes, beam_width).  Each instance is tried at most twice.
+    The options are ``qsolve.solve``'s (``SolveOptions``, as ``options`` or keywords); each
+    worker loads the heuristic with them.  Each instance is tried at most twice.
     """
+    options = SolveOptions.of(options, **keywords)
+    parallel = options.parallel
     ray = import_ray()
     n = len(states)
     if n == 0:  # a rerun that finds every instance in its --out file
@@ -181,19 +165,12 @@ def solve_stream(
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         size = chunk_size or max(1, min(parallel, math.ceil(n / (CHUNKS_PER_WORKER * cpus))))
         payload = ray.put(heuristic_payload(heuristic, domain))
-        load = {
-            "device": device,
-            "heuristic_batch": heuristic_batch,
-            "precision": precision,
-            "symmetries": symmetries,
-        }
         task = ray.remote(num_cpus=1, max_retries=0)(solve_chunk)
         key = uuid.uuid4().hex
-        options = {**search, "parallel": parallel}
         ref = domain_reference(domain)
 
         def submit(indices: list[int], attempt: int) -> tuple[Any, tuple[list[int], int]]:
-            args = (key, ref, [payload], load, threads, states[indices], options)
+            args = (key, ref, [payload], options, threads, states[indices])
             return task.remote(*args), (indices, attempt)
 
         pending = dict(submit(list(range(s, min(n, s + size))), 1) for s in range(0, n, size))
@@ -216,14 +193,12 @@ def solve_stream(
 
 
 def solve_here(
-    domain: Domain, states: np.ndarray, heuristic: Heuristic, parallel: int = 32, **search: Any
+    domain: Domain, states: np.ndarray, heuristic: Heuristic, options: SolveOptions
 ) -> Iterator[tuple[int, Outcome]]:
     """``solve_stream``'s results, solved in this process chunk by chunk (for ``--out``)."""
-    for s in range(0, len(states), parallel):
-        results = api.solve(
-            domain, states[s : s + parallel], heuristic=heuristic, parallel=parallel, **search
-        )
-        yield from enumerate(results, start=s)
+    for s in range(0, len(states), options.parallel):
+        chunk = states[s : s + options.parallel]
+        yield from enumerate(api.solve(domain, chunk, heuristic, options), start=s)
 
 
 def _reason(error: Exception) -> str:
@@ -315,10 +290,12 @@ def solve_command(
     heuristic: Heuristic,
     starts: Starts,
     report: Callable[[int, Outcome | QsolveError], None],
+    options: SolveOptions,
 ) -> None:
     """``qsolve solve`` with ``--ray`` or ``--out``: ``report`` gets each instance's index and
     outcome (its result, why its task failed, or the error of its input) in input order, as a
-    run without them would; results go to ``--out`` as they arrive."""
+    run without them would; results go to ``--out`` as they arrive.  ``options``: those of
+    the command line."""
     if getattr(args, "html", None) is not None:
         raise QsolveError("--html does not go with --ray or --out (solve without them to draw)")
     if args.ray is not None:
@@ -329,25 +306,19 @@ def solve_command(
         i for i, (_, s) in enumerate(starts) if not isinstance(s, QsolveError) and i not in done
     ]
     states = np.array([starts[i][1] for i in todo]).reshape(len(todo), domain.state_dim)
-    search = {option: getattr(args, option) for option in SEARCH_OPTIONS}
     # Checked here, so that a bad combination (a beam width without beam search ...) is one line
     # before any solving, not a failed task per chunk.
-    api.solve_iter(domain, states[:0], heuristic=heuristic, **search)
+    api.solve_iter(domain, states[:0], heuristic, options)
     if args.ray is None:
-        stream = solve_here(domain, states, heuristic, parallel=args.parallel, **search)
+        stream = solve_here(domain, states, heuristic, options)
     else:
         stream = solve_stream(
             domain,
             states,
             args.heuristic,
+            options,
             address=None if args.ray == "local" else args.ray,
             threads=args.threads,
-            parallel=args.parallel,
-            device=args.device,
-            heuristic_batch=args.heuristic_batch,
-            precision=args.precision,
-            symmetries=SYMMETRIES[getattr(args, "symmetries", "auto")],
-            **search,
         )
     outcomes: dict[int, Outcome] = {i: _from_record(r) for i, r in done.items()}
     file = None

@@ -1,4 +1,6 @@
-"""The ranges of the solving options, checked in one place for the API and the command line alike.
+"""The solving options, declared once (``SolveOptions``) and checked in one place for the API,
+the command line and Ray's workers alike; and the names of the engines and precisions that run a
+network, here so that naming them does not import torch.
 
 Each check takes a value as the API receives it (or as argparse parsed it from text) and returns
 it, or raises ``QsolveError`` with one sentence naming the option and the range.
@@ -9,12 +11,21 @@ from __future__ import annotations
 import math
 import numbers
 import os
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from qsolve.errors import QsolveError
 
-# The search algorithms: Q* (the default), batch weighted A*, beam search.
-ALGORITHMS = ("qstar", "astar", "beam")
+# What runs a network heuristic (qsolve.networks.engines), and the arithmetic it runs in.
+ENGINES = ("auto", "torch", "onnx")
+PRECISIONS = ("auto", "fp32", "int8", "fp16", "bf16")
+# The arithmetic of training's network passes (qsolve.training.precision).
+TRAINING_PRECISIONS = ("auto", "fp32", "bf16")
+# --device of solve and train: auto (CUDA where torch sees one, else the CPU), cpu, cuda.
+DEVICES = ("auto", "cpu", "cuda")
+# --symmetries: as the model says, on, off (``load_heuristic``'s ``symmetries``).
+SYMMETRIES: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
 # Upper bounds where a larger value can only be a mistake (and would exhaust memory or time).
 MAX_BATCH_SIZE = 10**8
 MAX_BEAM_WIDTH = 10**9
@@ -54,10 +65,23 @@ def check_batch_size(value: object) -> int:
     return check_int("the batch size", value, 1, MAX_BATCH_SIZE)
 
 
+def algorithm_catalog() -> dict[str, Any]:
+    """The catalog of search algorithms, ``qsolve.search.ALGORITHMS``: a record per algorithm."""
+    from qsolve.search import ALGORITHMS  # named when asked: the search modules import this one
+
+    return ALGORITHMS
+
+
+def algorithm_names() -> tuple[str, ...]:
+    """The names of the search algorithms, in their catalog's order."""
+    return tuple(algorithm_catalog())
+
+
 def check_algorithm(value: object) -> str:
-    """One of ``ALGORITHMS``."""
-    if value not in ALGORITHMS:
-        raise QsolveError(f"unknown algorithm {value!r} (choose from {', '.join(ALGORITHMS)})")
+    """One of ``algorithm_names()``."""
+    names = algorithm_names()
+    if value not in names:
+        raise QsolveError(f"unknown algorithm {value!r} (choose from {', '.join(names)})")
     return str(value)
 
 
@@ -84,29 +108,6 @@ def check_time_limit(value: object) -> float:
 def check_count(name: str, value: object) -> int:
     """A count of at least 1 (nodes, iterations, instances, states per heuristic call ...)."""
     return check_int(name, value, 1)
-
-
-def check_solve_options(
-    batch_size: object,
-    weight: object,
-    time_limit: object,
-    max_nodes: object,
-    max_iterations: object,
-    heuristic_batch: object,
-    parallel: object,
-) -> dict[str, Any]:
-    """The options of ``qsolve.solve``, checked; ``None`` limits stay ``None`` (no limit)."""
-    return {
-        "batch_size": check_batch_size(batch_size),
-        "weight": check_weight(weight),
-        "time_limit": None if time_limit is None else check_time_limit(time_limit),
-        "max_nodes": None if max_nodes is None else check_count("max_nodes", max_nodes),
-        "max_iterations": None
-        if max_iterations is None
-        else check_count("max_iterations", max_iterations),
-        "heuristic_batch": check_count("the heuristic batch", heuristic_batch),
-        "parallel": check_count("parallel", parallel),
-    }
 
 
 def check_seed(seed: object) -> int:
@@ -144,8 +145,161 @@ def check_fits_in_memory(what: str, nbytes: int) -> None:
         )
 
 
-# --device of solve and train: auto (CUDA where torch sees one, else the CPU), cpu, cuda.
-DEVICES = ("auto", "cpu", "cuda")
+def option(
+    help: str,
+    default: Any = None,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    choices: tuple[str, ...] | Callable[[], tuple[str, ...]] | None = None,
+    cli: bool = True,
+    **more: Any,
+) -> Any:
+    """A field of an options dataclass (``TrainConfig``, ``SolveOptions``): its default, one line
+    of help, and the range it must lie in; ``more`` goes to the field's metadata as it is."""
+    meta = {"help": help, "low": low, "high": high, "choices": choices, "cli": cli, **more}
+    return field(default=default, metadata=meta)
 
-# --symmetries: as the model says, on, off (``load_heuristic``'s ``symmetries``).
-SYMMETRIES: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
+
+def flag(name: str) -> str:
+    """The command-line flag of an option: ``batch_size`` -> ``--batch-size``."""
+    return "--" + name.replace("_", "-")
+
+
+def check_symmetries(value: object) -> bool | None:
+    """True, False or None (as the model's config.json says)."""
+    if value is not None and not isinstance(value, bool):
+        raise QsolveError(f"symmetries must be True, False or None, got {value!r}")
+    return value
+
+
+def check_choice(what: str, choices: tuple[str, ...]) -> Any:
+    """A check that ``value`` is one of ``choices``, naming ``what`` when it is not."""
+
+    def check(value: object) -> str:
+        if value not in choices:
+            raise QsolveError(f"unknown {what} {value!r} (choose from {', '.join(choices)})")
+        return str(value)
+
+    return check
+
+
+def _count(name: str) -> Any:
+    return lambda value: check_count(name, value)
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Every option of ``qsolve.solve``: what ``qsolve solve`` builds its flags from and what Ray's
+    workers receive.  ``None`` leaves a search setting to the heuristic's recommended one (a
+    model's config.json ``"search"``), else Q*, B = 1, λ = 1, no fallback."""
+
+    algorithm: str | None = option(
+        "search algorithm (default: the model's recommended one, else qstar)",
+        choices=algorithm_names,
+        catalog=algorithm_catalog,  # the command line's help names each record's
+        check=check_algorithm,
+    )
+    beam_width: int | None = option(
+        "beam search: the W best new states kept per layer (default: the model's recommended "
+        "width)",
+        check=check_beam_width,
+        metavar="W",
+    )
+    batch_size: int | None = option(
+        "pairs (Q*) or nodes (A*) per iteration (default: the model's recommended setting, else 1)",
+        check=check_batch_size,
+    )
+    weight: float | None = option(
+        "weight λ on the path cost, in [0, 1] (default: the model's recommended setting, else 1)",
+        check=check_weight,
+    )
+    fallback_weight: float | None = option(
+        "start again with this weight when the search has generated --fallback-after nodes, or "
+        "used half of --time-limit, unsolved (default: the model's recommended fallback unless "
+        "--weight or --optimal is given)",
+        check=check_fallback_weight,
+    )
+    fallback_after: int | None = option(
+        "nodes generated before falling back to --fallback-weight", check=_count("fallback_after")
+    )
+    time_limit: float | None = option(
+        "seconds per instance, and for making qsolve solve's instances (time_limit=None in the "
+        "API: no limit)",
+        60.0,
+        check=check_time_limit,
+    )
+    max_nodes: int | None = option("nodes generated per instance", check=_count("max_nodes"))
+    max_iterations: int | None = option(
+        "iterations (expansions of a batch) per instance", check=_count("max_iterations")
+    )
+    optimal: bool = option(
+        "search on until no open pair can lead to a cheaper goal: a shortest solution with "
+        "--weight 1 and a heuristic that never overestimates",
+        False,
+    )
+    device: str = option(
+        "device for a network heuristic (auto: cuda where torch sees one)",
+        "auto",
+        choices=DEVICES,  # the command line's; the API takes any torch device ("cuda:1")
+    )
+    engine: str = option(
+        "what runs a network heuristic: auto (the fastest exact one here), torch or onnx",
+        "auto",
+        check=check_choice("engine", ENGINES),  # on the command line too: one line, status 2
+    )
+    precision: str = option(
+        "network arithmetic: auto (fp32; int8 where the model says it was checked), fp32, int8 "
+        "(linear layers quantized; CPU only), fp16 or bf16 (CUDA only)",
+        "auto",
+        choices=PRECISIONS,
+        check=check_choice("precision", PRECISIONS),
+    )
+    symmetries: bool | None = option(
+        "average a network over the domain's symmetries (Lights Out: the 8 of the square): "
+        "auto (as the model says), on or off",
+        check=check_symmetries,
+        names=SYMMETRIES,  # the command line's words for it
+    )
+    heuristic_batch: int = option(
+        "most states per network call", 100_000, check=_count("the heuristic batch")
+    )
+    parallel: int = option(
+        "searches run in lockstep, sharing each heuristic call (1 = one at a time)",
+        32,
+        check=_count("parallel"),
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value, check = getattr(self, f.name), f.metadata.get("check")
+            if value is not None and check is not None:
+                object.__setattr__(self, f.name, check(value))
+        object.__setattr__(self, "optimal", bool(self.optimal))
+
+    @classmethod
+    def of(cls, options: SolveOptions | None = None, **keywords: Any) -> SolveOptions:
+        """``options`` (default: every default) with the options named in ``keywords`` replaced;
+        TypeError for a keyword that names no option."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(keywords) - names)
+        if unknown:
+            raise TypeError(
+                f"unknown solve option(s) {', '.join(unknown)} (the options are: "
+                f"{', '.join(sorted(names))})"
+            )
+        if options is None:
+            return cls(**keywords)
+        return cls(**{**options.as_dict(), **keywords})
+
+    def as_dict(self) -> dict[str, Any]:
+        """The options by name."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def heuristic_options(self) -> dict[str, Any]:
+        """What ``load_heuristic`` takes: device, heuristic_batch, precision, engine, symmetries."""
+        names = ("device", "heuristic_batch", "precision", "engine", "symmetries")
+        return {name: getattr(self, name) for name in names}
+
+
+assert all(f.default is not MISSING for f in fields(SolveOptions))  # every option has its default

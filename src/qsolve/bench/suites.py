@@ -100,6 +100,7 @@ def q_vs_a(
                 weight=weight,
                 time_limit=time_limit,
                 max_nodes=max_nodes,
+                parallel=1,  # one at a time: each result's seconds are its own
             )
             key = f"{label} {h_name}"
             by_algorithm[key] = results
@@ -202,6 +203,7 @@ def action_space(
                 batch_size=batch_size,
                 time_limit=time_limit,
                 max_nodes=max_nodes,
+                parallel=1,  # one at a time: each result's seconds are its own
             )
             rows.append(
                 _summary_row(
@@ -282,6 +284,8 @@ def phase_shares(
         algorithm=algorithm,
         batch_size=batch_size,
         max_nodes=max_nodes,
+        time_limit=None,
+        parallel=1,  # one at a time: each result's seconds are its own
     )
     total = sum(r.seconds for r in results)
     phases = ("heuristic", "open list", "ranking", "duplicates", "generation")

@@ -27,6 +27,7 @@ import platform
 import time
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,9 +36,8 @@ import numpy as np
 import torch
 
 from qsolve.errors import QsolveError
+from qsolve.options import ENGINES, PRECISIONS
 
-ENGINES = ("auto", "torch", "onnx")
-PRECISIONS = ("auto", "fp32", "int8", "fp16", "bf16")
 # Bump when the exported graph or the choice's measurement changes, so old cache entries are unused.
 EXPORT_VERSION = 3
 CHOICE_VERSION = 2
@@ -403,6 +403,43 @@ def _read_choices() -> dict[str, Any]:
     return choices if isinstance(choices, dict) else {}
 
 
+@dataclass(frozen=True)
+class EngineKind:
+    """An engine in the catalog: its name, one line of help, how it is built, and what it needs."""
+
+    name: str
+    help: str
+    # (model, input_dim, precision, device, weights hash) -> Engine
+    build: Callable[[torch.nn.Module, int, str, torch.device, str], Engine]
+    cpu_only: bool  # runs on the CPU alone
+    available: Callable[[], bool]  # whether its packages are installed
+
+
+def _torch(
+    model: torch.nn.Module, input_dim: int, precision: str, device: torch.device, digest: str
+) -> Engine:
+    return TorchEngine(model, precision, device)
+
+
+def _onnx(
+    model: torch.nn.Module, input_dim: int, precision: str, device: torch.device, digest: str
+) -> Engine:
+    return OnnxEngine(model, input_dim, precision, digest)
+
+
+# The engines ``make_engine`` builds and ``auto`` races, in the order ``auto`` tries them;
+# ``qsolve.options.ENGINES`` names them (with ``auto``) for the API and the command line.
+ENGINE_KINDS: dict[str, EngineKind] = {
+    kind.name: kind
+    for kind in (
+        EngineKind("torch", "torch, eager, on the CPU or CUDA", _torch, False, lambda: True),
+        EngineKind(
+            "onnx", "ONNX Runtime on the CPU (fp32, int8)", _onnx, True, onnxruntime_available
+        ),
+    )
+}
+
+
 def _build(
     model: torch.nn.Module,
     input_dim: int,
@@ -411,11 +448,12 @@ def _build(
     device: torch.device,
     digest: str,
 ) -> Engine:
-    if engine == "onnx":
-        if device.type != "cpu":
-            raise QsolveError("the onnx engine runs on the CPU; use --engine torch with cuda")
-        return OnnxEngine(model, input_dim, precision, digest)
-    return TorchEngine(model, precision, device)
+    kind = ENGINE_KINDS[engine]
+    if kind.cpu_only and device.type != "cpu":
+        raise QsolveError(
+            f"the {engine} engine runs on the CPU; use --engine torch with {device.type}"
+        )
+    return kind.build(model, input_dim, precision, device, digest)
 
 
 def make_engine(
@@ -447,9 +485,10 @@ def make_engine(
         return TorchEngine(model, "fp32" if precision == "auto" else precision, device)
     precisions = ["fp32", "int8"] if precision == "auto" and allow_int8 else [precision]
     precisions = ["fp32" if p == "auto" else p for p in precisions]
-    engines = ["torch", "onnx"] if engine == "auto" else [engine]
-    if "onnx" in engines and engine == "auto" and not onnxruntime_available():
-        engines.remove("onnx")
+    if engine == "auto":  # every engine whose packages are here
+        engines = [name for name, kind in ENGINE_KINDS.items() if kind.available()]
+    else:
+        engines = [engine]
     candidates = [(e, p) for p in precisions for e in engines]
     if len(candidates) == 1 and engine != "auto":
         return _build(model, input_dim, *candidates[0], device, digest)

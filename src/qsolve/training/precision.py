@@ -17,7 +17,6 @@ import torch
 
 from qsolve.networks.resnet import Architecture
 
-PRECISIONS = ("auto", "fp32", "bf16")
 FASTER = 1.2  # bf16 must beat fp32 by this factor on a CPU to be chosen
 
 
