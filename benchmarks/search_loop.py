@@ -7,11 +7,11 @@ Rows: Q* with the zero heuristic on cube3-meta (1884 actions; target ≥ 150,000
 core) and Q* with the shipped cube3 and cube3-meta networks (target: ≤ 25% of the time outside the
 network; the int8 row stands for a faster network), B = 1000, each search from a 100-move scramble run to its node budget.  Compiled and
 numpy rows alternate, so that the machine's load falls on both; CPU-time rates (one thread: the
-process's CPU seconds) read what one free core would give on a busy machine.  The warm-up loads
-the kernels, so compiled rows use them from the first node, as every search does after the first
-large one in a process.  Then the one-time cost of the
-compiled kernels in a fresh process (numba's import and the cached code's load; never paid by a
-search that generates fewer than ``kernels.COMPILE_AFTER`` nodes), and with an empty cache.
+process's CPU seconds) read what one free core would give on a busy machine.  Each search is
+given its backend (``qstar_search(..., compiled=...)``), and the warm-up loads the kernels.  Then
+the one-time cost of the compiled kernels in a fresh process (numba's import and the cached code's
+load; never paid by a search with a node budget under ``kernels.SMALL_SEARCH`` unless an earlier
+one loaded them), and with an empty cache.
 """
 
 from __future__ import annotations
@@ -62,24 +62,20 @@ def cpu() -> str:
 
 
 def run(domain: qsolve.Domain, heuristic: Heuristic, start: np.ndarray, nodes: int, mode: str):
-    os.environ["QSOLVE_COMPILED"] = "1" if mode == "compiled" else "0"
     timed = Timed(heuristic)
+    limits = Limits(max_nodes=nodes)
+    backend = {} if kernels is None else {"compiled": mode == "compiled"}
     started = time.process_time()
-    result = qstar_search(domain, timed, start, batch_size=1000, limits=Limits(max_nodes=nodes))
+    result = qstar_search(domain, timed, start, batch_size=1000, limits=limits, **backend)
     return result.nodes_generated, result.seconds, time.process_time() - started, timed.seconds
 
 
-LOAD = (
-    "import time, numpy as np; t = time.perf_counter(); from qsolve.search import kernels; "
-    "jit = kernels.compiled(); jit.top_k(np.zeros((2, 40), np.float32), 3); "
-    "a = kernels.HeapArrays.from_heap(jit, []); a.push(np.zeros(2), np.arange(2), np.zeros(2, np.int64)); "
-    "a.push_nodes(np.arange(2), np.zeros(4), np.zeros((4, 4), np.float32), np.zeros(4, np.int64), 1.0); "
-    "jit.rank_nodes(np.zeros((2, 4), np.float32), 4, np.arange(2), np.zeros((4, 4), np.int32), "
-    "np.zeros((4, 4), np.float32), np.zeros(4, np.int64)); "
-    "z = np.zeros((4, 4), np.int32); e = np.zeros((0, 0)); o = np.zeros(4, np.int64); "
-    "jit.pop_pairs(a.f, a.node, a.rank, a.generation, a.size, 4, np.inf, o, np.zeros(4), 1.0, 4, "
-    "np.full(4, 4), z, z.astype(np.float32), np.full(4, -1), e.astype(np.int64), "
-    "e.astype(np.float32), o.copy(), o.copy(), 0); print(time.perf_counter() - t)"
+LOAD = (  # the kernels' first search in a fresh process, after importing qsolve
+    "import time, numpy as np, qsolve; from qsolve.search import Limits, qstar_search; "
+    "d = qsolve.get_domain('cube2'); h = qsolve.load_heuristic('zero', d); "
+    "s = d.random_walk(np.array([5]), np.random.default_rng(0))[0]; t = time.perf_counter(); "
+    "qstar_search(d, h, s, 8, limits=Limits(max_nodes=2000), compiled=True); "
+    "print(time.perf_counter() - t)"
 )
 
 
@@ -115,13 +111,8 @@ def main() -> None:
         start = domain.random_walk(np.array([100]), np.random.default_rng(0))[0]
         label = "zero" if spec == "zero" else f"shipped {domain_name} network, {precision}"
         cases.append((domain_name, label, domain, heuristic, start, nodes))
-    compile_after = kernels.COMPILE_AFTER if kernels is not None else 0
-    if kernels is not None:
-        kernels.COMPILE_AFTER = 0  # the warm-up loads the compiled kernels
     for case in cases:  # warm up: torch, and the compiled kernels' first calls
         run(*case[2:5], 5_000, "compiled")
-    if kernels is not None:
-        kernels.COMPILE_AFTER = compile_after
     totals: dict[tuple[str, str, str], list[float]] = {}
     for _ in range(args.repeats):
         for domain_name, label, domain, heuristic, start, nodes in cases:
@@ -149,8 +140,8 @@ def main() -> None:
     warm = load_seconds(None)
     print(
         f"\nFirst use of the compiled kernels in a process: {warm:.2f} s with numba's cache, "
-        f"{cold:.2f} s compiling into an empty cache; searches generating fewer than {kernels.COMPILE_AFTER:,} "
-        "nodes never load numba."
+        f"{cold:.2f} s compiling into an empty cache; a search with a node budget under "
+        f"{kernels.SMALL_SEARCH:,} nodes never loads numba (unless an earlier one did)."
     )
 
 

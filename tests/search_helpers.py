@@ -10,7 +10,8 @@ import numpy as np
 
 from qsolve.domains.base import Domain
 from qsolve.heuristics.base import Heuristic
-from qsolve.search.best_first import best_first
+from qsolve.search import kernels
+from qsolve.search.best_first import OpenList, best_first
 from qsolve.search.common import (
     Clock,
     Limits,
@@ -20,36 +21,41 @@ from qsolve.search.common import (
     priority,
     run_search,
 )
-from qsolve.search.open_lists import INF, EdgeOpenList, Pop
+from qsolve.search.open_lists import INF, EdgeOpenList, Pop, edge_open_list
 
 
-class TracedEdges(EdgeOpenList):
-    """The edge open list, recording every popped (node, action) pair in ``trace``."""
+class Traced:
+    """An open list that records every (node, action) pair ``inner`` pops in ``trace``."""
 
-    def __init__(self, store: NodeStore, weight: float, k: int, trace: list[tuple[int, int]]):
-        super().__init__(store, weight, k)
-        self.trace = trace
+    def __init__(self, inner: OpenList, trace: list[tuple[int, int]]):
+        self.inner, self.trace = inner, trace
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def insert(self, new: np.ndarray, reopened: np.ndarray, clock: Clock) -> Requests:
+        yield from self.inner.insert(new, reopened, clock)
 
     def pop(self, batch_size: int, bound: float, clock: Clock) -> Pop:
-        parents, actions = yield from super().pop(batch_size, bound, clock)
+        parents, actions = yield from self.inner.pop(batch_size, bound, clock)
         assert actions is not None
         self.trace.extend(zip(parents.tolist(), actions.tolist(), strict=True))
         return parents, actions
 
 
-class EagerEdges(TracedEdges):
+class EagerEdges(EdgeOpenList):
     """Pushes all of a node's actions with a finite Q at once; a pop pushes nothing."""
 
     def push(self, nodes: np.ndarray, clock: Clock) -> Requests:
         g, generation = self.store.g.item, self.store.generation.item
         for node in nodes.tolist():
-            for rank in range(self.finite.item(node)):
+            for rank in range(self.ranks.finite.item(node)):
                 if rank < self.k:
-                    q = self.q.item(node, rank)
+                    q = self.ranks.q.item(node, rank)
                 else:
-                    if self.full_row[node] < 0:
+                    if self.ranks.full_row[node] < 0:
                         yield from self.rank_fully(node, clock)
-                    q = self.full_q.item(self.full_row[node], rank)
+                    q = self.ranks.full_q.item(self.ranks.full_row[node], rank)
                 if q == INF:
                     break
                 f = priority(g(node), q, self.weight)
@@ -57,9 +63,6 @@ class EagerEdges(TracedEdges):
 
     def advance(self, node: int, rank: int, q: float, generation: int) -> None:
         heapq.heappop(self.heap)
-
-    def compile(self) -> None:
-        """Stays with ``heapq``: the compiled heap runs the lazy list only."""
 
 
 def qstar_search(
@@ -73,12 +76,14 @@ def qstar_search(
     lazy: bool = True,
     top_k: int = 32,
     trace: list[tuple[int, int]] | None = None,
+    compiled: bool = False,
 ) -> SearchResult:
-    """``qsolve.search.qstar_search`` with the popped pairs appended to ``trace`` and, with
-    ``lazy=False``, the eager open list."""
-    store = NodeStore(start)
-    edges = (TracedEdges if lazy else EagerEdges)(
-        store, weight, min(top_k, domain.num_actions), [] if trace is None else trace
-    )
-    steps = best_first(domain, store, edges, batch_size, optimal, limits or Limits())
+    """``qsolve.search.qstar_search`` with the popped pairs appended to ``trace``; ``compiled``
+    picks the backend, and ``lazy=False`` the eager open list (numpy and heapq only)."""
+    jit = kernels.choose(compiled, None)
+    k = min(top_k, domain.num_actions)
+    store: NodeStore = kernels.node_store(start, jit)
+    edges = edge_open_list(store, weight, k, jit) if lazy else EagerEdges(store, weight, k)
+    traced = Traced(edges, [] if trace is None else trace)
+    steps = best_first(domain, store, traced, batch_size, optimal, limits or Limits())
     return run_search(steps, heuristic.q_values)

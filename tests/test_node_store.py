@@ -6,10 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qsolve.search import kernels
-from qsolve.search.common import NodeStore
 
-# Where numba is installed, the store's index also runs compiled from a given batch on.
-COMPILE_AT = [None, 0, 4] if kernels.compiled() is not None else [None]
+# Where numba is installed, the store's index also runs compiled.
+BACKENDS = [None, kernels.compiled()] if kernels.compiled() is not None else [None]
 
 
 class Reference:
@@ -47,16 +46,12 @@ class Reference:
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    seed=st.integers(0, 2**32 - 1), distinct=st.booleans(), compile_at=st.sampled_from(COMPILE_AT)
-)
-def test_insert_matches_the_reference(seed, distinct, compile_at):
+@given(seed=st.integers(0, 2**32 - 1), distinct=st.booleans(), jit=st.sampled_from(BACKENDS))
+def test_insert_matches_the_reference(seed, distinct, jit):
     rng = np.random.default_rng(seed)
     start = np.zeros(3, dtype=np.uint8)
-    store, reference = NodeStore(start), Reference(start)
-    for batch in range(8):
-        if batch == compile_at:
-            store.compile(kernels.compiled())
+    store, reference = kernels.node_store(start, jit), Reference(start)
+    for _ in range(8):
         n = int(rng.integers(1, 12))
         # 3 entries of 0..2: 27 states, so batches often repeat states, stored or not.
         states = rng.integers(0, 3, (n, 3)).astype(np.uint8)

@@ -6,7 +6,7 @@ import search_helpers
 
 from qsolve.domains import get_domain
 from qsolve.heuristics import get_heuristic
-from qsolve.search import kernels
+from qsolve.search import kernels, qstar_search
 from qsolve.search.open_lists import full_ranking, top_actions
 
 jit = pytest.importorskip("qsolve.search._jit", reason="numba is not installed")
@@ -33,7 +33,9 @@ def test_top_k_is_the_head_of_the_stable_ranking(a, k):
     actions = np.empty((len(q), k), dtype=np.int32)
     node_q = np.empty((len(q), k), dtype=np.float32)
     node_finite = np.zeros(len(q), dtype=np.int64)
-    jit.rank_nodes(q, k, nodes, actions, node_q, node_finite)
+    empty = np.empty((0, 0))
+    ranks = kernels.Ranks(actions, node_q, node_finite, np.full(len(q), -1), empty, empty)
+    jit.rank_nodes(q, k, nodes, ranks)
     assert np.array_equal(actions[nodes], expected) and np.array_equal(node_q[nodes], q_sorted)
     assert np.array_equal(node_finite[nodes], finite)
     assert np.array_equal(full_ranking(q[0])[0][:k], expected[0])
@@ -49,50 +51,43 @@ def test_top_k_is_the_head_of_the_stable_ranking(a, k):
     ],
 )
 def test_compiled_open_list_pops_the_same_pairs(
-    monkeypatch, domain_name, heuristic_name, batch_size, weight, top_k, depth
+    domain_name, heuristic_name, batch_size, weight, top_k, depth
 ):
     domain = get_domain(domain_name)
     heuristic = get_heuristic(heuristic_name, domain)
     for start in domain.random_walk(np.full(3, depth), np.random.default_rng(13)):
         runs = []
-        # numpy and heapq throughout; compiled from the start; switching after 300 pairs.
-        for compile_after, compiled in ((0, "0"), (0, "1"), (300, "1")):
-            monkeypatch.setattr(kernels, "COMPILE_AFTER", compile_after)
-            monkeypatch.setattr(kernels, "_loaded", [])  # as in a fresh process
-            monkeypatch.setattr(kernels, "popped", 0)
-            monkeypatch.setenv("QSOLVE_COMPILED", compiled)
+        for compiled in (False, True):  # numpy and heapq; the compiled kernels
             trace: list[tuple[int, int]] = []
             result = search_helpers.qstar_search(
-                domain, heuristic, start, batch_size, weight, True, top_k=top_k, trace=trace
-            )
+                domain, heuristic, start, batch_size, weight, True, top_k=top_k, trace=trace,
+                compiled=compiled,
+            )  # fmt: skip
             runs.append((trace, result.actions, result.nodes_generated, result.heuristic_inputs))
-        assert runs[0] == runs[1] == runs[2]
+        assert runs[0] == runs[1]
         assert len(set(runs[0][0])) == len(runs[0][0])  # no pair is popped twice
 
 
-def test_many_short_searches_load_the_kernels_and_pop_the_same_pairs(monkeypatch):
+def test_the_backend_is_chosen_once_per_search(monkeypatch):
+    monkeypatch.delenv("QSOLVE_COMPILED", raising=False)
+    small, large = kernels.SMALL_SEARCH - 1, kernels.SMALL_SEARCH
+    assert kernels.choose(None, large) is jit and kernels.choose(None, None) is jit
+    assert kernels.choose(True, small) is jit and kernels.choose(False, large) is None
+    monkeypatch.setattr(kernels, "_loaded", [])  # as in a fresh process
+    assert kernels.choose(None, small) is None and not kernels.loaded()
+    assert kernels.choose(None, large) is jit and kernels.choose(None, small) is jit  # loaded
+    monkeypatch.setenv("QSOLVE_COMPILED", "0")
+    assert kernels.choose(None, None) is None and kernels.choose(True, None) is jit
+
+
+def test_both_backends_solve_alike():
     domain = get_domain("cube2")
     heuristic = get_heuristic("zero", domain)
-    starts = domain.random_walk(np.full(6, 3), np.random.default_rng(5))
-
-    def run_all(compiled: str, compile_after: int) -> tuple[list, list[bool]]:
-        monkeypatch.setattr(kernels, "COMPILE_AFTER", compile_after)
-        monkeypatch.setattr(kernels, "_loaded", [])  # as in a fresh process
-        monkeypatch.setattr(kernels, "popped", 0)
-        monkeypatch.setenv("QSOLVE_COMPILED", compiled)
-        runs, loaded = [], []
-        for start in starts:
-            trace: list[tuple[int, int]] = []
-            result = search_helpers.qstar_search(
-                domain, heuristic, start, 8, 1.0, True, trace=trace
-            )
-            runs.append((trace, result.actions, result.nodes_generated))
-            loaded.append(kernels.loaded())
-        return runs, loaded
-
-    plain, _ = run_all("0", 0)
-    # A threshold that no search reaches alone, but the process does after a few of them.
-    longest = max(len(trace) for trace, _, _ in plain)
-    compiled, loaded = run_all("1", longest + 1)
-    assert compiled == plain
-    assert not loaded[0] and loaded[-1]
+    for start in domain.random_walk(np.full(4, 4), np.random.default_rng(5)):
+        plain, fast = (
+            qstar_search(domain, heuristic, start, 8, optimal=True, compiled=compiled)
+            for compiled in (False, True)
+        )
+        assert (plain.actions, plain.cost, plain.nodes_generated, plain.states_stored) == (
+            fast.actions, fast.cost, fast.nodes_generated, fast.states_stored,
+        )  # fmt: skip

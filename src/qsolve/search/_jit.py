@@ -1,4 +1,5 @@
-"""numba kernels for ``kernels`` (imported only where numba is installed)."""
+"""numba kernels for ``kernels`` (imported only where numba is installed).  The arrays they work
+on come bundled in ``kernels``' named tuples: ``Heap``, ``Ranks``, ``Inserted``."""
 
 from __future__ import annotations
 
@@ -42,38 +43,39 @@ def top_k(q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @numba.njit(cache=True, nogil=True)
-def rank_nodes(q, k, nodes, actions, q_sorted, finite):  # type: ignore[no-untyped-def]
-    """``top_k`` of each row of ``q`` written to its node's row of ``actions`` and ``q_sorted``
-    (``[nodes, k]``), and ``open_lists.finite_ranks`` of it to ``finite``."""
+def rank_nodes(q, k, nodes, ranks):  # type: ignore[no-untyped-def]
+    """``top_k`` of each row of ``q`` written to its node's row of ``ranks.actions`` and
+    ``ranks.q`` (``[nodes, k]``), and ``open_lists.finite_ranks`` of it to ``ranks.finite``."""
     a = q.shape[1]
     for i in range(len(nodes)):
         node = nodes[i]
-        _top_k_row(q, i, k, actions, q_sorted, node)
+        _top_k_row(q, i, k, ranks.actions, ranks.q, node)
         count = 0
         for j in range(k):
-            if np.isfinite(q_sorted[node, j]):
+            if np.isfinite(ranks.q[node, j]):
                 count += 1
-        finite[node] = a if count == k else count
+        ranks.finite[node] = a if count == k else count
 
 
 @numba.njit(cache=True)
-def push_nodes(f, node, rank, gen, size, nodes, g, q, generation, weight):  # type: ignore[no-untyped-def]
-    """``EdgeOpenList.push`` on the heap arrays: each of ``nodes`` whose best Q-value
+def push_nodes(heap, size, nodes, g, q, generation, weight):  # type: ignore[no-untyped-def]
+    """``EdgeOpenList.push`` on the ``kernels.Heap``: each of ``nodes`` whose best Q-value
     (``q[node, 0]``) is finite enters at rank 0 (room must be reserved); returns the new size."""
     for i in range(len(nodes)):
         n = nodes[i]
         best = q[n, 0]
         if not np.isfinite(best):
             continue
-        f[size] = weight * g[n] + np.float64(best)  # common.priority, compiled
-        node[size], rank[size], gen[size] = -n, 0, generation[n]
-        _sift_up(f, node, rank, gen, size)
+        heap.f[size] = weight * g[n] + np.float64(best)  # common.priority, compiled
+        heap.node[size], heap.rank[size], heap.generation[size] = -n, 0, generation[n]
+        _sift_up(heap, size)
         size += 1
     return size
 
 
 @numba.njit(inline="always")
-def _less(f, node, rank, gen, i, j):  # type: ignore[no-untyped-def]
+def _less(heap, i, j):  # type: ignore[no-untyped-def]
+    f, node, rank, gen = heap
     if f[i] != f[j]:
         return f[i] < f[j]
     if node[i] != node[j]:
@@ -84,7 +86,8 @@ def _less(f, node, rank, gen, i, j):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(inline="always")
-def _swap(f, node, rank, gen, i, j):  # type: ignore[no-untyped-def]
+def _swap(heap, i, j):  # type: ignore[no-untyped-def]
+    f, node, rank, gen = heap
     f[i], f[j] = f[j], f[i]
     node[i], node[j] = node[j], node[i]
     rank[i], rank[j] = rank[j], rank[i]
@@ -92,83 +95,74 @@ def _swap(f, node, rank, gen, i, j):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
-def _sift_down(f, node, rank, gen, size, i):  # type: ignore[no-untyped-def]
+def _sift_down(heap, size, i):  # type: ignore[no-untyped-def]
     while True:
         child = 2 * i + 1
         if child >= size:
             return
-        if child + 1 < size and _less(f, node, rank, gen, child + 1, child):
+        if child + 1 < size and _less(heap, child + 1, child):
             child += 1
-        if not _less(f, node, rank, gen, child, i):
+        if not _less(heap, child, i):
             return
-        _swap(f, node, rank, gen, i, child)
+        _swap(heap, i, child)
         i = child
 
 
 @numba.njit(cache=True)
-def _sift_up(f, node, rank, gen, i):  # type: ignore[no-untyped-def]
+def _sift_up(heap, i):  # type: ignore[no-untyped-def]
     while i > 0:
         parent = (i - 1) // 2
-        if not _less(f, node, rank, gen, i, parent):
+        if not _less(heap, i, parent):
             return
-        _swap(f, node, rank, gen, i, parent)
+        _swap(heap, i, parent)
         i = parent
 
 
 @numba.njit(cache=True)
-def _pop_top(f, node, rank, gen, size):  # type: ignore[no-untyped-def]
+def _pop_top(heap, size):  # type: ignore[no-untyped-def]
+    f, node, rank, gen = heap
     size -= 1
     if size > 0:
         f[0], node[0], rank[0], gen[0] = f[size], node[size], rank[size], gen[size]
-        _sift_down(f, node, rank, gen, size, 0)
-    return size
-
-
-@numba.njit(cache=True)
-def push_entries(f, node, rank, gen, size, new_f, new_node, new_gen):  # type: ignore[no-untyped-def]
-    """Push rank-0 entries (room must be reserved); returns the new size."""
-    for i in range(len(new_f)):
-        f[size], node[size], rank[size], gen[size] = new_f[i], new_node[i], 0, new_gen[i]
-        _sift_up(f, node, rank, gen, size)
-        size += 1
+        _sift_down(heap, size, 0)
     return size
 
 
 @numba.njit(cache=True)
 def pop_pairs(  # type: ignore[no-untyped-def]
-    f, node, rank, gen, size, batch_size, bound, generation, g, weight, k, finite,
-    actions, q, full_row, full_actions, full_q, out_parents, out_actions, count,
-):  # fmt: skip
-    """``EdgeOpenList.pop`` on the heap arrays, filling ``out_*`` from ``count`` on.  Returns the
-    heap size, the count, and a node that must be ranked in full before popping goes on (-1:
-    done)."""
+    heap, size, batch_size, bound, ranks, k, generation, g, weight, out_parents, out_actions, count
+):
+    """``EdgeOpenList.pop`` on the ``kernels.Heap`` of ``size`` entries over the ``kernels.Ranks``
+    (top ``k``), filling ``out_*`` from ``count`` on.  Returns the heap size, the count, and a node
+    that must be ranked in full before popping goes on (-1: done)."""
+    finite = ranks.finite
     while count < batch_size and size > 0:
-        parent, r, live = -node[0], rank[0], gen[0]
+        parent, r, live = -heap.node[0], heap.rank[0], heap.generation[0]
         if live != generation[parent]:
-            size = _pop_top(f, node, rank, gen, size)
+            size = _pop_top(heap, size)
             continue
-        if f[0] >= bound:
+        if heap.f[0] >= bound:
             return 0, count, -1  # no open pair can lead to a cheaper goal
         if r + 1 < k:
-            action = np.int64(actions[parent, r])
-            next_q = np.float64(q[parent, r + 1])
+            action = np.int64(ranks.actions[parent, r])
+            next_q = np.float64(ranks.q[parent, r + 1])
         elif r + 1 >= finite[parent] and r < k:
-            action = np.int64(actions[parent, r])
+            action = np.int64(ranks.actions[parent, r])
             next_q = INF
         else:
-            row = full_row[parent]
+            row = ranks.full_row[parent]
             if row < 0:
                 return size, count, parent
-            action = full_actions[row, r]
-            next_q = np.float64(full_q[row, r + 1]) if r + 1 < finite[parent] else INF
+            action = ranks.full_actions[row, r]
+            next_q = np.float64(ranks.full_q[row, r + 1]) if r + 1 < finite[parent] else INF
         out_parents[count] = parent
         out_actions[count] = action
         count += 1
         if next_q < INF:
-            f[0], rank[0] = weight * g[parent] + next_q, r + 1  # common.priority, compiled
-            _sift_down(f, node, rank, gen, size, 0)
+            heap.f[0], heap.rank[0] = weight * g[parent] + next_q, r + 1  # common.priority
+            _sift_down(heap, size, 0)
         else:
-            size = _pop_top(f, node, rank, gen, size)
+            size = _pop_top(heap, size)
     return size, count, -1
 
 
@@ -207,14 +201,13 @@ def index_nodes(stored, size, slots):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
-def insert_rows(  # type: ignore[no-untyped-def]
-    states, costs, slots, stored, g, size, ids, new_rows, new_g, updated_nodes, updated_rows
-):
+def insert_rows(states, costs, slots, stored, g, size, out):  # type: ignore[no-untyped-def]
     """``NodeStore.insert``'s row loop over the table ``slots`` (at most half full after this
-    batch): new states are written to ``stored`` from row ``size`` on, and per row its node id
-    (-1: dropped) to ``ids``; the new rows and their path costs to ``new_rows``, ``new_g``, and the
-    (node, row) pairs whose path cost went down, in row order, to ``updated_*``.  Returns the
+    batch): new states are written to ``stored`` from row ``size`` on; into the
+    ``kernels.Inserted`` arrays ``out``: per row its node id (-1: dropped), the new rows and their
+    path costs, and the (node, row) pairs whose path cost went down, in row order.  Returns the
     counts of new nodes and of updates."""
+    ids, new_rows, new_g, updated_nodes, updated_rows = out
     mask = len(slots) - 1
     n_new, n_updated = 0, 0
     for i in range(states.shape[0]):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -111,7 +110,8 @@ class NodeStore:
 
     A node keeps its state, its parent node, the action that reached it and its path cost g.  A
     node's generation goes up when its path cost drops, so that open-list entries made before go
-    stale.  Rows past ``size`` are unused.
+    stale.  Rows past ``size`` are unused.  The index is a dict of the states' bytes here, a hash
+    table run by the compiled kernels in ``kernels.CompiledNodeStore``.
     """
 
     def __init__(self, start: np.ndarray) -> None:
@@ -123,24 +123,7 @@ class NodeStore:
         self.generation = np.empty(1024, dtype=np.int64)
         self.index: dict[bytes, int] = {}
         self.size = 0
-        # Where the compiled kernels run the index (``compile``): they, and its hash table of
-        # node ids (-1: empty), which replaces ``index``.
-        self.jit: ModuleType | None = None
-        self.slots = np.empty(0, dtype=np.int64)
         self.insert(start[None, :], np.array([-1]), np.array([-1]), np.array([0.0]))
-
-    def compile(self, jit: ModuleType) -> None:
-        """Move the index of stored states into a hash table run by the compiled kernels
-        ``jit`` (``qsolve.search._jit``), which insert the same nodes in the same order."""
-        self.jit = jit
-        self._index_all(self.size)
-        self.index = {}
-
-    def _index_all(self, rows: int) -> None:
-        """A table with room for ``rows`` states at most half full, holding the stored ones."""
-        assert self.jit is not None
-        self.slots = np.full(1 << max(10, (4 * rows - 1).bit_length()), -1, dtype=np.int64)
-        self.jit.index_nodes(self.states, self.size, self.slots)
 
     def insert(
         self, states: np.ndarray, parents: np.ndarray, actions: np.ndarray, path_costs: np.ndarray
@@ -150,8 +133,6 @@ class NodeStore:
         Returns per row the node id (``-1`` when dropped), and the ids of the new nodes and of the
         existing nodes whose path cost went down (reopened), each in order of first appearance.
         """
-        if self.jit is not None:
-            return self._insert_compiled(states, parents, actions, path_costs)
         # Fixed-width byte strings; numpy drops trailing zero bytes, which keeps keys unique
         # because every state has the same length.
         keys = (
@@ -200,31 +181,6 @@ class NodeStore:
         self.g = grow(self.g, size)
         self.generation = grow(self.generation, size)
 
-    def _insert_compiled(
-        self, states: np.ndarray, parents: np.ndarray, actions: np.ndarray, path_costs: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``insert`` by the compiled kernels."""
-        assert self.jit is not None
-        n, base = len(states), self.size
-        most = base + n
-        if 2 * most > len(self.slots):
-            self._index_all(most)
-        self._reserve(most)
-        ids = np.empty(n, dtype=np.int64)
-        new_rows = np.empty(n, dtype=np.int64)
-        new_g = np.empty(n, dtype=np.float64)
-        updated_nodes = np.empty(n, dtype=np.int64)
-        updated_rows = np.empty(n, dtype=np.int64)
-        n_new, n_updated = self.jit.insert_rows(
-            np.ascontiguousarray(states), path_costs.astype(np.float64, copy=False), self.slots,
-            self.states, self.g, base, ids, new_rows, new_g, updated_nodes, updated_rows,
-        )  # fmt: skip
-        updates = zip(
-            updated_nodes[:n_updated].tolist(), updated_rows[:n_updated].tolist(), strict=True
-        )
-        new, reopened = self._link(base, new_rows[:n_new], new_g[:n_new], parents, actions, updates)
-        return ids, new, reopened
-
     def _link(
         self,
         base: int,
@@ -234,7 +190,7 @@ class NodeStore:
         actions: np.ndarray,
         updates: Iterable[tuple[int, int]],
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Both insert paths' last part: the new nodes ``base, base + 1, ...`` (whose states are
+        """Both insert paths' last part (this one and ``kernels.CompiledNodeStore``'s): the new nodes ``base, base + 1, ...`` (whose states are
         written) get the parent, action and path cost of their batch ``rows``; each
         ``(node, row)`` of ``updates``, reached more cheaply, takes that row's parent and action,
         and an existing node among them is reopened.  Returns the new and the reopened ids."""

@@ -1,23 +1,27 @@
-"""Q*'s compiled kernels (numba, the optional extra ``qsolve[fast]``): exact top-k ranking, the
-edge open list's binary heap and the node store's index of states.  numba loads (about half a second, its compiled code cached on disk)
-only once the process has popped ``COMPILE_AFTER`` pairs (one large search, or many small ones: a
-benchmark, a file of states), so a few short solves never wait for it; once loaded, every later
-search of the process uses the kernels from its first node.  Without numba, or with
-``QSOLVE_COMPILED=0``, Q* runs its numpy and ``heapq`` code, which pops the same pairs.
+"""Q*'s two backends and the arrays its compiled kernels share.
+
+A search picks its backend once, when it starts (``choose``): the compiled kernels
+(``qsolve.search._jit``, numba, the optional extra ``qsolve[fast]``: exact top-k ranking, the edge
+open list's binary heap and the node store's hash table of states), or numpy and ``heapq``, which
+pop the same pairs in the same order.  Loading numba takes about half a second (its compiled code
+is cached on disk), so by default a search whose node budget is below ``SMALL_SEARCH`` runs numpy
+and ``heapq`` unless the process has loaded the kernels already; ``QSOLVE_COMPILED=0`` turns the
+kernels off for every search left to choose.  The kernels take their arrays bundled in the named
+tuples below (numba passes a tuple of arrays as one argument).
 """
 
 from __future__ import annotations
 
 import os
 from types import ModuleType
+from typing import NamedTuple
 
 import numpy as np
 
-from qsolve.search.common import grow
+from qsolve.search.common import NodeStore, grow
 
-# Pairs the process pops (over all its searches) before open lists move to the compiled kernels.
-COMPILE_AFTER = 20_000
-popped = 0  # pairs popped by the heapq code of every search in this process
+# A node budget below which a search left to choose runs numpy and heapq (if numba is not loaded).
+SMALL_SEARCH = 20_000
 
 _loaded: list[ModuleType | None] = []
 
@@ -25,14 +29,11 @@ _loaded: list[ModuleType | None] = []
 def loaded() -> bool:
     """Whether this process has loaded the compiled kernels already (then using them costs
     nothing more)."""
-    return bool(_loaded) and _loaded[0] is not None and os.environ.get("QSOLVE_COMPILED") != "0"
+    return bool(_loaded) and _loaded[0] is not None
 
 
 def compiled() -> ModuleType | None:
-    """The compiled kernels (``qsolve.search._jit``), or None without numba or with
-    ``QSOLVE_COMPILED=0``."""
-    if os.environ.get("QSOLVE_COMPILED", "1") == "0":
-        return None
+    """The compiled kernels (``qsolve.search._jit``), or None without numba."""
     if not _loaded:
         try:
             from qsolve.search import _jit
@@ -43,62 +44,121 @@ def compiled() -> ModuleType | None:
     return _loaded[0]
 
 
-class HeapArrays:
-    """A binary min-heap of (f, -node, rank, generation) entries in four arrays, in ``heapq``'s
-    layout and order, run by the compiled kernels."""
+def choose(use_compiled: bool | None, max_nodes: int | None) -> ModuleType | None:
+    """The backend of one search: the compiled kernels, or None for numpy and ``heapq``.
 
-    def __init__(
-        self,
-        jit: ModuleType,
-        f: np.ndarray,
-        node: np.ndarray,
-        rank: np.ndarray,
-        generation: np.ndarray,
-    ):
-        self.jit = jit
-        self.f, self.node, self.rank, self.generation = f, node, rank, generation
-        self.size = len(f)
+    ``use_compiled`` True asks for the kernels (an ImportError without numba), False for numpy;
+    None decides from ``QSOLVE_COMPILED``, whether numba is installed, and the node budget
+    ``max_nodes`` (None: unbounded).
+    """
+    if use_compiled is False:
+        return None
+    if use_compiled is None:
+        if os.environ.get("QSOLVE_COMPILED", "1") == "0":
+            return None
+        if not loaded() and max_nodes is not None and max_nodes < SMALL_SEARCH:
+            return None  # a small search: not worth loading numba for
+        return compiled()
+    jit = compiled()
+    if jit is None:
+        raise ImportError("Q*'s compiled kernels need numba (pip install 'qsolve[fast]')")
+    return jit
+
+
+class Heap(NamedTuple):
+    """A binary min-heap of (f, -node, rank, generation) entries in ``heapq``'s layout and order,
+    one array per field (``[capacity]`` each); its size is kept beside it."""
+
+    f: np.ndarray  # float64 priorities
+    node: np.ndarray  # int64, the node negated (newest first among equal f)
+    rank: np.ndarray  # int64, the rank of the entry's action among its node's
+    generation: np.ndarray  # int64, the node's generation when pushed
 
     @classmethod
-    def from_heap(cls, jit: ModuleType, heap: list[tuple[float, int, int, int]]) -> HeapArrays:
-        """The same heap, entry for entry, from a ``heapq`` list, run by the kernels ``jit``."""
-        columns = list(zip(*heap, strict=True)) if heap else [(), (), (), ()]
-        arrays = cls(
-            jit,
-            np.array(columns[0], dtype=np.float64),
-            np.array(columns[1], dtype=np.int64),
-            np.array(columns[2], dtype=np.int64),
-            np.array(columns[3], dtype=np.int64),
+    def empty(cls, capacity: int) -> Heap:
+        return cls(
+            np.empty(capacity, dtype=np.float64),
+            np.empty(capacity, dtype=np.int64),
+            np.empty(capacity, dtype=np.int64),
+            np.empty(capacity, dtype=np.int64),
         )
-        arrays.reserve(1024)
-        return arrays
 
-    def reserve(self, extra: int) -> None:
-        """Room for ``extra`` more entries."""
-        need = self.size + extra
-        self.f = grow(self.f, need)
-        self.node = grow(self.node, need)
-        self.rank = grow(self.rank, need)
-        self.generation = grow(self.generation, need)
+    def grown(self, size: int) -> Heap:
+        """This heap with room for at least ``size`` entries."""
+        return Heap(*(grow(column, size) for column in self))
 
-    def push(self, f: np.ndarray, nodes: np.ndarray, generation: np.ndarray) -> None:
-        """Push rank-0 entries for ``nodes`` with priorities ``f`` (float64)."""
-        if self.size + len(nodes) > len(self.f):
-            self.reserve(len(nodes))
-        self.size = self.jit.push_entries(
-            self.f, self.node, self.rank, self.generation, self.size,
-            f.astype(np.float64, copy=False), -nodes.astype(np.int64, copy=False),
-            generation.astype(np.int64, copy=False),
+
+class Ranks(NamedTuple):
+    """Each node's actions ranked by Q (``EdgeOpenList``): the top k, and in full for the nodes
+    popped past them."""
+
+    actions: np.ndarray  # [nodes, k] int32
+    q: np.ndarray  # [nodes, k] float32, their Q-values
+    finite: np.ndarray  # [nodes] int64, ranks that may hold a finite Q
+    full_row: np.ndarray  # [nodes] int64, the node's row of the full rankings (-1: none)
+    full_actions: np.ndarray  # [rankings, A] int64
+    full_q: np.ndarray  # [rankings, A] float32
+
+
+class Inserted(NamedTuple):
+    """What ``_jit.insert_rows`` writes for a batch of ``[N]`` children."""
+
+    ids: np.ndarray  # [N] int64, per row its node id (-1: dropped)
+    new_rows: np.ndarray  # [N] int64, the rows of the new nodes (the first n_new)
+    new_g: np.ndarray  # [N] float64, their path costs
+    updated_nodes: np.ndarray  # [N] int64, nodes reached more cheaply (the first n_updated)
+    updated_rows: np.ndarray  # [N] int64, by which rows
+
+    @classmethod
+    def empty(cls, n: int) -> Inserted:
+        return cls(
+            np.empty(n, dtype=np.int64),
+            np.empty(n, dtype=np.int64),
+            np.empty(n, dtype=np.float64),
+            np.empty(n, dtype=np.int64),
+            np.empty(n, dtype=np.int64),
+        )
+
+
+class CompiledNodeStore(NodeStore):
+    """The node store with its index in a hash table of node ids (-1: empty), run by the compiled
+    kernels ``jit``: the same nodes in the same order as ``NodeStore``."""
+
+    def __init__(self, start: np.ndarray, jit: ModuleType) -> None:
+        self.jit = jit
+        self.slots = np.empty(0, dtype=np.int64)
+        super().__init__(start)
+
+    def _index_all(self, rows: int) -> None:
+        """A table with room for ``rows`` states at most half full, holding the stored ones."""
+        self.slots = np.full(1 << max(10, (4 * rows - 1).bit_length()), -1, dtype=np.int64)
+        self.jit.index_nodes(self.states, self.size, self.slots)
+
+    def insert(
+        self, states: np.ndarray, parents: np.ndarray, actions: np.ndarray, path_costs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``NodeStore.insert`` by the compiled kernels."""
+        n, base = len(states), self.size
+        most = base + n
+        if 2 * most > len(self.slots):
+            self._index_all(most)
+        self._reserve(most)
+        out = Inserted.empty(n)
+        n_new, n_updated = self.jit.insert_rows(
+            np.ascontiguousarray(states), path_costs.astype(np.float64, copy=False), self.slots,
+            self.states, self.g, base, out,
         )  # fmt: skip
+        updates = zip(
+            out.updated_nodes[:n_updated].tolist(),
+            out.updated_rows[:n_updated].tolist(),
+            strict=True,
+        )
+        new, reopened = self._link(
+            base, out.new_rows[:n_new], out.new_g[:n_new], parents, actions, updates
+        )
+        return out.ids, new, reopened
 
-    def push_nodes(
-        self, nodes: np.ndarray, g: np.ndarray, q: np.ndarray, generation: np.ndarray, weight: float
-    ) -> None:
-        """Push rank 0 of each of ``nodes`` whose best Q-value ``q[node, 0]`` is finite, with
-        priority ``weight * g[node] + q[node, 0]`` and the node's ``generation``."""
-        if self.size + len(nodes) > len(self.f):
-            self.reserve(len(nodes))
-        self.size = self.jit.push_nodes(
-            self.f, self.node, self.rank, self.generation, self.size,
-            nodes, g, q, generation, weight,
-        )  # fmt: skip
+
+def node_store(start: np.ndarray, jit: ModuleType | None) -> NodeStore:
+    """A node store holding ``start`` ([D]), run by the backend ``jit`` (``choose``)."""
+    return NodeStore(start) if jit is None else CompiledNodeStore(start, jit)

@@ -2,7 +2,8 @@
 
 Both are binary heaps over the ``NodeStore``, keyed by ``priority`` and, among equal priorities,
 newest node first.  An entry is live while its node's generation is unchanged: a node whose path
-cost drops is pushed again and its older entries go stale.
+cost drops is pushed again and its older entries go stale.  Q*'s list has a second backend, its
+heap and ranking run by numba's kernels (``CompiledEdgeOpenList``), chosen once per search.
 """
 
 from __future__ import annotations
@@ -112,90 +113,79 @@ def full_ranking(q_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class EdgeOpenList:
     """Q*'s open list: (node, action) pairs by f = weight * g(node) + Q(node, action).
 
-    Each node's actions are ranked by Q once, when it is added: the top ``k`` are kept in arrays,
-    and a node popped past them is ranked in full after a second request for its Q-values.  Only a
-    node's next untried action sits in the heap; popping it pushes the one after.  This pops exactly
-    the pairs that pushing every action would, with O(1) heap entries per pop.
-
-    The heap starts as a Python ``heapq`` list.  Once the process has popped
-    ``kernels.COMPILE_AFTER`` pairs (this search alone or with earlier ones), and where numba is
-    installed, it moves into arrays (the same binary heap, entry by entry) that compiled kernels
-    pop and push, compiled top-k ranks new nodes, and the node store's index goes into a compiled
-    hash table (``NodeStore.compile``): a few short searches never pay for loading numba.  Where an earlier search has loaded them, the kernels run from the start.  Both ways pop
-    the same pairs in the same order.
+    Each node's actions are ranked by Q once, when it is added: the top ``k`` are kept in
+    ``ranks``, and a node popped past them is ranked in full after a second request for its
+    Q-values.  Only a node's next untried action sits in the heap; popping it pushes the one
+    after.  This pops exactly the pairs that pushing every action would, with O(1) heap entries
+    per pop.  The heap is a ``heapq`` list here, arrays run by compiled kernels in
+    ``CompiledEdgeOpenList``, which pops the same pairs in the same order (``edge_open_list``
+    picks one for a search's backend).
     """
 
     def __init__(self, store: NodeStore, weight: float, k: int) -> None:
         self.store, self.weight, self.k = store, weight, k
-        self.actions = np.empty((1024, k), dtype=np.int32)  # [nodes, k] ranked actions
-        self.q = np.empty((1024, k), dtype=np.float32)  # [nodes, k] their Q-values
-        self.finite = np.zeros(1024, dtype=np.int64)  # per node: ranks that may hold a finite Q
-        # Full rankings of the nodes popped past their top k: row per node (-1: none yet).
-        self.full_row = np.full(1024, -1, dtype=np.int64)
-        self.full_actions = np.empty((0, 0), dtype=np.int64)  # [rankings, A]
-        self.full_q = np.empty((0, 0), dtype=np.float32)  # [rankings, A]
-        self.full_count = 0
+        self.ranks = kernels.Ranks(
+            actions=np.empty((1024, k), dtype=np.int32),
+            q=np.empty((1024, k), dtype=np.float32),
+            finite=np.zeros(1024, dtype=np.int64),
+            full_row=np.full(1024, -1, dtype=np.int64),
+            full_actions=np.empty((0, 0), dtype=np.int64),
+            full_q=np.empty((0, 0), dtype=np.float32),
+        )
+        self.full_count = 0  # rows of the full rankings in use
         self.heap: list[tuple[float, int, int, int]] = []  # (f, -node, rank, generation)
-        self.kernels: ModuleType | None = None  # the compiled kernels, once in use
-        self.arrays: kernels.HeapArrays | None = None  # the heap, once compiled kernels run it
-        if kernels.loaded():
-            self.compile()
 
     def __len__(self) -> int:
-        return len(self.heap) if self.arrays is None else self.arrays.size
+        return len(self.heap)
 
     def insert(self, new: np.ndarray, reopened: np.ndarray, clock: Clock) -> Requests:
         """Ask Q for the ``new`` nodes, rank their actions, then push them and the ``reopened``."""
         q = (yield from clock.ask(self.store.states[new])) if len(new) else None
-        self.rank(new, q)
+        self.reserve()
+        if q is not None and len(new):
+            self.rank(new, q)
         clock.lap("ranking")
         yield from self.push(new, clock)
         yield from self.push(reopened, clock)
 
-    def compile(self) -> None:
-        """Move the heap into arrays run by the compiled kernels, where numba is installed."""
-        self.kernels = kernels.compiled()
-        if self.kernels is not None:
-            self.arrays = kernels.HeapArrays.from_heap(self.kernels, self.heap)
-            self.heap = []
-            self.store.compile(self.kernels)
+    def reserve(self) -> None:
+        """Room in ``ranks`` for every stored node."""
+        size, ranks = self.store.size, self.ranks
+        if len(ranks.finite) >= size:
+            return
+        old = len(ranks.full_row)
+        full_row = grow(ranks.full_row, size)
+        full_row[old:] = -1
+        self.ranks = ranks._replace(
+            actions=grow(ranks.actions, size),
+            q=grow(ranks.q, size),
+            finite=grow(ranks.finite, size),
+            full_row=full_row,
+        )
 
-    def rank(self, nodes: np.ndarray, q: np.ndarray | None) -> None:
+    def rank(self, nodes: np.ndarray, q: np.ndarray) -> None:
         """Rank the actions of new ``nodes`` by their ``[len(nodes), A]`` Q-values."""
-        size = self.store.size
-        self.actions = grow(self.actions, size)
-        self.q = grow(self.q, size)
-        if len(self.finite) < size:
-            self.finite = grow(self.finite, size)
-            old = len(self.full_row)
-            self.full_row = grow(self.full_row, size)
-            self.full_row[old:] = -1
-        if q is None or len(nodes) == 0:
-            return
-        if self.kernels is not None:
-            self.kernels.rank_nodes(
-                np.asarray(q, dtype=np.float32), self.k, nodes, self.actions, self.q, self.finite
-            )
-            return
         order, q_sorted, finite = top_actions(q, self.k)
-        self.actions[nodes] = order
-        self.q[nodes] = q_sorted
-        self.finite[nodes] = finite
+        self.ranks.actions[nodes] = order
+        self.ranks.q[nodes] = q_sorted
+        self.ranks.finite[nodes] = finite
 
     def rank_fully(self, node: int, clock: Clock) -> Requests:
         """Ask Q again for ``node`` and keep all its actions in rank order."""
         clock.lap("open list")
         q = yield from clock.ask(self.store.states[node : node + 1])
         order, q_sorted = full_ranking(q[0])
-        if self.full_actions.shape[1] != len(order):
-            self.full_actions = np.empty((64, len(order)), dtype=np.int64)
-            self.full_q = np.empty((64, len(order)), dtype=np.float32)
-        self.full_actions = grow(self.full_actions, self.full_count + 1)
-        self.full_q = grow(self.full_q, self.full_count + 1)
-        self.full_actions[self.full_count] = order
-        self.full_q[self.full_count] = q_sorted
-        self.full_row[node] = self.full_count
+        full_actions, full_q = self.ranks.full_actions, self.ranks.full_q
+        if full_actions.shape[1] != len(order):
+            full_actions = np.empty((64, len(order)), dtype=np.int64)
+            full_q = np.empty((64, len(order)), dtype=np.float32)
+        full_actions = grow(full_actions, self.full_count + 1)
+        full_q = grow(full_q, self.full_count + 1)
+        full_actions[self.full_count] = order
+        full_q[self.full_count] = q_sorted
+        self.ranks.full_row[node] = self.full_count
         self.full_count += 1
+        self.ranks = self.ranks._replace(full_actions=full_actions, full_q=full_q)
         clock.lap("ranking")
 
     def push(self, nodes: np.ndarray, clock: Clock) -> Requests:
@@ -203,11 +193,9 @@ class EdgeOpenList:
         yield from ()
         if len(nodes) == 0:
             return
-        if self.arrays is not None:
-            self.arrays.push_nodes(nodes, self.store.g, self.q, self.store.generation, self.weight)
-            return
-        live = nodes[np.isfinite(self.q[nodes, 0])]
-        f = priority(self.store.g[live], self.q[live, 0], self.weight)
+        q = self.ranks.q
+        live = nodes[np.isfinite(q[nodes, 0])]
+        f = priority(self.store.g[live], q[live, 0], self.weight)
         generation = self.store.generation[live]
         ranks = [0] * len(live)
         for entry in zip(f.tolist(), (-live).tolist(), ranks, generation.tolist(), strict=True):
@@ -224,19 +212,11 @@ class EdgeOpenList:
 
     def pop(self, batch_size: int, bound: float, clock: Clock) -> Pop:
         """Up to ``batch_size`` best open pairs with f below ``bound``: their nodes and actions."""
-        if self.arrays is None and kernels.popped >= kernels.COMPILE_AFTER:
-            self.compile()
-        if self.arrays is not None:
-            return (yield from self.pop_compiled(batch_size, bound, clock))
-        heap, generation, finite, k = (
-            self.heap,
-            self.store.generation.item,
-            self.finite.item,
-            self.k,
-        )
+        heap, generation, k = self.heap, self.store.generation.item, self.k
+        finite, full_row = self.ranks.finite.item, self.ranks.full_row.item
         # The hot loop reads the ranked actions through flat arrays.
-        action_at, q_at = self.actions.reshape(-1).item, self.q.reshape(-1).item
-        full_row = self.full_row.item
+        action_at = self.ranks.actions.reshape(-1).item
+        q_at = self.ranks.q.reshape(-1).item
         parents: list[int] = []
         actions: list[int] = []
         while len(parents) < batch_size and heap:
@@ -258,28 +238,61 @@ class EdgeOpenList:
                 if full_row(node) < 0:
                     yield from self.rank_fully(node, clock)
                 row = full_row(node)
-                action = self.full_actions.item(row, rank)
-                q = self.full_q.item(row, rank + 1) if rank + 1 < finite(node) else INF
+                action = self.ranks.full_actions.item(row, rank)
+                q = self.ranks.full_q.item(row, rank + 1) if rank + 1 < finite(node) else INF
             parents.append(node)
             actions.append(action)
             self.advance(node, rank, q, gen)
-        kernels.popped += len(parents)
         return np.array(parents, dtype=np.int64), np.array(actions, dtype=np.int64)
 
-    def pop_compiled(self, batch_size: int, bound: float, clock: Clock) -> Pop:
-        """``pop`` by the compiled kernel, which stops at each node it needs ranked in full."""
-        assert self.arrays is not None and self.kernels is not None
+
+class CompiledEdgeOpenList(EdgeOpenList):
+    """``EdgeOpenList`` with its heap in arrays (``kernels.Heap``), its ranking and its pops run
+    by the compiled kernels ``jit``."""
+
+    def __init__(self, store: NodeStore, weight: float, k: int, jit: ModuleType) -> None:
+        super().__init__(store, weight, k)
+        self.jit = jit
+        self.heap_arrays = kernels.Heap.empty(1024)
+        self.size = 0  # entries in the heap arrays
+
+    def __len__(self) -> int:
+        return self.size
+
+    def rank(self, nodes: np.ndarray, q: np.ndarray) -> None:
+        self.jit.rank_nodes(np.asarray(q, dtype=np.float32), self.k, nodes, self.ranks)
+
+    def push(self, nodes: np.ndarray, clock: Clock) -> Requests:
+        yield from ()
+        if len(nodes) == 0:
+            return
+        if self.size + len(nodes) > len(self.heap_arrays.f):
+            self.heap_arrays = self.heap_arrays.grown(self.size + len(nodes))
+        self.size = self.jit.push_nodes(
+            self.heap_arrays, self.size, nodes, self.store.g, self.ranks.q, self.store.generation,
+            self.weight,
+        )  # fmt: skip
+
+    def pop(self, batch_size: int, bound: float, clock: Clock) -> Pop:
+        """``EdgeOpenList.pop`` by the compiled kernel, which stops at each node it needs ranked
+        in full."""
         parents = np.empty(batch_size, dtype=np.int64)
         actions = np.empty(batch_size, dtype=np.int64)
         count = 0
         while True:
-            arrays = self.arrays
-            arrays.size, count, need = self.kernels.pop_pairs(
-                arrays.f, arrays.node, arrays.rank, arrays.generation, arrays.size,
-                batch_size, bound, self.store.generation, self.store.g, self.weight, self.k,
-                self.finite, self.actions, self.q, self.full_row, self.full_actions,
-                self.full_q, parents, actions, count,
+            self.size, count, need = self.jit.pop_pairs(
+                self.heap_arrays, self.size, batch_size, bound, self.ranks, self.k,
+                self.store.generation, self.store.g, self.weight, parents, actions, count,
             )  # fmt: skip
             if need < 0:
                 return parents[:count], actions[:count]
             yield from self.rank_fully(need, clock)
+
+
+def edge_open_list(store: NodeStore, weight: float, k: int, jit: ModuleType | None) -> EdgeOpenList:
+    """Q*'s open list for the backend ``jit`` (``kernels.choose``)."""
+    return (
+        EdgeOpenList(store, weight, k)
+        if jit is None
+        else CompiledEdgeOpenList(store, weight, k, jit)
+    )
