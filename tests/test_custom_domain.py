@@ -83,6 +83,10 @@ class _Broken(Domain):
         out[:, 0] = (out[:, 0] + 1 + actions) % 3
         if self.bug == "dtype":
             return out.astype(np.int64)
+        if self.bug == "shape":
+            return out[:, :3]
+        if self.bug == "one-way":  # b also counts up entry 3, which no action counts down
+            out[actions == 1, 3] = (out[actions == 1, 3] + 1) % 3
         return out
 
     def parse_state(self, text):
@@ -107,6 +111,8 @@ class _Broken(Domain):
     "bug, sentence",
     [
         ("cost", "every action cost must be positive"),
+        ("shape", "step must return states of the shape it is given"),
+        ("one-way", "action b is undone by no single action of the same cost"),
         ("dtype", "step must keep the state dtype"),
         ("text", "parse_state(format_state(s)) must give s back"),
         ("no identity", "the first of symmetries must be the identity"),
@@ -124,6 +130,6 @@ def test_a_domain_with_true_symmetries_passes():
     assert check_domain(_Broken("none")) > 20
 
 
-@pytest.mark.parametrize("name", ["cube3", "puzzle8", "lightsout5"])
+@pytest.mark.parametrize("name", ["cube3", "puzzle8", "lightsout5", "sokoban"])
 def test_the_shipped_domains_keep_the_contract(name):
     assert check_domain(get_domain(name)) > 50

@@ -151,6 +151,11 @@ def test_boxoban_files_and_xsb_collections_split_into_named_levels() -> None:
     xsb = ["Title: Corridor", "#######", "#@$ .#", "#######", "", "#####", "#@$.#", "#####"]
     named = list(DOMAIN.split_file(enumerate(xsb, 1)))
     assert [(n, label) for n, label, _ in named] == [(2, "Corridor"), (6, "level 2")]
+    # XSB files as published: the title and author after each level.
+    after = ["#######", "#@$ .#", "#######", "Title: One", "Author: A. Person", ""]
+    after += ["#####", "#@$.#", "#####", "Title: Two", "Comment: short"]
+    named = list(DOMAIN.split_file(enumerate(after, 1)))
+    assert [(n, label) for n, label, _ in named] == [(1, "One"), (7, "Two")]
 
 
 # -- dynamics ---------------------------------------------------------------------------------

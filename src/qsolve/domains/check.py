@@ -218,8 +218,9 @@ def _check_reverse_moves(
     """Each applicable reverse move leads to a state from which the action that undoes it leads
     back, at the same cost: so a walk of cost c from a goal state is solved at cost c."""
     undone_by = domain.reverse_undone_by
-    if undone_by is None:
-        return  # the reverse moves are the actions themselves
+    if undone_by is None:  # the reverse moves are the actions themselves: each needs an inverse
+        _check_inverses(domain.walk_domain, rule)
+        return
     undone_by = np.asarray(undone_by)
     rule(
         undone_by.ndim == 1
@@ -252,6 +253,32 @@ def _check_reverse_moves(
             and bool(np.all(domain.applicable(parents[rows])[:, a])),
             f"reverse move {r} must be undone by action {domain.action_names[a]} (the action "
             "reverse_undone_by names)",
+        )
+
+
+def _check_inverses(walk: Domain, rule: Callable[[bool, str], None]) -> None:
+    """Without reverse moves, training walks take the actions themselves and count on each being
+    undone by one action of the same cost (``training.data.inverse_actions`` finds it): else a
+    walk's cost would not bound the cost back to the goal."""
+    rng = np.random.default_rng(1)
+    states = walk.random_walk(rng.integers(0, 30, size=100), rng)
+    applicable = walk.applicable(states)
+    costs = np.asarray(walk.action_costs)
+    for a, name in enumerate(walk.action_names):
+        rows = np.flatnonzero(applicable[:, a])
+        if len(rows) == 0:
+            continue
+        children = walk.step(states[rows], np.full(len(rows), a))
+        undone = any(
+            costs[b] == costs[a]
+            and np.array_equal(walk.step(children, np.full(len(rows), b)), states[rows])
+            for b in range(walk.num_actions)
+        )
+        rule(
+            undone,
+            f"action {name} is undone by no single action of the same cost in every state "
+            "where it applies; declare reverse moves (reverse_undone_by, _reverse_step, "
+            "_reverse_applicable) so that training walks stay solvable at their cost",
         )
 
 

@@ -259,40 +259,50 @@ class Sokoban(Domain):
         self, lines: Iterable[tuple[int, str | QsolveError]]
     ) -> Iterator[tuple[int, str, str | QsolveError]]:
         """Level collections as they are published: consecutive XSB rows are a level, named by
-        the header (Boxoban's ``; N``) or title line before it, else by its number."""
-        label: str | None = None
+        the header (Boxoban's ``; N``) or title line before it, or by a ``Title:`` line after it
+        (the XSB files' own layout), else by its number; ``Author:`` and ``Comment:`` lines are
+        skipped."""
+        label: str | None = None  # the name the next level gets, from a line before it
+        pending: list[tuple[int, str | None, str]] = []  # a level read, its name still open
         level: list[str] = []
         first = 0
         count = 0
 
-        def finish() -> tuple[int, str, str]:
-            nonlocal count, label
-            count += 1
-            name = label or f"level {count}"
-            label = None
-            return first, name, "\n".join(level)
+        def release() -> Iterator[tuple[int, str, str]]:
+            nonlocal count
+            for number, name, text in pending:
+                count += 1
+                yield number, name or f"level {count}", text
+            pending.clear()
 
         for number, line in lines:
             if isinstance(line, QsolveError):
-                if level:
-                    yield finish()
-                    level = []
+                yield from release()
                 yield number, f"line {number}", line
                 continue
             text = line.rstrip("\r\n")
             if text.strip() and LEVEL_ROW.match(text):
                 if not level:
+                    yield from release()
                     first = number
                 level.append(text)
                 continue
             if level:
-                yield finish()
-                level = []
-            title = text.strip()
-            if title:
-                label = _title(title)
+                pending.append((first, label, "\n".join(level)))
+                label, level = None, []
+            words = text.strip()
+            key = words.split(":", 1)[0].strip().lower() if ":" in words else ""
+            if key == "title" and pending and pending[-1][1] is None:
+                number_, _, body = pending[-1]
+                pending[-1] = (number_, _title(words), body)
+            elif key in ("author", "comment"):
+                continue
+            elif words:
+                yield from release()
+                label = _title(words)
         if level:
-            yield finish()
+            pending.append((first, label, "\n".join(level)))
+        yield from release()
 
     def notations(self, start: np.ndarray, actions: list[int]) -> dict[str, str]:
         """The solution in LURD notation: lower case a move, upper case a push."""
