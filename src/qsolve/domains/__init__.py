@@ -38,7 +38,6 @@ DOMAINS: dict[str, Callable[[], Domain]] = {
     "sokoban": Sokoban,
 }
 _CACHE: dict[str, Domain] = {}
-_SPECS: dict[int, str] = {}  # id(domain) -> the name it was made from, for worker processes
 
 
 def register_domain(name: str, factory: Callable[[], Domain]) -> None:
@@ -75,16 +74,16 @@ def get_domain(name: str) -> Domain:
             )
         domain = _instantiate(_load_class(plugins[name]), name)
     _CACHE[name] = domain
-    _SPECS[id(domain)] = name
     return domain
 
 
 def domain_reference(domain: Domain) -> Domain | str:
     """What a worker process needs to rebuild ``domain``: the name it was made from, or the
     domain itself (pickled) when it was made some other way."""
-    name = _SPECS.get(id(domain))
-    if name is not None and (name not in DOMAINS or _CACHE.get(name) is domain):
-        return name
+    # The cache holds each domain it names, so an identity match cannot be a stale id reused.
+    for name, cached in _CACHE.items():
+        if cached is domain:
+            return name
     return domain
 
 
