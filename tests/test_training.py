@@ -23,7 +23,7 @@ from qsolve.networks.encoding import one_hot
 from qsolve.search import Limits, qstar_search
 from qsolve.training import TrainConfig, make_batch, train
 from qsolve.training.checkpoint import RESUME_FILE, load_resume
-from qsolve.training.loop import with_greedy_actions
+from qsolve.training.loop import Callback, Trainer, with_greedy_actions
 from qsolve.training.targets import compute_targets
 
 TINY = {"width1": 32, "width2": 16, "blocks": 1, "batch_size": 64, "threads": 1}
@@ -498,32 +498,27 @@ def test_walk_targets_warm_up_then_capped_targets_continue(tmp_path):
 # -- nothing lost: interrupts, overwrites, folders -------------------------------------------
 
 
-def _interrupt_at(point: str, times: int = 1):
-    """A fault hook that sends this process ``times`` SIGINTs the first time ``point`` is reached."""
-    fired = []
+class InterruptAt(Callback):
+    """Fault injection: sends this process ``times`` SIGINTs the first time ``point`` is reached."""
 
-    def hook(at: str) -> None:
-        if at == point and not fired:
-            fired.append(at)
-            for _ in range(times):
+    def __init__(self, point: str, times: int = 1) -> None:
+        self.point, self.times, self.fired = point, times, False
+
+    def on_point(self, trainer: Trainer, point: str) -> None:
+        if point == self.point and not self.fired:
+            self.fired = True
+            for _ in range(self.times):
                 os.kill(os.getpid(), signal.SIGINT)
-
-    return hook
 
 
 @pytest.mark.parametrize("point", ["batch", "targets", "gradient", "evaluate"])
 @pytest.mark.parametrize("times", [1, 2])
-def test_an_interrupt_at_any_phase_of_a_step_saves_that_whole_step(
-    tmp_path, monkeypatch, point, times
-):
-    from qsolve.training import loop
-
+def test_an_interrupt_at_any_phase_of_a_step_saves_that_whole_step(tmp_path, point, times):
     options = {**TINY, "seed": 1, "eval_every": 3, "progress": False}
     train("puzzle8", tmp_path / "whole", steps=3, **options)
-    monkeypatch.setattr(loop, "fault_hook", _interrupt_at(point, times))
-    summary = train("puzzle8", tmp_path / "stopped", steps=100, **options)
-    monkeypatch.setattr(loop, "fault_hook", None)
-    assert summary.interrupted
+    interrupt = InterruptAt(point, times)
+    summary = train("puzzle8", tmp_path / "stopped", steps=100, callbacks=[interrupt], **options)
+    assert interrupt.fired and summary.interrupted
     stopped = state_of(tmp_path / "stopped")
     step = stopped["progress"]["step"]
     assert step == (3 if point == "evaluate" else 1)
@@ -544,12 +539,13 @@ def test_an_interrupt_at_any_phase_of_a_step_saves_that_whole_step(
     assert rows["whole"] == rows["stopped"] == ["step", "3", "6"]
 
 
-def test_a_third_interrupt_aborts_without_saving(tmp_path, monkeypatch):
-    from qsolve.training import loop
-
-    monkeypatch.setattr(loop, "fault_hook", _interrupt_at("gradient", 3))
+def test_a_third_interrupt_aborts_without_saving(tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        train("puzzle8", tmp_path, steps=100, eval_every=10_000, progress=False, **TINY)
+        train(
+            "puzzle8", tmp_path, steps=100, eval_every=10_000, progress=False,
+            callbacks=[InterruptAt("gradient", 3)], **TINY,
+        )  # fmt: skip
+    assert not (tmp_path / RESUME_FILE).exists()
 
 
 def test_a_folder_holding_a_model_is_not_overwritten_without_overwrite(tmp_path):

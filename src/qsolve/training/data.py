@@ -483,8 +483,11 @@ class HostData(BatchMaker[np.ndarray]):
         self.device = device
         self.action_costs = np.asarray(domain.action_costs).astype(np.float32)
         self.every_action_applies = domain.every_action_applies
-        self.walk_undo = walk_undo(domain)
         self.rng = np.random.default_rng(0)
+
+    @property  # type: ignore[override]
+    def walk_undo(self) -> np.ndarray:  # found when first walked, then cached on the domain
+        return walk_undo(self.domain)
 
     def batch(self, **fields: Any) -> Batch:
         return Batch(**fields)

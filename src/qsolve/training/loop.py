@@ -1,11 +1,15 @@
 """The training loop: deep approximate Q-learning from the goal, as in the Q* search paper.
 
+A ``Trainer`` sets up the run (folder, networks, optimizer, resumed state), then takes steps
+until done; what is optional plugs in as a ``Callback`` (``Evaluation``, ``Display``, a test's
+fault injection), called at the start, at named points of each step, after it and at the end.
+
 Each step draws a fresh batch (``data.py`` with numpy on the host, or ``device_data.py`` with torch
 on the training device: ``--data``), computes its regression targets (``targets.py``) and takes
 one Adam step of the online network towards them.  The target network is replaced by the
 online one every ``target_update`` steps, or earlier once the mean loss since the last
 replacement drops below ``loss_threshold`` (DeepCubeA's rule).  Every ``eval_every`` steps the
-solve rates on held-out walks go to metrics.csv, then the checkpoint is saved.
+solve rates on held-out walks go to metrics.csv, then the checkpoint is saved (``Evaluation``).
 
 A stop request (Ctrl-C, SIGTERM) only sets a flag: the step under way finishes, then the run
 saves and returns, so a checkpoint never holds a half-applied step.  A second request does not
@@ -24,7 +28,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -64,9 +68,7 @@ from qsolve.training.teacher import init_sizes, init_weights, load_teacher
 
 MIN_TARGET_AGE = 10  # steps before the loss threshold may replace the target network
 EVALS_DIR = "evals"  # with --keep-evals: one model folder per evaluation, out/evals/step-N
-# Tests set this to a function called at each named point of a step ("batch", "targets",
-# "gradient", "evaluate", "saved"), to interrupt there without relying on timing.
-fault_hook: Callable[[str], None] | None = None
+METRICS_FILE = "metrics.csv"  # a row per evaluation
 
 
 @dataclass
@@ -157,27 +159,371 @@ def gradient_step(
 # -- the loop ------------------------------------------------------------------------------
 
 
-def train(domain: str, out: str | Path, progress: bool = True, **options: Any) -> TrainSummary:
-    """Train a Q (or V) network for ``domain`` into the folder ``out``; options: TrainConfig."""
+def train(
+    domain: str,
+    out: str | Path,
+    progress: bool = True,
+    callbacks: Sequence[Callback] = (),
+    **options: Any,
+) -> TrainSummary:
+    """Train a Q (or V) network for ``domain`` into the folder ``out``; options: TrainConfig;
+    ``callbacks`` are called at each point of the run (``Callback``)."""
     known = {f.name for f in fields(TrainConfig)} - {"domain", "out"}
     unknown = sorted(set(options) - known)
     if unknown:
         raise QsolveError(f"unknown training option(s): {', '.join(unknown)}")
-    return train_config(TrainConfig(domain=domain, out=str(out), **options), progress=progress)
+    config = TrainConfig(domain=domain, out=str(out), **options)
+    return train_config(config, progress=progress, callbacks=callbacks)
 
 
-def train_config(config: TrainConfig, progress: bool = True) -> TrainSummary:
+def train_config(
+    config: TrainConfig, progress: bool = True, callbacks: Sequence[Callback] = ()
+) -> TrainSummary:
     """Run the training described by ``config`` (see ``train``); under torchrun, this process's
     rank of a data-parallel run."""
     group = join()
     lost = False
     try:
-        return _train(config, progress and group.is_main, group)
+        trainer = Trainer(config, group)
+        extras: list[Callback] = [Evaluation()] if group.is_main else []  # rank 0 writes
+        trainer.callbacks = [*extras, Display(progress and group.is_main), *callbacks]
+        return trainer.fit()
     except PeerLost:
         lost = True
         raise
     finally:
         group.close(peer_lost=lost)
+
+
+class Callback:
+    """What a ``Trainer`` calls as it runs; every method does nothing unless overridden.
+
+    ``on_point`` is called at each named point of a step, "batch", "targets", "gradient", then
+    "evaluate" and "saved" where those happen: tests interrupt a run there without relying on
+    timing.
+    """
+
+    def on_start(self, trainer: Trainer) -> None:
+        """Before the first step."""
+
+    def on_point(self, trainer: Trainer, point: str) -> None:
+        """At ``point`` of the step under way."""
+
+    def on_step(self, trainer: Trainer, loss: float) -> None:
+        """After each whole step (``trainer.state.step`` counts it)."""
+
+    def on_end(self, trainer: Trainer) -> None:
+        """After the last step and the final save, or when the run fails."""
+
+
+class Trainer:
+    """One training run: ``set_up`` (folder, networks, optimizer, the resumed state, agreed by
+    every rank), then ``step`` until done, with ``evaluate`` and ``save`` where callbacks ask for
+    them (``fit`` is that loop); rank 0 alone reads and writes the folder."""
+
+    def __init__(self, config: TrainConfig, group: Single) -> None:
+        self.config = config
+        self.group = group
+        self.domain = get_domain(config.domain)
+        self.out = Path(config.out)
+        self.callbacks: list[Callback] = []
+        self.state = Progress()
+        self.rates: dict[str, float] = {}  # the latest evaluation
+        self.split = {"data": 0.0, "targets": 0.0, "gradient": 0.0}  # seconds per part
+        self.examples, self.busy = 0, 0.0  # this run's trained pairs and seconds of steps
+        self.interrupted = False
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    def set_up(self) -> None:
+        """Check the folder and options (rank 0), then make the networks, the optimizer and
+        the data where every rank starts from rank 0's state."""
+        config, group, domain = self.config, self.group, self.domain
+        saved, shipped = self._agree_on_folder()
+        self.arch = config.architecture(domain)
+        self.device = device = group.device(resolve_device(config.device))
+        self.teacher = load_teacher(config.teacher, domain, device) if config.teacher else None
+        on_device = data_on_device(config.data, domain, device)
+        cores = (os.cpu_count() or 1) // group.local_world_size
+        set_torch_threads(config.threads or max(1, cores - (0 if on_device else config.workers)))
+        # Rank 0 chooses (a measurement may differ between ranks); a resumed run keeps its choice.
+        precision = (
+            resolve_precision(config.precision, device, self.arch, saved and saved["config"])
+            if group.is_main
+            else None
+        )
+        config.precision = group.share_object(precision)
+        torch.manual_seed(config.seed)
+        self._make_networks(saved, shipped)
+        self.deadline = time.perf_counter() + 60 * config.minutes if config.minutes else math.inf
+        self.made_here = DeviceData(domain, device) if on_device else None
+        self.maker = self.made_here or HostData(domain, device)  # greedy actions
+        self.source = BatchSource(domain, 0 if on_device else config.workers, self.spec)
+
+    def _agree_on_folder(self) -> tuple[dict[str, Any] | None, Any]:
+        """Rank 0 reads the folder (machines need not share one); the other ranks learn from
+        it what it found: an error, or the network sizes.  The checkpoint to resume from, or
+        the shipped model to count on from (rank 0; None elsewhere)."""
+        config, group = self.config, self.group
+        found: tuple[str, Any] = ("sizes", None)
+        saved, shipped = None, None
+        self.inherited: dict[str, Any] = {}
+        if group.is_main:
+            try:
+                saved, shipped = _prepare(config, self.domain, self.out)
+                self.inherited = _inherited(self.out) if config.resume else {}
+                sizes = (config.width1, config.width2, config.blocks)
+                found = ("sizes", (*sizes, config.conv_channels, config.conv_layers))
+            except QsolveError as error:
+                found = ("error", str(error))
+                if group.world_size == 1:
+                    raise
+        found = group.share_object(found)
+        if found[0] == "error":
+            raise QsolveError(found[1])
+        config.with_sizes(found[1])
+        return saved, shipped
+
+    def _make_networks(self, saved: dict[str, Any] | None, shipped: Any) -> None:
+        """The online and target networks and the optimizer, fresh, resumed, counted on from a
+        shipped model or warm-started (``--init-from``); every rank gets rank 0's."""
+        config, device = self.config, self.device
+        self.online = online = ResidualMLP(self.arch).to(device)
+        self.optimizer = torch.optim.Adam(online.parameters(), lr=config.lr)
+        if saved is not None:
+            online.load_state_dict(saved["online"])
+            self.optimizer.load_state_dict(saved["optimizer"])
+            torch.set_rng_state(saved["torch_rng"])
+            known = {f.name for f in fields(Progress)}
+            self.state = Progress(**{k: v for k, v in saved["progress"].items() if k in known})
+        elif shipped is not None:
+            model, info = shipped
+            online.load_state_dict(model.state_dict())
+            self.state.step = int(info.get("step", 0))
+            self.state.seconds = float(info.get("train_seconds", 0.0))
+        elif config.init_from is not None:
+            init_weights(online, config.init_from, self.domain, config.kind)
+        self.target = copy.deepcopy(online)
+        if saved is not None:
+            self.target.load_state_dict(saved["target"])
+        self.target.eval()
+        if self.group.world_size > 1:  # every rank starts from rank 0's networks and step
+            start = self.group.share_object(
+                _to_cpu(self._training_state()) if self.group.is_main else None
+            )
+            online.load_state_dict(start["online"])
+            self.target.load_state_dict(start["target"])
+            self.optimizer.load_state_dict(start["optimizer"])
+            self.state = Progress(**start["progress"])
+        self.trained = self.group.wrap(online)  # the online network whose gradients are averaged
+
+    def _training_state(self) -> dict[str, Any]:
+        return {
+            "online": self.online.state_dict(),
+            "target": self.target.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "progress": asdict(self.state),
+        }
+
+    # -- the data ----------------------------------------------------------------------------
+
+    def spec(self, step: int) -> BatchSpec:
+        """What the batch of ``step`` is drawn from: this rank's share of it."""
+        config = self.config
+        return BatchSpec(
+            seed=config.seed,
+            step=step,
+            batch_size=self.group.share(config.batch_size),
+            scramble_max=config.walk_limit(step),
+            actions_per_state=config.actions_per_state,
+            source=config.source,
+            children=NEEDS_CHILDREN[config.targets],
+            stream=tuple(self.group.stream()),
+            tighten=NEEDS_BOUNDS[config.targets],
+        )
+
+    def batch(self, step: int) -> TensorBatch:
+        """The batch of ``step`` on the device, with its greedy actions where asked for."""
+        config = self.config
+        made: Any = (
+            self.made_here.make(self.spec(step)) if self.made_here else self.source.get(step)
+        )
+        if config.greedy_actions:
+            made = self.maker.with_greedy_actions(
+                made, self.online, config.greedy_actions, config.precision
+            )
+        return made if isinstance(made, TensorBatch) else to_tensors(made, self.device)
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def fit(self) -> TrainSummary:
+        """Set up, step until ``config.steps``, the deadline or a stop request, save, summarize."""
+        self.set_up()
+        lost: PeerLost | None = None
+        with _stop_requests() as stop:
+            self.stop = stop
+            self._call("on_start")
+            try:
+                try:
+                    while self.config.steps is None or self.state.step < self.config.steps:
+                        if not self.step():
+                            break
+                except PeerLost as error:
+                    lost = error  # the last whole step is saved below, then the run ends
+                finally:
+                    self.source.close()
+                if self.group.is_main:
+                    self.save()
+            finally:
+                self._call("on_end")
+        if lost is not None:
+            raise self._lost(lost) from lost
+        self.interrupted = self.interrupted or stop.requested > 0  # a request in the last step
+        return TrainSummary(
+            self.out,
+            self.state.step,
+            self.state.seconds,
+            self.speed,
+            self.interrupted,
+            self.rates,
+            self.split,
+            self.config.precision,
+        )
+
+    def step(self) -> bool:
+        """One Q-learning step: a batch, its targets, an Adam step, the target network's
+        replacement when due; False, without a step, once the run is to stop."""
+        config, group, state = self.config, self.group, self.state
+        t0 = time.perf_counter()
+        if group.world_size == 1 and (self.stop.requested or t0 >= self.deadline):
+            self.interrupted = self.stop.requested > 0
+            return False
+        batch = self.batch(state.step)
+        pairs = int(batch.trained.sum()) if config.kind == "q" else len(batch.states)
+        if group.world_size > 1:  # every rank stops after the same step
+            asked, late, total = group.all_sum(
+                [self.stop.requested > 0, t0 >= self.deadline, pairs]
+            )
+            if asked or late:
+                self.interrupted = asked > 0
+                return False
+            pairs = int(total)
+        self.point("batch")
+        t1 = time.perf_counter()
+        for params in self.optimizer.param_groups:  # a function of the step: resumes agree
+            params["lr"] = config.lr * config.lr_decay**state.step
+        y = compute_targets(
+            self.domain, batch, self.online, self.target, config, self.device, self.teacher
+        )
+        _sync(self.device)
+        self.point("targets")
+        t2 = time.perf_counter()
+        with group.collective():
+            loss = gradient_step(
+                self.domain,
+                batch,
+                y,
+                self.trained,
+                self.optimizer,
+                config,
+                self.device,
+                group,
+                pairs,
+            )
+        self.point("gradient")
+        t3 = time.perf_counter()
+        for part, seconds in (("data", t1 - t0), ("targets", t2 - t1), ("gradient", t3 - t2)):
+            self.split[part] += seconds
+        self.examples += pairs
+        self.busy += t3 - t0
+        _advance(state, config, loss, t3 - t0, self.target, self.online)
+        self._call("on_step", loss)
+        return True
+
+    @property
+    def speed(self) -> float:
+        """This run's trained (state, action) pairs per second of steps."""
+        return self.examples / max(1e-9, self.busy)
+
+    # -- evaluation and saving (rank 0) ------------------------------------------------------
+
+    def evaluate(self) -> dict[str, float]:
+        """The solve rates on held-out walks, as a row of metrics.csv and training.png."""
+        if not hasattr(self, "evaluator"):
+            self.evaluator = Evaluator(self.domain, int(self.config.scramble_max or 1))
+            self.heuristic = NetworkHeuristic(
+                self.domain, self.online, self.config.kind, self.device
+            )
+        self.rates = self.evaluator(self.heuristic)
+        self.point("evaluate")
+        state = self.state
+        row = {
+            "step": state.step,
+            "seconds": round(state.seconds, 1),
+            "loss": state.last_loss,
+            "examples_per_s": round(self.speed),
+            "target_updates": state.target_updates,
+            **self.rates,
+        }
+        metrics = self.out / METRICS_FILE
+        append_metrics(metrics, row, METRIC_COLUMNS + self.evaluator.columns)
+        plot_metrics(metrics, self.out / "training.png")
+        return self.rates
+
+    def save(self, folder: Path | None = None) -> None:
+        """The model and the training state in the run's folder; to another ``folder``, the
+        model alone."""
+        model_config = _model_config(self.config, self.arch, self.state, self.rates, self.inherited)
+        if folder is not None:
+            checkpoint.save_model(folder, self.online, model_config)
+            return
+        # The model first: a kill between the two files leaves a folder that loads and resumes.
+        checkpoint.save_model(self.out, self.online, model_config)
+        config = {k: v for k, v in asdict(self.config).items() if k != "out"}
+        resume = {**self._training_state(), "torch_rng": torch.get_rng_state(), "config": config}
+        checkpoint.save_resume(self.out, resume)
+        self.point("saved")
+
+    # -- callbacks ---------------------------------------------------------------------------
+
+    def point(self, point: str) -> None:
+        """Tell the callbacks that the run is at ``point``."""
+        self._call("on_point", point)
+
+    def _call(self, method: str, *args: Any) -> None:
+        for callback in self.callbacks:
+            getattr(callback, method)(self, *args)
+
+    def _lost(self, lost: PeerLost) -> PeerLost:
+        where = (
+            f"the checkpoint in {self.out} holds step {self.state.step}"
+            if self.group.is_main
+            else f"rank 0 keeps the last checkpoint in {self.out}"
+        )
+        return PeerLost(
+            f"rank {self.group.rank} of {self.group.world_size} lost contact with the other "
+            f"ranks ({lost}); {where}; continue with --resume"
+        )
+
+
+class Evaluation(Callback):
+    """Every ``eval_every`` steps: evaluate, then save (and with ``--keep-evals`` keep that
+    model in out/evals/step-N)."""
+
+    def on_start(self, trainer: Trainer) -> None:
+        # rows after the checkpoint belong to no model
+        truncate_metrics(trainer.out / METRICS_FILE, trainer.state.step)
+
+    def on_step(self, trainer: Trainer, loss: float) -> None:
+        step = trainer.state.step
+        if step % trainer.config.eval_every:
+            return
+        trainer.evaluate()
+        trainer.save()
+        if trainer.config.keep_evals:
+            kept = trainer.out / EVALS_DIR / f"step-{step}"
+            kept.mkdir(parents=True, exist_ok=True)
+            trainer.save(kept)
 
 
 def _prepare(
@@ -200,241 +546,6 @@ def _prepare(
             raise QsolveError(f"the model in {out} has architecture {shipped[0].arch}, not {arch}")
     checkpoint.check_memory(arch, config)
     return saved, shipped
-
-
-def _train(config: TrainConfig, progress: bool, group: Single) -> TrainSummary:
-    domain = get_domain(config.domain)
-    out = Path(config.out)
-    # Rank 0 alone reads and writes the folder (machines need not share one); the other ranks
-    # learn from it what it found: an error, or the network sizes.
-    found: tuple[str, Any] = ("sizes", None)
-    saved, shipped = None, None
-    inherited: dict[str, Any] = {}
-    if group.is_main:
-        try:
-            saved, shipped = _prepare(config, domain, out)
-            inherited = _inherited(out) if config.resume else {}
-            found = (
-                "sizes",
-                (
-                    config.width1,
-                    config.width2,
-                    config.blocks,
-                    config.conv_channels,
-                    config.conv_layers,
-                ),
-            )
-        except QsolveError as error:
-            found = ("error", str(error))
-            if group.world_size == 1:
-                raise
-    found = group.share_object(found)
-    if found[0] == "error":
-        raise QsolveError(found[1])
-    config.with_sizes(found[1])
-    arch = config.architecture(domain)
-    device = group.device(resolve_device(config.device))
-    teacher = load_teacher(config.teacher, domain, device) if config.teacher else None
-    on_device = data_on_device(config.data, domain, device)
-    cores = (os.cpu_count() or 1) // group.local_world_size
-    set_torch_threads(config.threads or max(1, cores - (0 if on_device else config.workers)))
-    # Rank 0 chooses (a measurement may differ between ranks); a resumed run keeps its choice.
-    precision = (
-        resolve_precision(config.precision, device, arch, saved and saved["config"])
-        if group.is_main
-        else None
-    )
-    config.precision = group.share_object(precision)
-    torch.manual_seed(config.seed)
-
-    online = ResidualMLP(arch).to(device)
-    optimizer = torch.optim.Adam(online.parameters(), lr=config.lr)
-    state = Progress()
-    if saved is not None:
-        online.load_state_dict(saved["online"])
-        optimizer.load_state_dict(saved["optimizer"])
-        torch.set_rng_state(saved["torch_rng"])
-        known = {f.name for f in fields(Progress)}
-        state = Progress(**{k: v for k, v in saved["progress"].items() if k in known})
-    elif shipped is not None:
-        model, info = shipped
-        online.load_state_dict(model.state_dict())
-        state.step = int(info.get("step", 0))
-        state.seconds = float(info.get("train_seconds", 0.0))
-    elif config.init_from is not None:
-        init_weights(online, config.init_from, domain, config.kind)
-    target = copy.deepcopy(online)
-    if saved is not None:
-        target.load_state_dict(saved["target"])
-    target.eval()
-    if group.world_size > 1:  # every rank starts from rank 0's networks, optimizer and step
-        start = group.share_object(
-            _to_cpu(
-                {
-                    "online": online.state_dict(),
-                    "target": target.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "progress": asdict(state),
-                }
-            )
-            if group.is_main
-            else None
-        )
-        online.load_state_dict(start["online"])
-        target.load_state_dict(start["target"])
-        optimizer.load_state_dict(start["optimizer"])
-        state = Progress(**start["progress"])
-    trainer = group.wrap(online)  # the online network whose gradients are averaged
-
-    metrics_csv = out / "metrics.csv"
-    if group.is_main:
-        truncate_metrics(metrics_csv, state.step)  # rows after the checkpoint belong to no model
-        evaluator = Evaluator(domain, int(config.scramble_max or 1))
-        heuristic = NetworkHeuristic(domain, online, config.kind, device)
-        columns = METRIC_COLUMNS + evaluator.columns
-    rates: dict[str, float] = {}
-
-    def save() -> None:
-        # The model first: a kill between the two files leaves a folder that loads and resumes.
-        checkpoint.save_model(out, online, _model_config(config, arch, state, rates, inherited))
-        checkpoint.save_resume(
-            out,
-            {
-                "online": online.state_dict(),
-                "target": target.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "torch_rng": torch.get_rng_state(),
-                "progress": asdict(state),
-                "config": {k: v for k, v in asdict(config).items() if k != "out"},
-            },
-        )
-        _hook("saved")
-
-    split = {"data": 0.0, "targets": 0.0, "gradient": 0.0}
-    examples, busy = 0, 0.0  # this run's trained pairs and seconds spent on training steps
-    deadline = time.perf_counter() + 60 * config.minutes if config.minutes else math.inf
-    children = NEEDS_CHILDREN[config.targets]
-
-    def arguments(step: int) -> BatchSpec:
-        return BatchSpec(
-            config.seed,
-            step,
-            group.share(config.batch_size),
-            config.walk_limit(step),
-            config.actions_per_state,
-            config.source,
-            children,
-            tuple(group.stream()),
-            NEEDS_BOUNDS[config.targets],
-        )
-
-    source = BatchSource(domain, 0 if on_device else config.workers, arguments)
-    made_here = DeviceData(domain, device) if on_device else None
-
-    def next_batch(step: int) -> Any:
-        """The batch of ``step`` on the device, with its greedy actions where asked for."""
-        if made_here is not None:
-            made = made_here.make(arguments(step))
-            if config.greedy_actions:
-                made = made_here.with_greedy_actions(
-                    made, online, config.greedy_actions, config.precision
-                )
-            return made
-        batch = source.get(step)
-        if config.greedy_actions:
-            batch = with_greedy_actions(
-                domain, batch, online, config.greedy_actions, device, config.precision
-            )
-        return to_tensors(batch, device)
-
-    display = _Display(config, state.step, progress)
-    lost: PeerLost | None = None
-    with _stop_requests() as stop, display:
-        interrupted = False
-        try:
-            while config.steps is None or state.step < config.steps:
-                if group.world_size == 1 and (stop.requested or time.perf_counter() >= deadline):
-                    interrupted = stop.requested > 0
-                    break
-                t0 = time.perf_counter()
-                batch = next_batch(state.step)
-                pairs = int(batch.trained.sum()) if config.kind == "q" else len(batch.states)
-                if group.world_size > 1:  # every rank stops after the same step
-                    asked, late, total = group.all_sum([stop.requested > 0, t0 >= deadline, pairs])
-                    if asked or late:
-                        interrupted = asked > 0
-                        break
-                    pairs = int(total)
-                _hook("batch")
-                t1 = time.perf_counter()
-                for params in optimizer.param_groups:  # a function of the step: resumes agree
-                    params["lr"] = config.lr * config.lr_decay**state.step
-                y = compute_targets(domain, batch, online, target, config, device, teacher)
-                _sync(device)
-                _hook("targets")
-                t2 = time.perf_counter()
-                with group.collective():
-                    loss = gradient_step(
-                        domain, batch, y, trainer, optimizer, config, device, group, pairs
-                    )
-                _hook("gradient")
-                t3 = time.perf_counter()
-                split["data"] += t1 - t0
-                split["targets"] += t2 - t1
-                split["gradient"] += t3 - t2
-                examples += pairs
-                busy += t3 - t0
-                _advance(state, config, loss, t3 - t0, target, online)
-
-                speed = examples / max(1e-9, busy)
-                if state.step % config.eval_every == 0 and group.is_main:
-                    rates = evaluator(heuristic)
-                    _hook("evaluate")
-                    row = {
-                        "step": state.step,
-                        "seconds": round(state.seconds, 1),
-                        "loss": loss,
-                        "examples_per_s": round(speed),
-                        "target_updates": state.target_updates,
-                        **rates,
-                    }
-                    append_metrics(metrics_csv, row, columns)
-                    plot_metrics(metrics_csv, out / "training.png")
-                    save()
-                    if config.keep_evals:
-                        kept = out / EVALS_DIR / f"step-{state.step}"
-                        kept.mkdir(parents=True, exist_ok=True)
-                        checkpoint.save_model(
-                            kept, online, _model_config(config, arch, state, rates, inherited)
-                        )
-                display.update(state.step, loss, speed, state.target_updates, rates)
-        except PeerLost as error:
-            lost = error  # the last whole step is saved below, then the run ends
-        finally:
-            source.close()
-        if group.is_main:
-            save()
-    if lost is not None:
-        where = (
-            f"the checkpoint in {out} holds step {state.step}"
-            if group.is_main
-            else f"rank 0 keeps the last checkpoint in {out}"
-        )
-        raise PeerLost(
-            f"rank {group.rank} of {group.world_size} lost contact with the other ranks ({lost}); "
-            f"{where}; continue with --resume"
-        ) from lost
-    interrupted = interrupted or stop.requested > 0  # also a request during the last step
-    return TrainSummary(
-        out,
-        state.step,
-        state.seconds,
-        examples / max(1e-9, busy),
-        interrupted,
-        rates,
-        split,
-        config.precision,
-    )
 
 
 def data_on_device(data: str, domain: Domain, device: torch.device) -> bool:
@@ -549,11 +660,6 @@ def _to_cpu(value: Any) -> Any:
     return value
 
 
-def _hook(point: str) -> None:
-    if fault_hook is not None:
-        fault_hook(point)
-
-
 class _StopRequests:
     requested = 0  # stop requests so far
 
@@ -584,14 +690,16 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-class _Display:
+class Display(Callback):
     """The rich progress bar: step, loss, examples per second, latest evaluation."""
 
-    def __init__(self, config: TrainConfig, step: int, enabled: bool) -> None:
+    def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
         self.progress: Any = None
         self.last = 0.0
-        if not enabled:
+
+    def on_start(self, trainer: Trainer) -> None:
+        if not self.enabled:
             return
         from rich.progress import (
             BarColumn,
@@ -601,6 +709,7 @@ class _Display:
             TimeElapsedColumn,
         )
 
+        config = trainer.config
         self.progress = Progress(
             TextColumn(f"[bold]{config.domain}[/] {config.precision}"),
             BarColumn(),
@@ -608,24 +717,24 @@ class _Display:
             TimeElapsedColumn(),
             TextColumn("{task.fields[info]}"),
         )
-        self.task = self.progress.add_task("train", total=config.steps, completed=step, info="")
+        self.task = self.progress.add_task(
+            "train", total=config.steps, completed=trainer.state.step, info=""
+        )
+        self.progress.start()
 
-    def __enter__(self) -> _Display:
-        if self.progress is not None:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
+    def on_end(self, trainer: Trainer) -> None:
         if self.progress is not None:
             self.progress.stop()
 
-    def update(
-        self, step: int, loss: float, speed: float, targets: int, rates: dict[str, float]
-    ) -> None:
+    def on_step(self, trainer: Trainer, loss: float) -> None:
         now = time.perf_counter()
         if self.progress is None or now - self.last < 0.25:
             return
         self.last = now
+        rates = trainer.rates
         solved = " ".join(f"{k}={v:.0%}" for k, v in rates.items() if k.startswith("qstar"))
-        info = f"loss {loss:.4f}  {speed:,.0f} ex/s  targets {targets}  {solved}"
-        self.progress.update(self.task, completed=step, info=info)
+        info = (
+            f"loss {loss:.4f}  {trainer.speed:,.0f} ex/s  "
+            f"targets {trainer.state.target_updates}  {solved}"
+        )
+        self.progress.update(self.task, completed=trainer.state.step, info=info)
