@@ -56,6 +56,8 @@ def test_the_keywords_build_the_options_and_refuse_unknown_ones():
     )
     with pytest.raises(TypeError, match="unknown solve option"):
         qsolve.solve("puzzle8", [], heuristic="manhattan", batchsize=10)
+    with pytest.raises(TypeError, match="options must be a SolveOptions"):
+        qsolve.solve("puzzle8", [], "manhattan", "astar")  # type: ignore[arg-type]
     with pytest.raises(QsolveError, match="the batch size must be"):
         SolveOptions(batch_size=0)
     with pytest.raises(QsolveError, match="unknown engine"):

@@ -290,6 +290,11 @@ class SolveOptions:
             )
         if options is None:
             return cls(**keywords)
+        if not isinstance(options, SolveOptions):
+            raise TypeError(
+                f"options must be a SolveOptions, got {type(options).__name__} (give the other "
+                "options as keywords: algorithm=..., batch_size=...)"
+            )
         return cls(**{**options.as_dict(), **keywords})
 
     def as_dict(self) -> dict[str, Any]:
