@@ -8,32 +8,21 @@ from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
 from qsolve.domains import Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.networks.resnet import Architecture
+from qsolve.options import DEVICES, TRAINING_PRECISIONS, flag, option
+from qsolve.training.data import SOURCES
+from qsolve.training.targets import TARGET_KINDS
 
 DEFAULT_STEPS = 10_000  # when neither --steps nor --minutes is given
 # Refused up front: a network or batch this large cannot fit in this kind of machine's memory.
 MAX_WIDTH = 100_000
 MAX_BATCH = 10_000_000
 MAX_TRAINED_PAIRS = 50_000_000  # states x trained actions per step
-
-
-def option(
-    help: str,
-    default: Any = None,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    choices: tuple[str, ...] | None = None,
-    cli: bool = True,
-) -> Any:
-    """A TrainConfig field: its default, one line of help, and the range it must lie in."""
-    meta = {"help": help, "low": low, "high": high, "choices": choices, "cli": cli}
-    return field(default=default, metadata=meta)
 
 
 @dataclass
@@ -59,13 +48,12 @@ class TrainConfig:
         "training states: walk (random walks from the goal), nbwalk (walks that never undo their "
         "last move), subset (Lights Out: a random set of distinct presses, of every size)",
         "walk",
-        choices=("walk", "nbwalk", "subset"),
+        choices=SOURCES,
     )
     targets: str = option(
-        "td: c + min Q_target(child); walk: the walk's cost bound alone (no pass over children); "
-        "capped: min(td, walk bound); teacher: c + the --teacher model's cost-to-go of the child",
+        "; ".join(f"{kind.name}: {kind.help}" for kind in TARGET_KINDS.values()),
         "td",
-        choices=("td", "walk", "capped", "teacher"),
+        choices=tuple(TARGET_KINDS),
     )
     teacher: str | None = option(
         "with --targets teacher: a model folder or shipped model name of this domain or of the "
@@ -98,13 +86,13 @@ class TrainConfig:
     )
     loss: str = option("regression loss", "mse", choices=("mse", "huber"))
     grad_clip: float | None = option("clip the gradient norm to this (0: off)", 10.0, low=0.0)
-    device: str = option("training device", "auto", choices=("auto", "cpu", "cuda"))
+    device: str = option("training device", "auto", choices=DEVICES)
     precision: str = option(
         "arithmetic of the network's passes (weights and Adam stay fp32): bf16 autocast or fp32; "
         "auto: bf16 on cuda, and on a CPU where a measured bf16 step is faster (resume keeps "
         "the run's choice)",
         "auto",
-        choices=("auto", "fp32", "bf16"),
+        choices=TRAINING_PRECISIONS,
     )
     eval_every: int = option("evaluate, log and checkpoint every N steps", 1000, low=1)
     keep_evals: bool = option(
@@ -157,8 +145,9 @@ class TrainConfig:
             raise QsolveError(
                 "--greedy-actions must be fewer than --actions-per-state (sampled actions)"
             )
-        if (self.targets == "teacher") != (self.teacher is not None):
-            raise QsolveError("--teacher and --targets teacher go together")
+        if TARGET_KINDS[self.targets].needs_teacher != (self.teacher is not None):
+            taught = " or ".join(k.name for k in TARGET_KINDS.values() if k.needs_teacher)
+            raise QsolveError(f"--teacher and --targets {taught} go together")
         if self.init_from is not None and self.resume:
             raise QsolveError("--init-from starts a new run; it cannot be combined with --resume")
         if self.source == "subset" and not hasattr(domain, "press_masks"):
@@ -227,10 +216,6 @@ def has_torch_ops(domain: Domain) -> bool:
 
     cpu = torch.device("cpu")
     return domain.torch_ops(cpu) is not None and domain.walk_domain.torch_ops(cpu) is not None
-
-
-def flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
 
 
 def check(config: TrainConfig) -> None:

@@ -1,5 +1,6 @@
-"""Regression targets, one function per kind (``TARGETS``); each returns ``[N, K]`` y(s, a) for a
-Q network or ``[N]`` y(s) for a V network, with y = 0 at the goal.
+"""Regression targets, one function per kind, cataloged in ``TARGET_KINDS`` (from which
+``--targets``' choices and checks come); each returns ``[N, K]`` y(s, a) for a Q network or
+``[N]`` y(s) for a V network, with y = 0 at the goal.
 
 - ``td``: the one-step Q-learning target c(s, a) + min_a' Q_target(child, a') (0 at a goal child;
   ``double_q``: the online network picks a', the target network values it).  A V network gets
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -22,14 +25,18 @@ from qsolve.domains import Domain
 from qsolve.errors import QsolveError
 from qsolve.networks.encoding import one_hot_tensor
 from qsolve.networks.resnet import ResidualMLP
-from qsolve.training.config import TrainConfig
 from qsolve.training.data import Batch
 from qsolve.training.device_data import TensorBatch, to_tensors
 from qsolve.training.precision import autocast
 from qsolve.training.teacher import Teacher
 
+if TYPE_CHECKING:  # the config names its choices from this module's catalog
+    from qsolve.training.config import TrainConfig
+
+# (domain, batch, online network, target network, config, device, teacher) -> targets
 Target = Callable[
-    [Domain, TensorBatch, ResidualMLP, ResidualMLP, TrainConfig, torch.device], torch.Tensor
+    [Domain, TensorBatch, ResidualMLP, ResidualMLP, "TrainConfig", torch.device, Teacher | None],
+    torch.Tensor,
 ]
 
 
@@ -40,6 +47,7 @@ def td_targets(
     target: ResidualMLP,
     config: TrainConfig,
     device: torch.device,
+    teacher: Teacher | None = None,
 ) -> torch.Tensor:
     """The one-step targets from the target network's values of the children."""
 
@@ -62,6 +70,7 @@ def walk_targets(
     target: ResidualMLP,
     config: TrainConfig,
     device: torch.device,
+    teacher: Teacher | None = None,
 ) -> torch.Tensor:
     """The bounds that the walks (or press sets) that made the states prove."""
     return _finish(batch.action_bounds(), batch, config)
@@ -74,6 +83,7 @@ def capped_targets(
     target: ResidualMLP,
     config: TrainConfig,
     device: torch.device,
+    teacher: Teacher | None = None,
 ) -> torch.Tensor:
     """The TD target, capped by the walk bound."""
     td = td_targets(domain, batch, online, target, config, device)
@@ -83,11 +93,15 @@ def capped_targets(
 def teacher_targets(
     domain: Domain,
     batch: TensorBatch,
-    teacher: Teacher,
+    online: ResidualMLP,
+    target: ResidualMLP,
     config: TrainConfig,
     device: torch.device,
+    teacher: Teacher | None = None,
 ) -> torch.Tensor:
     """c(s, a) + the teacher's cost-to-go of the child (0 at a goal child)."""
+    if teacher is None:
+        raise QsolveError("--targets teacher needs --teacher")
 
     def values(children: torch.Tensor) -> torch.Tensor:
         out = teacher.network(children).float()
@@ -114,9 +128,45 @@ def _one_step(
     return _finish(y, batch, config)
 
 
-TARGETS: dict[str, Target] = {"td": td_targets, "walk": walk_targets, "capped": capped_targets}
-NEEDS_CHILDREN = {"td": True, "walk": False, "capped": True, "teacher": True}
-NEEDS_BOUNDS = {"td": False, "walk": True, "capped": True, "teacher": False}
+@dataclass(frozen=True)
+class TargetKind:
+    """A kind of regression target: its name (``--targets``), one line of help, its function,
+    and what the batch (and the run) must provide for it."""
+
+    name: str
+    help: str
+    make: Target
+    needs_children: bool  # the children of the trained actions
+    needs_bounds: bool  # the bounds the walks prove (``Batch.action_bounds``)
+    needs_teacher: bool = False  # a --teacher model
+
+
+TARGET_KINDS: dict[str, TargetKind] = {
+    kind.name: kind
+    for kind in (
+        TargetKind("td", "c + min Q_target(child)", td_targets, True, False),
+        TargetKind(
+            "walk",
+            "the walk's cost bound alone (no pass over children)",
+            walk_targets,
+            False,
+            True,
+        ),
+        TargetKind("capped", "min(td, walk bound)", capped_targets, True, True),
+        TargetKind(
+            "teacher",
+            "c + the --teacher model's cost-to-go of the child",
+            teacher_targets,
+            True,
+            False,
+            needs_teacher=True,
+        ),
+    )
+}
+# Views of the catalog, by name.
+TARGETS: dict[str, Target] = {name: kind.make for name, kind in TARGET_KINDS.items()}
+NEEDS_CHILDREN = {name: kind.needs_children for name, kind in TARGET_KINDS.items()}
+NEEDS_BOUNDS = {name: kind.needs_bounds for name, kind in TARGET_KINDS.items()}
 
 
 def compute_targets(
@@ -132,11 +182,7 @@ def compute_targets(
     ``device`` first); ``teacher`` makes those of ``--targets teacher``."""
     if isinstance(batch, Batch):
         batch = to_tensors(batch, device)
-    if config.targets == "teacher":
-        if teacher is None:
-            raise QsolveError("--targets teacher needs --teacher")
-        return teacher_targets(domain, batch, teacher, config, device)
-    return TARGETS[config.targets](domain, batch, online, target, config, device)
+    return TARGET_KINDS[config.targets].make(domain, batch, online, target, config, device, teacher)
 
 
 def _finish(y: torch.Tensor, batch: TensorBatch, config: TrainConfig) -> torch.Tensor:
