@@ -26,6 +26,10 @@ def test_the_api_the_parser_and_ray_share_one_default_per_option():
         # The same object, not an equal copy: each default is written once.
         assert getattr(parsed, name) is getattr(declared, name), name
     assert SolveOptions.of() == declared
+    # load_heuristic's keywords take the options' defaults.
+    for name, parameter in inspect.signature(api.load_heuristic).parameters.items():
+        if name in NAMES:
+            assert parameter.default is getattr(declared, name), name
     # Neither the API nor the Ray path declares a default of its own for any option.
     for function in (api.solve, api.solve_iter, cluster.solve_stream, cluster.solve_here):
         assert not set(inspect.signature(function).parameters) & set(NAMES), function.__name__

@@ -48,14 +48,18 @@ def default_heuristic_name(domain: Domain) -> str:
     return domain.default_heuristic
 
 
+# The options' defaults, which load_heuristic's keywords take too.
+DEFAULTS = SolveOptions()
+
+
 def load_heuristic(
     spec: str | Path | Heuristic | object | None,
     domain: Domain | str,
-    device: str = "auto",
-    heuristic_batch: int = 100_000,
-    precision: str = "auto",
-    engine: str = "auto",
-    symmetries: bool | None = None,
+    device: str = DEFAULTS.device,
+    heuristic_batch: int = DEFAULTS.heuristic_batch,
+    precision: str = DEFAULTS.precision,
+    engine: str = DEFAULTS.engine,
+    symmetries: bool | None = DEFAULTS.symmetries,
 ) -> Heuristic:
     """A heuristic for ``domain``: a classical name, a trained model folder, or ``None`` (default).
 
