@@ -112,7 +112,7 @@ class _Broken(Domain):
     [
         ("cost", "every action cost must be positive"),
         ("shape", "step must return states of the shape it is given"),
-        ("one-way", "action b is undone by no single action of the same cost"),
+        ("one-way", "action a is undone by no single action of the same cost"),
         ("dtype", "step must keep the state dtype"),
         ("text", "parse_state(format_state(s)) must give s back"),
         ("no identity", "the first of symmetries must be the identity"),
