@@ -196,25 +196,6 @@ def walks(
     return states, cost, last
 
 
-def press_subsets(
-    domain: Domain, limit: int, n: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lights Out boards from uniformly random sets of k ~ U[0, min(limit, A)] distinct presses:
-    ``[N, D]`` boards, ``[N]`` float32 set sizes and ``[N, A]`` int64 presses (-1 pads)."""
-    masks = getattr(domain, "press_masks", None)
-    if masks is None:
-        raise QsolveError(f"press subsets need a Lights Out domain, not {domain.name}")
-    a = domain.num_actions
-    sizes = rng.integers(0, min(limit, a) + 1, size=n)
-    order = np.argsort(rng.random((n, a)), axis=1)  # a random permutation of the presses per row
-    chosen = np.arange(a)[None, :] < sizes[:, None]  # its first k entries
-    presses = np.where(chosen, order, -1)
-    selected = np.zeros((n, a), dtype=np.int64)
-    np.put_along_axis(selected, order, chosen.astype(np.int64), axis=1)
-    boards = ((selected @ masks.astype(np.int64)) & 1).astype(domain.dtype)
-    return boards, sizes.astype(np.float32), presses.astype(np.int64)
-
-
 # -- the steps of a batch, written once for numpy and for torch -----------------------------
 
 
@@ -251,6 +232,20 @@ class Arrays:
     def stable_argsort(self, x: Any) -> Any:
         raise NotImplementedError
 
+    def argsort_rows(self, x: Any) -> Any:
+        """``[N, M]`` int64: each row's columns in increasing order of ``x``."""
+        raise NotImplementedError
+
+    def arange(self, n: int) -> Any:
+        raise NotImplementedError
+
+    def float32(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def scatter_rows(self, index: Any, values: Any) -> Any:
+        """``[N, M]`` zeros (of ``values``' type) with ``values[i, j]`` at ``[i, index[i, j]]``."""
+        raise NotImplementedError
+
     def first_of_group(self, rows: Any) -> Any:
         """``[N]`` int64: for each row, the first row equal to it."""
         raise NotImplementedError
@@ -281,6 +276,20 @@ class NumpyArrays(Arrays):
 
     def stable_argsort(self, x: Any) -> Any:
         return np.argsort(x, kind="stable")
+
+    def argsort_rows(self, x: Any) -> Any:
+        return np.argsort(x, axis=1)
+
+    def arange(self, n: int) -> Any:
+        return np.arange(n)
+
+    def float32(self, x: Any) -> Any:
+        return x.astype(np.float32)
+
+    def scatter_rows(self, index: Any, values: Any) -> Any:
+        out = np.zeros(index.shape, dtype=values.dtype)
+        np.put_along_axis(out, index, values, axis=1)
+        return out
 
     def first_of_group(self, rows: Any) -> Any:
         _, first, group = np.unique(rows, axis=0, return_index=True, return_inverse=True)
@@ -317,6 +326,7 @@ class BatchMaker(Generic[A]):
     arrays: Arrays
     action_costs: Any  # [A] float32
     every_action_applies: bool
+    name: str  # the domain's
     walk_undo: Any  # [R] int64: the action undoing each reverse move of a walk (``walk_undo``)
 
     def batch(self, **fields: Any) -> Fields[A]:
@@ -337,8 +347,9 @@ class BatchMaker(Generic[A]):
         """Random walks from the goal (``walks``): end states, float32 costs, last moves."""
         raise NotImplementedError
 
-    def press_subsets(self, limit: int, n: int) -> tuple[A, A, A]:
-        """Lights Out boards from random press sets (``press_subsets``)."""
+    def boards(self, presses: A) -> A | None:
+        """Lights Out boards from ``[N, A]`` 0/1 press counts (``presses @ masks`` mod 2) in the
+        domain's dtype; None for other domains."""
         raise NotImplementedError
 
     def applicable(self, states: A) -> A:
@@ -355,6 +366,20 @@ class BatchMaker(Generic[A]):
         raise NotImplementedError
 
     # -- the steps, written once ------------------------------------------------------------
+
+    def press_subsets(self, limit: int, n: int) -> tuple[A, A, A]:
+        """Lights Out boards from uniformly random sets of k ~ U[0, min(limit, A)] distinct
+        presses: ``[N, D]`` boards, ``[N]`` float32 set sizes, ``[N, A]`` int64 presses (-1 pads)."""
+        arrays = self.arrays
+        a = len(self.action_costs)
+        sizes: Any = self.randint(min(limit, a) + 1, n)
+        order = arrays.argsort_rows(self.rand(n, a))  # a random permutation of the presses per row
+        chosen = arrays.arange(a)[None, :] < sizes[:, None]  # its first k entries
+        presses = arrays.xp.where(chosen, order, -1)
+        boards = self.boards(arrays.scatter_rows(order, chosen * 1))
+        if boards is None:
+            raise QsolveError(f"press subsets need a Lights Out domain, not {self.name}")
+        return boards, arrays.float32(sizes), presses
 
     def draw_states(self, source: str, limit: int, n: int) -> tuple[A, A, A]:
         """``n`` training states from ``source``: states, bounds B(s) and undo actions ``[N, U]``."""
@@ -402,15 +427,15 @@ class BatchMaker(Generic[A]):
             actions = self.arrays.all_actions(n, a)
         else:  # a uniform sample of K actions, applicable ones first
             actions = self.arrays.largest(self.rand(n, a) + applicable, k)
-        none: Any = states
+        rows: Any = states
         batch = self.batch(
             states=states,
             is_goal=self.is_goal(states),
             actions=actions,
             trained=self.arrays.take(applicable, actions),
             costs=self.action_costs[actions],
-            children=none[:0],
-            child_is_goal=applicable[:0, 0],
+            children=rows[:0],  # [0, D]: no children yet
+            child_is_goal=applicable[:0, 0],  # [0] bool
             child_applicable=None,
             bounds=bounds,
             undo=undo,
@@ -437,9 +462,9 @@ class BatchMaker(Generic[A]):
     def with_actions(self, batch: Fields[A], first: A) -> Fields[A]:
         """``batch`` with the first ``first.shape[1]`` trained actions of each state replaced by
         ``first`` (``[N, G]``), their children made again where the batch has children."""
-        xp, old, new_first = self.arrays.xp, batch, first
-        b: Any = old
-        f: Any = new_first
+        xp = self.arrays.xp
+        b: Any = batch
+        f: Any = first
         n, k = b.actions.shape
         count = f.shape[1]
         actions = xp.concatenate([f, b.actions[:, count:]], axis=1)
@@ -451,9 +476,9 @@ class BatchMaker(Generic[A]):
         )
         if len(b.children) == 0:
             return out
-        made = self.step(self.arrays.repeat_rows(b.states, count), f.reshape(-1))
+        made: Any = self.step(self.arrays.repeat_rows(b.states, count), f.reshape(-1))
         kept = b.children.reshape(n, k, -1)[:, count:]
-        grouped = xp.concatenate([made.reshape(n, count, -1), kept], axis=1)  # type: ignore[attr-defined]
+        grouped = xp.concatenate([made.reshape(n, count, -1), kept], axis=1)
         return self.with_children_made(out, grouped.reshape(n * k, -1))
 
     def with_greedy_actions(
@@ -483,6 +508,9 @@ class HostData(BatchMaker[np.ndarray]):
         self.device = device
         self.action_costs = np.asarray(domain.action_costs).astype(np.float32)
         self.every_action_applies = domain.every_action_applies
+        self.name = domain.name
+        masks = getattr(domain, "press_masks", None)
+        self.press_masks = None if masks is None else masks.astype(np.int64)  # [A, D]
         self.rng = np.random.default_rng(0)
 
     @property  # type: ignore[override]
@@ -504,8 +532,10 @@ class HostData(BatchMaker[np.ndarray]):
     def walks(self, lengths: np.ndarray, backtrack: bool = True) -> tuple[np.ndarray, ...]:  # type: ignore[override]
         return walks(self.domain, lengths, self.rng, backtrack=backtrack)
 
-    def press_subsets(self, limit: int, n: int) -> tuple[np.ndarray, ...]:  # type: ignore[override]
-        return press_subsets(self.domain, limit, n, self.rng)
+    def boards(self, presses: np.ndarray) -> np.ndarray | None:
+        if self.press_masks is None:
+            return None
+        return ((presses @ self.press_masks) & 1).astype(self.domain.dtype)  # type: ignore[no-any-return]
 
     def applicable(self, states: np.ndarray) -> np.ndarray:
         return self.domain._applicable(states)

@@ -2,9 +2,9 @@
 
 ``DeviceData`` is ``data.BatchMaker`` with a domain's torch operations (``Domain.torch_ops``),
 so that a step on a GPU never waits for the CPU: the steps of a batch (bounds, undo actions,
-trained actions, children, greedy actions) are the ones ``data.HostData`` takes with numpy,
-written once in ``BatchMaker``; only the walks, the press sets and the array primitives
-(``TorchArrays``) are torch's own.  Its draws come from a torch generator seeded from (seed,
+trained actions, children, greedy actions, press sets) are the ones ``data.HostData`` takes
+with numpy, written once in ``BatchMaker``; only the walks (longest first, on slices: they draw
+differently from numpy's) and the array primitives (``TorchArrays``) are torch's own.  Its draws come from a torch generator seeded from (seed,
 step, stream) at every step, so the batch of step t is a function of those alone, as on the
 numpy path (but not the same batch: the two paths draw differently), and a resumed run repeats
 an uninterrupted one on the same device without storing any generator state.
@@ -66,6 +66,18 @@ class TorchArrays(Arrays):
     def stable_argsort(self, x: Any) -> Any:
         return torch.sort(x, stable=True).indices
 
+    def argsort_rows(self, x: Any) -> Any:
+        return x.argsort(dim=1)
+
+    def arange(self, n: int) -> Any:
+        return torch.arange(n, device=self.device)
+
+    def float32(self, x: Any) -> Any:
+        return x.float()
+
+    def scatter_rows(self, index: Any, values: Any) -> Any:
+        return torch.zeros_like(values).scatter_(1, index, values)
+
     def first_of_group(self, rows: Any) -> Any:
         n = rows.shape[0]
         _, group = torch.unique(rows, dim=0, return_inverse=True)
@@ -123,6 +135,7 @@ class DeviceData(BatchMaker[torch.Tensor]):
         self.ops, self.walk = found
         self.arrays = TorchArrays(device)
         self.action_costs = self.ops.action_costs
+        self.name = domain.name
         self.every_action_applies = self.ops.every_action_applies
         # [R] the action undoing each reverse move of a walk (-1: none), as in data.walk_undo
         self.walk_undo = torch.from_numpy(walk_undo(domain)).to(device)
@@ -229,20 +242,10 @@ class DeviceData(BatchMaker[torch.Tensor]):
         out_cost[order] = cost
         return out_states, out_cost, out_last
 
-    def press_subsets(self, limit: int, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Lights Out boards from uniformly random sets of k ~ U[0, min(limit, A)] distinct
-        presses (``data.press_subsets``): boards, float32 set sizes, ``[N, A]`` presses (-1 pads)."""
+    def boards(self, presses: torch.Tensor) -> torch.Tensor | None:
         if self.press_masks is None:
-            raise QsolveError(f"press subsets need a Lights Out domain, not {self.domain.name}")
-        a = self.ops.num_actions
-        sizes = self.randint(min(limit, a) + 1, n)
-        order = self.rand(n, a).argsort(dim=1)  # a random permutation of the presses per row
-        chosen = torch.arange(a, device=self.device)[None, :] < sizes[:, None]  # its first k
-        presses = torch.where(chosen, order, -1)
-        selected = torch.zeros((n, a), dtype=torch.float32, device=self.device)
-        selected.scatter_(1, order, chosen.float())
-        boards = torch.remainder(selected @ self.press_masks, 2).to(self.ops.dtype)
-        return boards, sizes.float(), presses
+            return None
+        return torch.remainder(presses.float() @ self.press_masks, 2).to(self.ops.dtype)
 
 
 def tightest_bounds(
