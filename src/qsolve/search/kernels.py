@@ -6,8 +6,8 @@ open list's binary heap and the node store's hash table of states), or numpy and
 pop the same pairs in the same order.  Loading numba takes about half a second (its compiled code
 is cached on disk), so by default a search whose node budget is below ``SMALL_SEARCH`` runs numpy
 and ``heapq`` unless the process has loaded the kernels already; ``QSOLVE_COMPILED=0`` turns the
-kernels off for every search left to choose.  The kernels take their arrays bundled in the named
-tuples below (numba passes a tuple of arrays as one argument).
+kernels off for every search left to choose.  The kernels take their arrays bundled as laid out in
+the named tuples below, each passed as one plain tuple (numba types those faster than named ones).
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class Ranks(NamedTuple):
 
 
 class Inserted(NamedTuple):
-    """What ``_jit.insert_rows`` writes for a batch of ``[N]`` children."""
+    """What ``_jit.insert_rows`` writes for a batch of ``[N]`` children (into the first N rows)."""
 
     ids: np.ndarray  # [N] int64, per row its node id (-1: dropped)
     new_rows: np.ndarray  # [N] int64, the rows of the new nodes (the first n_new)
@@ -127,6 +127,9 @@ class CompiledNodeStore(NodeStore):
     def __init__(self, start: np.ndarray, jit: ModuleType) -> None:
         self.jit = jit
         self.slots = np.empty(0, dtype=np.int64)
+        # The kernel's output arrays, reused by every insert, and the plain tuple it takes them in.
+        self.out = Inserted.empty(1024)
+        self.out_tuple = tuple(self.out)
         super().__init__(start)
 
     def _index_all(self, rows: int) -> None:
@@ -143,10 +146,13 @@ class CompiledNodeStore(NodeStore):
         if 2 * most > len(self.slots):
             self._index_all(most)
         self._reserve(most)
-        out = Inserted.empty(n)
+        if len(self.out.ids) < n:
+            self.out = Inserted.empty(max(n, 2 * len(self.out.ids)))
+            self.out_tuple = tuple(self.out)
+        out = self.out
         n_new, n_updated = self.jit.insert_rows(
             np.ascontiguousarray(states), path_costs.astype(np.float64, copy=False), self.slots,
-            self.states, self.g, base, out,
+            self.states, self.g, base, self.out_tuple,
         )  # fmt: skip
         updates = zip(
             out.updated_nodes[:n_updated].tolist(),
@@ -156,7 +162,7 @@ class CompiledNodeStore(NodeStore):
         new, reopened = self._link(
             base, out.new_rows[:n_new], out.new_g[:n_new], parents, actions, updates
         )
-        return out.ids, new, reopened
+        return out.ids[:n].copy(), new, reopened
 
 
 def node_store(start: np.ndarray, jit: ModuleType | None) -> NodeStore:

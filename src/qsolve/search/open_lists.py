@@ -248,7 +248,7 @@ class EdgeOpenList:
 
 class CompiledEdgeOpenList(EdgeOpenList):
     """``EdgeOpenList`` with its heap in arrays (``kernels.Heap``), its ranking and its pops run
-    by the compiled kernels ``jit``."""
+    by the compiled kernels ``jit`` (which take each bundle as a plain tuple)."""
 
     def __init__(self, store: NodeStore, weight: float, k: int, jit: ModuleType) -> None:
         super().__init__(store, weight, k)
@@ -259,8 +259,25 @@ class CompiledEdgeOpenList(EdgeOpenList):
     def __len__(self) -> int:
         return self.size
 
+    # Each bundle is also kept as the plain tuple the kernels take (made anew when an array is).
+    @property
+    def ranks(self) -> kernels.Ranks:
+        return self._ranks
+
+    @ranks.setter
+    def ranks(self, ranks: kernels.Ranks) -> None:
+        self._ranks, self.ranks_tuple = ranks, tuple(ranks)
+
+    @property
+    def heap_arrays(self) -> kernels.Heap:
+        return self._heap_arrays
+
+    @heap_arrays.setter
+    def heap_arrays(self, heap: kernels.Heap) -> None:
+        self._heap_arrays, self.heap_tuple = heap, tuple(heap)
+
     def rank(self, nodes: np.ndarray, q: np.ndarray) -> None:
-        self.jit.rank_nodes(np.asarray(q, dtype=np.float32), self.k, nodes, self.ranks)
+        self.jit.rank_nodes(np.asarray(q, dtype=np.float32), self.k, nodes, self.ranks_tuple)
 
     def push(self, nodes: np.ndarray, clock: Clock) -> Requests:
         yield from ()
@@ -269,7 +286,7 @@ class CompiledEdgeOpenList(EdgeOpenList):
         if self.size + len(nodes) > len(self.heap_arrays.f):
             self.heap_arrays = self.heap_arrays.grown(self.size + len(nodes))
         self.size = self.jit.push_nodes(
-            self.heap_arrays, self.size, nodes, self.store.g, self.ranks.q, self.store.generation,
+            self.heap_tuple, self.size, nodes, self.store.g, self.ranks.q, self.store.generation,
             self.weight,
         )  # fmt: skip
 
@@ -281,7 +298,7 @@ class CompiledEdgeOpenList(EdgeOpenList):
         count = 0
         while True:
             self.size, count, need = self.jit.pop_pairs(
-                self.heap_arrays, self.size, batch_size, bound, self.ranks, self.k,
+                self.heap_tuple, self.size, batch_size, bound, self.ranks_tuple, self.k,
                 self.store.generation, self.store.g, self.weight, parents, actions, count,
             )  # fmt: skip
             if need < 0:
