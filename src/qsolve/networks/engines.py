@@ -54,8 +54,6 @@ CHUNK_PROBE = 8192
 # that its layer outputs are small next to its work, and a batch goes in one call.
 CHUNK_PROBE_LEAST = 4096
 
-exports = 0  # ONNX exports made by this process (the tests count them)
-
 
 class Engine(Protocol):
     """A network's forward pass: ``[N, input_dim]`` float32 -> ``[N, output_dim]`` float32."""
@@ -179,7 +177,6 @@ class TorchEngine:
 
 def _export(model: torch.nn.Module, input_dim: int, path: Path) -> None:
     """Write the fp32 network to ``path`` as an ONNX graph with a free batch dimension."""
-    global exports
     with warnings.catch_warnings():
         # The TorchScript-based exporter handles this network (Gemm, LayerNormalization, Relu,
         # Softplus) without the extra packages that the torch.export-based one needs.
@@ -194,7 +191,6 @@ def _export(model: torch.nn.Module, input_dim: int, path: Path) -> None:
             dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
             opset_version=17,
         )
-    exports += 1
     _strip_softplus(path)
 
 
