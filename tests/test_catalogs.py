@@ -57,3 +57,15 @@ def test_the_target_kinds_come_from_their_catalog():
     assert [k.name for k in targets.TARGET_KINDS.values() if k.needs_teacher] == ["teacher"]
     with pytest.raises(QsolveError, match="--teacher and --targets teacher go together"):
         config.TrainConfig(domain="puzzle8", out="x", targets="teacher")
+
+
+def test_the_sources_come_from_their_catalog():
+    pytest.importorskip("torch")
+    from qsolve.training import config, data
+
+    assert data.SOURCES == tuple(data.SOURCE_KINDS) == ("walk", "nbwalk", "subset")
+    assert [s.name for s in data.SOURCE_KINDS.values() if s.needs_press_masks] == ["subset"]
+    for source in data.SOURCE_KINDS.values():
+        assert source.help in config.TrainConfig.__dataclass_fields__["source"].metadata["help"]
+    with pytest.raises(QsolveError, match="--source subset needs a Lights Out domain"):
+        config.TrainConfig(domain="puzzle8", out="x", source="subset")

@@ -133,6 +133,7 @@ def test_names_and_shapes() -> None:
     assert domain.action_costs.dtype == np.float64
     assert domain.action_costs.tolist() == [1.0] * 4
     assert domain.num_values == 16
+    assert domain.text_fields == 16  # derived from format_state(goal), not declared
     assert domain.goal.dtype == np.uint8
     assert domain.format_state(domain.goal) == " ".join(map(str, range(1, 16))) + " 0"
     assert domain.encode(domain.goal_states(2)).shape == (2, 256)

@@ -61,7 +61,6 @@ class Domain:
     action_costs: np.ndarray  # [A] float64, cost of each action (state independent)
     goal: np.ndarray | None  # [D] the goal state; None where the goal is a condition
     num_values: int  # each state entry lies in [0, num_values), used by the one-hot encoding
-    text_fields: int = 1  # whitespace-separated fields in a state's text form
     dtype: type = np.uint8
     # Training defaults: the longest random walk from the goal, the network's (width1, width2,
     # residual blocks), and how many actions of each state a step trains (None: all).
@@ -82,6 +81,21 @@ class Domain:
     # [R] relative chances of the reverse moves in training walks (None: the applicable moves
     # uniformly); Sokoban favours pulls, which move boxes, over steps back.
     reverse_weights: np.ndarray | None = None
+
+    @property
+    def text_fields(self) -> int:
+        """Whitespace-separated fields in a state's text form: as declared (``text_fields = n``),
+        else as many as ``format_state`` writes for the goal state (1 without one)."""
+        declared = self.__dict__.get("_text_fields")
+        if declared is None:
+            goal = getattr(self, "goal", None)
+            declared = 1 if goal is None else len(self.format_state(goal).split())
+            self._text_fields = declared
+        return int(declared)
+
+    @text_fields.setter
+    def text_fields(self, fields: int) -> None:
+        self._text_fields = fields
 
     @property
     def num_actions(self) -> int:

@@ -36,7 +36,6 @@ class SlidingPuzzle(Domain):
         self.goal = np.concatenate([np.arange(1, d), [0]]).astype(self.dtype)
         self.num_values = d
         self.grid = (size, size)
-        self.text_fields = d
         self.default_heuristic = "manhattan"
         if size == 3:  # 9! permutations (half of them reachable): a distance table fits
             self.index_size = 362_880

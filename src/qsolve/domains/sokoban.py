@@ -47,7 +47,6 @@ class Sokoban(Domain):
 
     num_values = 7
     grid = (SIZE, SIZE)
-    text_fields = 1
     default_heuristic = "pushes"
     walk_limit = 200
     network_size = (1000, 500, 2)

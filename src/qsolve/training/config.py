@@ -15,7 +15,7 @@ from qsolve.domains import Domain, get_domain
 from qsolve.errors import QsolveError
 from qsolve.networks.resnet import Architecture
 from qsolve.options import DEVICES, TRAINING_PRECISIONS, flag, option
-from qsolve.training.data import SOURCES
+from qsolve.training.data import SOURCE_KINDS, SOURCES
 from qsolve.training.targets import TARGET_KINDS
 
 DEFAULT_STEPS = 10_000  # when neither --steps nor --minutes is given
@@ -45,8 +45,7 @@ class TrainConfig:
         low=0,
     )
     source: str = option(
-        "training states: walk (random walks from the goal), nbwalk (walks that never undo their "
-        "last move), subset (Lights Out: a random set of distinct presses, of every size)",
+        "training states: " + "; ".join(f"{s.name} ({s.help})" for s in SOURCE_KINDS.values()),
         "walk",
         choices=SOURCES,
     )
@@ -150,8 +149,10 @@ class TrainConfig:
             raise QsolveError(f"--teacher and --targets {taught} go together")
         if self.init_from is not None and self.resume:
             raise QsolveError("--init-from starts a new run; it cannot be combined with --resume")
-        if self.source == "subset" and not hasattr(domain, "press_masks"):
-            raise QsolveError(f"--source subset needs a Lights Out domain, not {self.domain}")
+        if SOURCE_KINDS[self.source].needs_press_masks and not hasattr(domain, "press_masks"):
+            raise QsolveError(
+                f"--source {self.source} needs a Lights Out domain, not {self.domain}"
+            )
         if self.data == "device" and not has_torch_ops(domain):
             raise QsolveError(
                 f"--data device: {self.domain} has no torch operations (Domain.torch_ops); "

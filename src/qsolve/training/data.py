@@ -38,7 +38,36 @@ from qsolve.domains import Domain, domain_reference, get_domain
 from qsolve.domains.base import walk_noise
 from qsolve.errors import QsolveError
 
-SOURCES = ("walk", "nbwalk", "subset")
+
+@dataclass(frozen=True)
+class Source:
+    """A source of training states (``--source``): its name, one line of help, how a batch
+    maker draws its states (``BatchMaker.draw_states``), and what the domain must have."""
+
+    name: str
+    help: str
+    draw: Callable[[BatchMaker[Any], int, int], tuple[Any, Any, Any]]
+    needs_press_masks: bool = False  # Lights Out's press matrix
+
+
+def _walks(backtrack: bool) -> Callable[[BatchMaker[Any], int, int], tuple[Any, Any, Any]]:
+    return lambda maker, limit, n: maker.walk_states(limit, n, backtrack)
+
+
+SOURCE_KINDS: dict[str, Source] = {
+    source.name: source
+    for source in (
+        Source("walk", "random walks from goal states (reverse moves)", _walks(True)),
+        Source("nbwalk", "walks that never undo their last move", _walks(False)),
+        Source(
+            "subset",
+            "Lights Out: a random set of distinct presses, of every size",
+            lambda maker, limit, n: maker.press_subsets(limit, n),
+            needs_press_masks=True,
+        ),
+    )
+}
+SOURCES = tuple(SOURCE_KINDS)
 
 
 A = TypeVar("A")  # the array type of a batch: np.ndarray on the host, torch.Tensor on a device
@@ -383,14 +412,17 @@ class BatchMaker(Generic[A]):
 
     def draw_states(self, source: str, limit: int, n: int) -> tuple[A, A, A]:
         """``n`` training states from ``source``: states, bounds B(s) and undo actions ``[N, U]``."""
-        if source == "subset":
-            return self.press_subsets(limit, n)
-        if source not in ("walk", "nbwalk"):
+        if source not in SOURCE_KINDS:
             raise QsolveError(
                 f"unknown training source {source!r} (choose from {', '.join(SOURCES)})"
             )
+        drawn: tuple[A, A, A] = SOURCE_KINDS[source].draw(self, limit, n)
+        return drawn
+
+    def walk_states(self, limit: int, n: int, backtrack: bool) -> tuple[A, A, A]:
+        """``n`` states of walks of k ~ U[0, limit] reverse moves: states, bounds, undo."""
         lengths = self.randint(limit + 1, n)
-        states, cost, last = self.walks(lengths, backtrack=source == "walk")
+        states, cost, last = self.walks(lengths, backtrack=backtrack)
         found: Any = last
         undo = self.arrays.xp.where(found >= 0, self.walk_undo[found.clip(min=0)], -1)
         return states, cost, undo[:, None]
