@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import sys
 import time
@@ -38,22 +37,13 @@ from rich.table import Table
 import qsolve
 from qsolve.bench import read_deepcubea
 from qsolve.bench.instances import deepcubea_dir
+from qsolve.bench.report import machine
 from qsolve.errors import QsolveError
 from qsolve.heuristics import Heuristic
 
 SETS = ("cube3", "puzzle24", "puzzle35", "puzzle48")
 # Sets whose file holds states alone; the reference costs are DeepCubeA's, in a file beside it.
 REFERENCE_IS_DEEPCUBEA = ("puzzle35", "puzzle48")
-
-
-def cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def read_set(name: str, count: int, offset: int) -> tuple[np.ndarray, np.ndarray, str]:
@@ -171,7 +161,7 @@ def main() -> int:
         *("set", "network", "search", "n", "solved", "optimal", "cost / ref", "nodes"),
         *("s/instance", "stored", "peak MiB"),
     )
-    table = Table(title=f"Q* against beam search, one core of {cpu_name()}")
+    table = Table(title=f"Q* against beam search, one core each, {machine()}")
     for column in columns:
         table.add_column(column, justify="right")
     markdown = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -27,6 +26,7 @@ from rich.table import Table
 
 import qsolve
 from qsolve.bench import read_deepcubea, solve_each
+from qsolve.bench.report import machine
 from qsolve.errors import QsolveError
 
 # set -> (file, instances measured, seconds per instance, target)
@@ -46,16 +46,6 @@ DEEPCUBEA = {
     "puzzle24": "100%, 89.42, -, 6.38e6 nodes, 22.9 s",
     "puzzle15": "100%, 52.02, 100%, 3.28e6 nodes, 8.8 s",
 }
-
-
-def cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def measure(
@@ -104,7 +94,7 @@ def main() -> int:
     args = parser.parse_args()
     models = dict(item.split("=", 1) for item in args.model)
     torch.set_num_threads(1)
-    table = Table(title=f"hard test sets, one core of {cpu_name()}, command-line defaults")
+    table = Table(title=f"hard test sets, one core each, {machine()}, command-line defaults")
     for column in (
         "set",
         "network",

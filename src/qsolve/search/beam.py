@@ -25,7 +25,15 @@ import numpy as np
 from qsolve.domains.base import Domain
 from qsolve.heuristics.base import Heuristic
 from qsolve.options import check_beam_width
-from qsolve.search.common import Clock, Limits, Search, SearchResult, priority, run_search
+from qsolve.search.common import (
+    Clock,
+    Limits,
+    Search,
+    SearchResult,
+    finished,
+    priority,
+    run_search,
+)
 
 # What one layer gives back: the children generated, the goal (parent position, action, path
 # cost) if one was generated, else the kept children as (parents, actions, states, path costs).
@@ -162,23 +170,12 @@ def beam_steps(
             kept_parents, kept_actions, states, g = kept
             layers.add(kept_parents, kept_actions)
     clock.lap("ranking")
-    solved = goal is not None
     actions: list[int] = []
     if goal is not None and goal[0] >= 0:
         actions = layers.path(goal[0], goal[1])
-    return SearchResult(
-        solved=solved,
-        actions=actions,
-        moves=domain.base_moves(actions),
-        cost=goal[2] if goal is not None else float("nan"),
-        nodes_generated=nodes_generated,
-        iterations=iterations,
-        seconds=time.perf_counter() - started,
-        heuristic_inputs=clock.heuristic_inputs,
-        stop_reason=reason or ("solved" if solved else "exhausted"),
-        meta_moves=domain.format_moves(actions),
-        timings=clock.seconds,
-        states_stored=len(seen),
+    cost = goal[2] if goal is not None else None
+    return finished(
+        domain, actions, cost, nodes_generated, iterations, started, clock, reason, len(seen)
     )
 
 

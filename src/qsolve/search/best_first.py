@@ -24,7 +24,7 @@ from qsolve.search.common import (
     NodeStore,
     Requests,
     Search,
-    SearchResult,
+    finished,
 )
 
 
@@ -96,17 +96,7 @@ def best_first(
     clock.lap("open list")
     solved = incumbent.found
     actions = store.path(incumbent.node) if solved else []
-    return SearchResult(
-        solved=solved,
-        actions=actions,
-        moves=domain.base_moves(actions),
-        cost=incumbent.cost if solved else float("nan"),
-        nodes_generated=nodes_generated,
-        iterations=iterations,
-        seconds=time.perf_counter() - started,
-        heuristic_inputs=clock.heuristic_inputs,
-        stop_reason=reason or ("solved" if solved else "exhausted"),
-        meta_moves=domain.format_moves(actions),
-        timings=clock.seconds,
-        states_stored=store.size,
+    cost = incumbent.cost if solved else None
+    return finished(
+        domain, actions, cost, nodes_generated, iterations, started, clock, reason, store.size
     )

@@ -6,9 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from qsolve.domains.base import Domain
 
 
 @dataclass
@@ -94,6 +97,35 @@ class Clock:
         self.lap("heuristic")
         self.heuristic_inputs += len(states)
         return answer
+
+
+def finished(
+    domain: Domain,
+    actions: list[int],
+    cost: float | None,
+    nodes_generated: int,
+    iterations: int,
+    started: float,
+    clock: Clock,
+    reason: str | None,
+    states_stored: int,
+) -> SearchResult:
+    """The result of a search that stopped (``cost`` None: no goal found), for every algorithm."""
+    solved = cost is not None
+    return SearchResult(
+        solved=solved,
+        actions=actions,
+        moves=domain.base_moves(actions),
+        cost=cost if cost is not None else float("nan"),
+        nodes_generated=nodes_generated,
+        iterations=iterations,
+        seconds=time.perf_counter() - started,
+        heuristic_inputs=clock.heuristic_inputs,
+        stop_reason=reason or ("solved" if solved else "exhausted"),
+        meta_moves=domain.format_moves(actions),
+        timings=clock.seconds,
+        states_stored=states_stored,
+    )
 
 
 def grow(array: np.ndarray, size: int) -> np.ndarray:
