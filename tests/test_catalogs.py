@@ -63,7 +63,7 @@ def test_the_sources_come_from_their_catalog():
     pytest.importorskip("torch")
     from qsolve.training import config, data
 
-    assert data.SOURCES == tuple(data.SOURCE_KINDS) == ("walk", "nbwalk", "subset")
+    assert data.SOURCES == tuple(data.SOURCE_KINDS) == ("walk", "nbwalk", "farwalk", "subset")
     assert [s.name for s in data.SOURCE_KINDS.values() if s.needs_press_masks] == ["subset"]
     for source in data.SOURCE_KINDS.values():
         assert source.help in config.TrainConfig.__dataclass_fields__["source"].metadata["help"]

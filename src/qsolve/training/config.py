@@ -153,6 +153,8 @@ class TrainConfig:
             raise QsolveError(
                 f"--source {self.source} needs a Lights Out domain, not {self.domain}"
             )
+        if self.data == "device" and SOURCE_KINDS[self.source].host_only:
+            raise QsolveError(f"--source {self.source} draws on the host; use --data cpu")
         if self.data == "device" and not has_torch_ops(domain):
             raise QsolveError(
                 f"--data device: {self.domain} has no torch operations (Domain.torch_ops); "

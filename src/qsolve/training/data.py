@@ -48,10 +48,14 @@ class Source:
     help: str
     draw: Callable[[BatchMaker[Any], int, int], tuple[Any, Any, Any]]
     needs_press_masks: bool = False  # Lights Out's press matrix
+    host_only: bool = False  # drawn with numpy only (not by ``--data device``)
 
 
 def _walks(backtrack: bool) -> Callable[[BatchMaker[Any], int, int], tuple[Any, Any, Any]]:
     return lambda maker, limit, n: maker.walk_states(limit, n, backtrack)
+
+
+FAR_WALKS = 8  # the walks ``farwalk`` draws for each training state
 
 
 SOURCE_KINDS: dict[str, Source] = {
@@ -59,6 +63,13 @@ SOURCE_KINDS: dict[str, Source] = {
     for source in (
         Source("walk", "random walks from goal states (reverse moves)", _walks(True)),
         Source("nbwalk", "walks that never undo their last move", _walks(False)),
+        Source(
+            "farwalk",
+            f"of {FAR_WALKS} walks of each length, the one the domain's classical heuristic "
+            "puts farthest from the goal",
+            lambda maker, limit, n: maker.far_walk_states(limit, n, FAR_WALKS),
+            host_only=True,
+        ),
         Source(
             "subset",
             "Lights Out: a random set of distinct presses, of every size",
@@ -427,6 +438,26 @@ class BatchMaker(Generic[A]):
         undo = self.arrays.xp.where(found >= 0, self.walk_undo[found.clip(min=0)], -1)
         return states, cost, undo[:, None]
 
+    def far_walk_states(self, limit: int, n: int, m: int) -> tuple[A, A, A]:
+        """``n`` states, each the end of one of ``m`` walks of the same length k ~ U[0, limit]:
+        the one the domain's classical heuristic (``default_heuristic``) rates farthest from the
+        goal.  Its bound is its own walk's cost, so the bounds stay valid; the states are as far
+        as the walks reach rather than as far as a typical walk goes (random Sokoban walks
+        leave most boxes next to their targets)."""
+        arrays = self.arrays
+        lengths = arrays.repeat_rows(self.randint(limit + 1, n), m)
+        walked: tuple[Any, Any, Any] = self.walks(lengths)
+        states, cost, last = walked
+        scores: Any = self.estimates(states)
+        kept = arrays.arange(n) * m + scores.reshape(n, m).argmax(axis=1)
+        found: Any = last[kept]
+        undo = arrays.xp.where(found >= 0, self.walk_undo[found.clip(min=0)], -1)
+        return states[kept], cost[kept], undo[:, None]
+
+    def estimates(self, states: A) -> A:
+        """``[N]`` the domain's classical heuristic's cost-to-go estimates (``farwalk``)."""
+        raise NotImplementedError
+
     def make_batch(
         self,
         seed: int,
@@ -544,6 +575,7 @@ class HostData(BatchMaker[np.ndarray]):
         masks = getattr(domain, "press_masks", None)
         self.press_masks = None if masks is None else masks.astype(np.int64)  # [A, D]
         self.rng = np.random.default_rng(0)
+        self.heuristic: Any = None  # the classical heuristic of ``estimates``, made when needed
 
     @property  # type: ignore[override]
     def walk_undo(self) -> np.ndarray:  # found when first walked, then cached on the domain
@@ -577,6 +609,14 @@ class HostData(BatchMaker[np.ndarray]):
 
     def is_goal(self, states: np.ndarray) -> np.ndarray:
         return self.domain._is_goal(states)
+
+    def estimates(self, states: np.ndarray) -> np.ndarray:
+        from qsolve.heuristics import get_heuristic
+
+        if self.heuristic is None:
+            self.heuristic = get_heuristic(self.domain.default_heuristic, self.domain)
+        values = self.heuristic.values(states)
+        return np.where(np.isfinite(values), values, -1.0)  # type: ignore[no-any-return]
 
     def q_values(self, online: Any, states: np.ndarray, precision: str) -> np.ndarray:
         import torch
