@@ -33,7 +33,8 @@ import torch
 import qsolve
 from qsolve.bench import read_deepcubea, solve_each
 from qsolve.errors import QsolveError
-from qsolve.networks.engines import cpu_name, onnxruntime_available
+from qsolve.machine import cpu_name
+from qsolve.networks.engines import onnxruntime_available
 
 # set -> (file, default count, default node budget)
 SETS = {

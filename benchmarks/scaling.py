@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -27,18 +26,9 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from qsolve.bench.report import machine
+
 SPEED = re.compile(r"\(([\d.]+) min, ([\d,]+) examples/s\)")
-
-
-def cpu_name() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def train_speed(ranks: int, args: argparse.Namespace, folder: Path) -> float:
@@ -120,7 +110,7 @@ def main() -> None:
     args = parser.parse_args()
 
     console = Console()
-    console.print(f"CPU: {cpu_name()} ({os.cpu_count()} cores); load {os.getloadavg()[0]:.1f}")
+    console.print(f"machine: {machine()}; load {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         speeds = {n: train_speed(n, args, folder) for n in args.ranks}

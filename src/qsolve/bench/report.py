@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import datetime
 import os
-import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from qsolve.machine import cpu_name
 
 Row = dict[str, Any]
 
@@ -30,15 +31,8 @@ class Report:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {cpu}"
+    """The core count and CPU model, as the benchmarks' tables name the machine."""
+    return f"{os.cpu_count()} cores, {cpu_name()}"
 
 
 def _fmt(value: Any) -> str:

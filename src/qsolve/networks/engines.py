@@ -23,7 +23,6 @@ import hashlib
 import json
 import logging
 import os
-import platform
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -36,6 +35,7 @@ import numpy as np
 import torch
 
 from qsolve.errors import QsolveError
+from qsolve.machine import cpu_name
 from qsolve.options import ENGINES, PRECISIONS
 
 # Bump when the exported graph or the choice's measurement changes, so old cache entries are unused.
@@ -85,17 +85,6 @@ def weights_hash(model: torch.nn.Module) -> str:
         digest.update(f"{name}{tuple(values.shape)}".encode())
         digest.update(values.tobytes())
     return digest.hexdigest()
-
-
-def cpu_name() -> str:
-    """The CPU model as /proc/cpuinfo names it, else what ``platform`` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def machine_key() -> str:
