@@ -80,7 +80,7 @@ def test_deepcubea_suite_runs_each_model_with_its_recommended_search(benchmarks,
     ]
     for row in rows:
         h = qsolve.load_heuristic(None, row["domain"])
-        assert (int(row["B"]), float(row["λ"])) == suites.recommended_search(h)
+        assert (int(row["B"]), float(row["λ"])) == suites.recommended_search(h).setting
         assert row["instances"] == "2"
         optimum = benchmarks[row["domain"]][:2]
         if row["solved %"] == "100.0":  # then the gap is over both states
@@ -91,6 +91,24 @@ def test_deepcubea_suite_runs_each_model_with_its_recommended_search(benchmarks,
     assert "Q* against A* on the DeepCubeA test sets" in path.read_text()
 
 
+def test_a_model_that_recommends_beam_search_is_run_with_it(benchmarks, tmp_path, monkeypatch):
+    beam = qsolve.load_heuristic("manhattan", "puzzle15")
+    beam.search_defaults = {"algorithm": "beam", "beam_width": 20}
+    recommended = suites.recommended_search(beam)
+    assert recommended == suites.Recommended("beam", 1, 1.0, 20)
+    assert suites.recommended_search(qsolve.load_heuristic("manhattan", "puzzle15")) == (
+        suites.Recommended("qstar", 1, 1.0)
+    )
+    monkeypatch.setattr(suites, "load_heuristic", lambda spec, name: beam)
+    path = bench.run_bench("deepcubea", tmp_path, domains=["puzzle15"], count=2)
+    rows = _table(tmp_path, "deepcubea", 1)
+    assert [(r["algorithm"], r["B"]) for r in rows] == [("Q*", "1"), ("A*", "1"), ("beam", "20")]
+    states, _ = suites.hard_sets(["puzzle15"], 2)[0]["puzzle15"]
+    expected = qsolve.solve("puzzle15", states, heuristic=beam, algorithm="beam", beam_width=20)
+    assert float(rows[2]["mean cost"]) == pytest.approx(np.mean([r.cost for r in expected]))
+    assert "puzzle15 beam search, width 20" in path.read_text()
+
+
 def test_paper_suite_compares_cube3_and_cube3_meta_on_the_same_states(benchmarks, tmp_path):
     path = bench.run_bench("paper", tmp_path, domains=["cube3", "cube3-meta"], count=2)
     # The shipped cube3 and cube3-meta networks have one trunk size: the action space differs.
@@ -99,7 +117,7 @@ def test_paper_suite_compares_cube3_and_cube3_meta_on_the_same_states(benchmarks
     settings = {(r["domain"], int(r["B"]), float(r["λ"])) for r in rows}
     ran = {}
     for name in ("cube3", "cube3-meta"):
-        recommended = suites.recommended_search(qsolve.load_heuristic(None, name))
+        recommended = suites.recommended_search(qsolve.load_heuristic(None, name)).setting
         ran[name] = {recommended, *suites.PAPER_SETTINGS}
         for batch_size, weight in ran[name]:
             assert (name, batch_size, weight) in settings

@@ -73,9 +73,12 @@ def q_vs_a(
     with_v: bool = True,
     optimum: np.ndarray | None = None,
     heuristic: tuple[Heuristic, str] | None = None,
+    beam_width: int | None = None,
 ) -> tuple[list[Row], list[Row], dict[str, list]]:
     """Q* against A* (h = min_a Q, and a V network where one is shipped) on the same states;
-    ``heuristic`` (and its label) replaces the benchmark model of ``heuristic_for``."""
+    ``heuristic`` (and its label) replaces the benchmark model of ``heuristic_for``;
+    ``beam_width`` adds beam search of that width with it (a model's recommended beam search),
+    in a row whose B is the width."""
     q_heuristic, q_name = heuristic if heuristic is not None else heuristic_for(domain_name)
     contenders = [
         ("Q*", "qstar", q_heuristic, q_name),
@@ -139,6 +142,20 @@ def q_vs_a(
                     "note": _none_both_solved(len(both), len(q)),
                 }
             )
+    if beam_width is not None:
+        results = solve(
+            domain_name,
+            states,
+            heuristic=q_heuristic,
+            algorithm="beam",
+            beam_width=beam_width,
+            time_limit=time_limit,
+            max_nodes=max_nodes,
+            parallel=1,
+        )
+        per_instance[f"beam {q_name} W={beam_width}"] = results
+        label = {"domain": domain_name, "algorithm": "beam", "heuristic": q_name}
+        rows.append(summarize({**label, "B": beam_width, "λ": float("nan")}, results, optimum))
     return rows, ratios, per_instance
 
 
@@ -606,10 +623,38 @@ def network_label(heuristic: Heuristic) -> str:
     return label + (" int8" if getattr(heuristic, "precision", "fp32") == "int8" else "")
 
 
-def recommended_search(heuristic: Heuristic) -> tuple[int, float]:
-    """(B, λ) of the model's config.json ``"search"``, else B = 1, λ = 1 as ``qsolve solve``."""
+@dataclass(frozen=True)
+class Recommended:
+    """A model's recommended search (config.json ``"search"``): its algorithm, with B and λ for
+    Q* and A* and the beam width for beam search."""
+
+    algorithm: str
+    batch_size: int
+    weight: float
+    beam_width: int | None = None
+
+    @property
+    def setting(self) -> tuple[int, float]:
+        """(B, λ): the setting Q* and A* run at."""
+        return self.batch_size, self.weight
+
+    def describe(self) -> str:
+        if self.algorithm == "beam":
+            return f"beam search, width {self.beam_width:,}"
+        return f"B = {self.batch_size}, λ = {self.weight:g}"
+
+
+def recommended_search(heuristic: Heuristic) -> Recommended:
+    """The model's config.json ``"search"``, else Q*, B = 1, λ = 1, as ``qsolve solve`` takes it
+    (B and λ are the recommended algorithm's; a beam recommendation leaves Q* B = 1, λ = 1)."""
     defaults = heuristic.search_defaults
-    return int(defaults.get("batch_size", 1)), float(defaults.get("weight", 1.0))
+    width = defaults.get("beam_width")
+    return Recommended(
+        str(defaults.get("algorithm", "qstar")),
+        int(defaults.get("batch_size", 1)),
+        float(defaults.get("weight", 1.0)),
+        None if width is None else int(width),
+    )
 
 
 def suite_hard_sets(
@@ -629,10 +674,10 @@ def suite_hard_sets(
         heuristic = load_heuristic(None, domain_name)
         label = network_label(heuristic)
         recommended = recommended_search(heuristic)
-        settings = [recommended]
+        settings = [recommended.setting]
         if paper_settings:
-            settings += [s for s in PAPER_SETTINGS if s != recommended]
-        searches.append(f"{domain_name} B = {recommended[0]}, λ = {recommended[1]:g}")
+            settings += [s for s in PAPER_SETTINGS if s != recommended.setting]
+        searches.append(f"{domain_name} {recommended.describe()}")
         table, ratio, per_instance = q_vs_a(
             domain_name,
             states,
@@ -641,6 +686,7 @@ def suite_hard_sets(
             HARD_MAX_NODES,
             optimum=optimum,
             heuristic=(heuristic, label),
+            beam_width=recommended.beam_width if recommended.algorithm == "beam" else None,
         )
         rows += table
         ratios += ratio
