@@ -154,8 +154,8 @@ def q_vs_a(
             parallel=1,
         )
         per_instance[f"beam {q_name} W={beam_width}"] = results
-        label = {"domain": domain_name, "algorithm": "beam", "heuristic": q_name}
-        rows.append(summarize({**label, "B": beam_width, "λ": float("nan")}, results, optimum))
+        beam_row: Row = {"domain": domain_name, "algorithm": "beam", "heuristic": q_name}
+        rows.append(summarize({**beam_row, "B": beam_width, "λ": float("nan")}, results, optimum))
     return rows, ratios, per_instance
 
 
