@@ -239,6 +239,17 @@ def test_a_small_levels_optimal_costs_equal_breadth_first_search() -> None:
     assert np.all(np.isfinite(h[reachable]))
 
 
+def test_pushes_recommends_batch_a_star_which_solve_uses_by_default() -> None:
+    level = DOMAIN.parse_state(TWO_BOXES)
+    default = qsolve.solve(DOMAIN, level[None])[0]
+    astar = qsolve.solve(
+        DOMAIN, level[None], heuristic="pushes", algorithm="astar", batch_size=100
+    )[0]
+    qstar = qsolve.solve(DOMAIN, level[None], heuristic="pushes", algorithm="qstar")[0]
+    assert default.cost == astar.cost == 13 and default.actions == astar.actions
+    assert default.nodes_generated == astar.nodes_generated != qstar.nodes_generated
+
+
 def test_lurd_writes_moves_lower_case_and_pushes_upper_case() -> None:
     start = DOMAIN.parse_state("########/#  @$ .#/########")
     assert DOMAIN.notations(start, [L, R, R, R]) == {"lurd": "lrRR"}
