@@ -13,7 +13,7 @@ from qsolve import api, cluster
 from qsolve.cli import build_parser
 from qsolve.cli_args import solve_options
 from qsolve.errors import QsolveError
-from qsolve.options import ENGINES, PRECISIONS, SolveOptions, algorithm_names
+from qsolve.options import ENGINES, PRECISIONS, SOLVE_THREADS, SolveOptions, algorithm_names
 
 NAMES = [f.name for f in fields(SolveOptions)]
 
@@ -33,6 +33,9 @@ def test_the_api_the_parser_and_ray_share_one_default_per_option():
     # Neither the API nor the Ray path declares a default of its own for any option.
     for function in (api.solve, api.solve_iter, cluster.solve_stream, cluster.solve_here):
         assert not set(inspect.signature(function).parameters) & set(NAMES), function.__name__
+    # The process's torch threads (not a search option) have one default too.
+    assert args.threads is SOLVE_THREADS
+    assert inspect.signature(cluster.solve_stream).parameters["threads"].default is SOLVE_THREADS
 
 
 def test_the_defaults_chosen_where_they_had_drifted():

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+import qsolve
 from qsolve.cli import main
 from qsolve.domains import DOMAINS, get_domain
 from qsolve.errors import QsolveError
@@ -625,3 +626,25 @@ def test_the_last_layer_stays_fp32_under_bf16_autocast():
     assert out.dtype == torch.float32
     assert torch.allclose(out, exact, rtol=0.01)
     assert not torch.equal(out * 2, (out * 2).round())  # finer than bf16's grid at 100
+
+
+def test_the_public_train_passes_callbacks_to_the_trainer(tmp_path):
+    class Record(Callback):
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        def on_start(self, trainer: Trainer) -> None:
+            self.calls.append("start")
+
+        def on_step(self, trainer: Trainer, loss: float) -> None:
+            self.calls.append(f"step {trainer.state.step}")
+
+        def on_end(self, trainer: Trainer) -> None:
+            self.calls.append("end")
+
+    record = Record()
+    summary = qsolve.train(
+        "puzzle8", tmp_path / "run", steps=2, progress=False, callbacks=[record], **TINY
+    )
+    assert record.calls == ["start", "step 1", "step 2", "end"]
+    assert not summary.interrupted

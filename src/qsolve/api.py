@@ -403,11 +403,20 @@ def _results(
         yield from iter_lockstep(searches, evaluate, parallel)
 
 
-def train(domain: str, out: str | Path, **options: Any) -> Any:
-    """Train a Q (or V) network for ``domain`` into the folder ``out``; see ``qsolve train -h``."""
+def train(
+    domain: str,
+    out: str | Path,
+    progress: bool = True,
+    callbacks: Sequence[Any] = (),
+    **options: Any,
+) -> Any:
+    """Train a Q (or V) network for ``domain`` into the folder ``out``; the options are
+    ``TrainConfig``'s (``qsolve train -h``).  ``callbacks``: ``qsolve.training.Callback``
+    objects the ``Trainer`` calls at the start, at each point of a step, after each step and at
+    the end (progress of your own, early stopping, fault injection)."""
     from qsolve.training import train as train_network  # torch loads only when needed
 
-    return train_network(domain, out, **options)
+    return train_network(domain, out, progress=progress, callbacks=callbacks, **options)
 
 
 __all__ = [

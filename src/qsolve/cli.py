@@ -84,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--threads",
         type=checked(int, options.check_threads),
-        default=1,
-        help="CPU threads for a network heuristic (default 1: search batches are small)",
+        default=options.SOLVE_THREADS,
+        help=f"CPU threads for a network heuristic (default {options.SOLVE_THREADS}: search "
+        "batches are small)",
     )
     solve.add_argument(
         "--json",

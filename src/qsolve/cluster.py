@@ -32,7 +32,7 @@ from qsolve import api
 from qsolve.domains import Domain, domain_reference, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import CLASSICAL, Heuristic
-from qsolve.options import SolveOptions
+from qsolve.options import SOLVE_THREADS, SolveOptions
 from qsolve.search import SearchResult
 from qsolve.threads import set_torch_threads
 
@@ -146,7 +146,7 @@ def solve_stream(
     address: str | None = None,
     workers: int | None = None,
     chunk_size: int | None = None,
-    threads: int = 1,
+    threads: int = SOLVE_THREADS,
     **keywords: Any,
 ) -> Iterator[tuple[int, Outcome]]:
     """Solve ``states`` ([N, D]) on Ray; yields (index, result or error text) as they finish.

@@ -30,6 +30,10 @@ SYMMETRIES: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
 MAX_BATCH_SIZE = 10**8
 MAX_BEAM_WIDTH = 10**9
 MAX_THREADS = 1024
+# The torch threads of a solving process (``qsolve solve --threads``, and each Ray worker's): a
+# setting of the process, not of a search, so not a ``SolveOptions`` field; one by default,
+# since search batches are small.
+SOLVE_THREADS = 1
 
 
 def check_int(name: str, value: object, low: int, high: int | None = None) -> int:
