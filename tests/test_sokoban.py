@@ -21,6 +21,7 @@ from qsolve.domains.sokoban import (
     TARGET,
     WALL,
     Sokoban,
+    generate_rooms,
 )
 from qsolve.errors import QsolveError
 from qsolve.heuristics.pushes import Pushes
@@ -281,3 +282,16 @@ def test_the_command_line_solves_a_level_and_names_bad_levels_in_a_file(tmp_path
         )
         assert DOMAIN.is_goal(end[None])[0]
     assert "error" in rows[2]
+
+
+def test_generated_rooms_are_closed_connected_goal_rooms_placed_canonically() -> None:
+    rooms = generate_rooms(200, np.random.default_rng(7), boxes=4)
+    assert rooms.shape == (200, DOMAIN.state_dim)
+    assert np.all((rooms == BOX_ON_TARGET).sum(axis=1) == 4)
+    assert not np.any(rooms == BOX) and not np.any(rooms == TARGET)
+    for room in rooms:
+        level = room.copy()
+        level[np.flatnonzero(level == FLOOR)[0]] = PLAYER
+        assert DOMAIN.is_goal(level[None])[0]
+        # parsing its text finds every open cell inside the player's walls, already in place
+        assert np.array_equal(DOMAIN.parse_state(DOMAIN.format_state(level)), level)

@@ -316,6 +316,53 @@ class Sokoban(Domain):
         return {"lurd": "".join(letters)}
 
 
+# The shapes a room generator's walk opens around each cell it visits (3 x 3, centred there).
+STAMPS = np.array(
+    [
+        [[0, 0, 0], [1, 1, 1], [0, 0, 0]],
+        [[0, 1, 0], [0, 1, 0], [0, 1, 0]],
+        [[0, 0, 0], [1, 1, 0], [0, 1, 0]],
+        [[0, 0, 0], [1, 1, 0], [1, 1, 0]],
+        [[0, 0, 0], [0, 1, 1], [0, 1, 0]],
+    ],
+    dtype=bool,
+)
+
+
+def generate_rooms(n: int, rng: np.random.Generator, boxes: int = 4) -> np.ndarray:
+    """``[n, D]`` random goal rooms (every box on its target, no player), made as Racanière et
+    al. (NeurIPS 2017) make Boxoban's rooms: a walk of 27 steps over the 8 x 8 inside, turning
+    with probability 0.35, opens a random 3 x 3 shape around each cell it visits; then ``boxes``
+    boxes on targets on distinct open cells, with at least two open cells left for the player.
+    Rooms are placed canonically, like parsed levels."""
+    out = np.empty((n, CELLS), dtype=np.int8)
+    turns = np.array([(-1, 0), (1, 0), (0, -1), (0, 1)])
+    made = 0
+    while made < n:
+        open_cells = np.zeros((SIZE, SIZE), dtype=bool)
+        at = rng.integers(1, SIZE - 1, size=2)
+        way = turns[rng.integers(4)]
+        for _ in range(int(1.5 * 2 * INSIDE) - 3):
+            if rng.random() < 0.35:
+                way = turns[rng.integers(4)]
+            at = np.clip(at + way, 1, SIZE - 2)
+            r, c = at
+            open_cells[r - 1 : r + 2, c - 1 : c + 2] |= STAMPS[rng.integers(len(STAMPS))]
+        open_cells[[0, -1], :] = open_cells[:, [0, -1]] = False  # the border stays wall
+        cells = np.flatnonzero(open_cells)
+        if len(cells) < boxes + 2:
+            continue
+        board = np.where(open_cells, FLOOR, WALL).reshape(-1)
+        board[rng.choice(cells, size=boxes, replace=False)] = BOX_ON_TARGET
+        grid = board.reshape(SIZE, SIZE)
+        top, left = np.argwhere(open_cells).min(axis=0)
+        placed = np.full((SIZE, SIZE), WALL, dtype=np.int8)
+        placed[1 : SIZE - top, 1 : SIZE - left] = grid[top : SIZE - 1, left : SIZE - 1]
+        out[made] = placed.reshape(-1)
+        made += 1
+    return out
+
+
 def _title(line: str) -> str:
     """The name a header or title line gives the level after it."""
     text = line.lstrip(";").strip()
