@@ -108,7 +108,6 @@ def test_device_nbwalks_never_take_a_move_followed_by_its_inverse(name, device):
     inverse = inverse_actions(domain)
     assert not np.any(inverse[taken[:, :-1]] == taken[:, 1:])
     assert np.all(cost.cpu().numpy() == 25)
-    data.unit_cost = None  # the cost summed move by move, as for domains of mixed costs
     data.seed(1, 0)
     again, summed, _ = data.walks(lengths, backtrack=False)
     assert torch.equal(again, states) and torch.equal(summed, cost)
@@ -250,3 +249,13 @@ def test_data_auto_makes_batches_on_the_device_only_on_cuda():
     assert data_on_device("device", cube, CPU)
     if torch.cuda.is_available():
         assert data_on_device("auto", cube, torch.device("cuda"))
+
+
+def test_the_walks_are_written_once_for_both_paths():
+    from qsolve.training.data import BatchMaker, HostData
+
+    # Each path gives its primitives (draws, the order the walks move in, a reverse step); the
+    # walk itself is BatchMaker's.
+    for maker in (HostData, DeviceData):
+        assert "walks" not in vars(maker) and "walk_states" not in vars(maker)
+    assert "walks" in vars(BatchMaker)

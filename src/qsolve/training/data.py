@@ -13,7 +13,8 @@ the walk targets (``targets.py``).
 - ``subset`` (Lights Out): a uniformly random set of k ~ U[0, min(limit, A)] distinct presses;
   when the press matrix is invertible (7x7), k is the exact fewest presses.
 
-The steps of a batch are written once (``BatchMaker``) over a few array primitives (``Arrays``):
+The steps of a batch, the walks included, are written once (``BatchMaker``) over a few array
+primitives (``Arrays``) and random draws:
 ``HostData`` takes them with numpy and the domain's own methods, for any domain;
 ``device_data.DeviceData`` with torch and the domain's torch operations.
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any, Generic, TypeVar
@@ -203,37 +204,14 @@ def walks(
     backtrack: bool = True,
     moves: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Random walks from goal states by reverse moves: ``[N, D]`` end states, ``[N]`` float32
-    walk costs and ``[N]`` int64 last reverse moves (-1 for walks of length 0), in the walk
-    domain's moves (its actions, where they are invertible).
+    """``BatchMaker.walks`` with numpy, drawing from ``rng``: ``[N, D]`` end states, ``[N]``
+    float32 walk costs and ``[N]`` int64 last reverse moves (-1 for walks of length 0).
 
-    With ``backtrack=True`` the states are those of ``domain.random_walk`` (same draws).  A list
-    passed as ``moves`` receives each time step's ``[N]`` actions (-1 where a walk has ended).
+    With ``backtrack=True`` the states are those of ``domain.random_walk`` (same draws).
     """
-    walk = domain.walk_domain
-    lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
-    n = len(lengths)
-    states = walk.goal_states(n, rng)
-    costs = walk.reverse_costs
-    cost = np.zeros(n, dtype=np.float32)
-    last = np.full(n, -1, dtype=np.int64)
-    inverse = None if backtrack else reverse_inverses(domain)
-    for t in range(int(lengths.max(initial=0))):
-        active = np.flatnonzero(lengths > t)
-        scores = walk_noise(walk, rng, len(active)) * walk._reverse_applicable(states[active])
-        if inverse is not None:
-            undo = inverse[last[active]]
-            rows = np.flatnonzero((last[active] >= 0) & (undo >= 0))
-            scores[rows, undo[rows]] = -1.0  # never the move that undoes the previous one
-        chosen = np.argmax(scores, axis=1)
-        states[active] = walk._reverse_step(states[active], chosen)
-        cost[active] += costs[chosen].astype(np.float32)
-        last[active] = chosen
-        if moves is not None:
-            taken = np.full(n, -1, dtype=np.int64)
-            taken[active] = chosen
-            moves.append(taken)
-    return states, cost, last
+    return HostData(domain, rng=rng).walks(
+        np.asarray(lengths, dtype=np.int64).reshape(-1), backtrack, moves
+    )
 
 
 # -- the steps of a batch, written once for numpy and for torch -----------------------------
@@ -290,6 +268,18 @@ class Arrays:
         """``[N]`` int64: for each row, the first row equal to it."""
         raise NotImplementedError
 
+    def full(self, n: int, value: int) -> Any:
+        """``[n]`` int64 filled with ``value``."""
+        raise NotImplementedError
+
+    def zeros(self, n: int) -> Any:
+        """``[n]`` float32 zeros."""
+        raise NotImplementedError
+
+    def constant(self, x: np.ndarray) -> Any:
+        """The numpy array ``x`` as this library's array (on its device)."""
+        raise NotImplementedError
+
 
 class NumpyArrays(Arrays):
     xp = np
@@ -335,6 +325,15 @@ class NumpyArrays(Arrays):
         _, first, group = np.unique(rows, axis=0, return_index=True, return_inverse=True)
         return first[group.reshape(-1)]
 
+    def full(self, n: int, value: int) -> Any:
+        return np.full(n, value, dtype=np.int64)
+
+    def zeros(self, n: int) -> Any:
+        return np.zeros(n, dtype=np.float32)
+
+    def constant(self, x: np.ndarray) -> Any:
+        return x
+
 
 NUMPY = NumpyArrays()
 
@@ -368,6 +367,8 @@ class BatchMaker(Generic[A]):
     every_action_applies: bool
     name: str  # the domain's
     walk_undo: Any  # [R] int64: the action undoing each reverse move of a walk (``walk_undo``)
+    reverse_costs: Any  # [R] float32: the cost of each reverse move of the walk domain
+    domain: Domain
 
     def batch(self, **fields: Any) -> Fields[A]:
         raise NotImplementedError
@@ -383,9 +384,53 @@ class BatchMaker(Generic[A]):
         """``[n]`` int64 uniform in ``[0, high)``."""
         raise NotImplementedError
 
-    def walks(self, lengths: A, backtrack: bool = True) -> tuple[A, A, A]:
-        """Random walks from the goal (``walks``): end states, float32 costs, last moves."""
+    def goal_states(self, n: int) -> A:
+        """``[n, D]`` goal states of the walk domain, where walks start (``Domain.goal_states``)."""
         raise NotImplementedError
+
+    def walk_noise(self, n: int) -> A:
+        """``[n, R]`` scores in [0, 1) whose argmax over the applicable reverse moves picks each
+        by the walk domain's ``reverse_weights`` (``domains.base.walk_noise``)."""
+        raise NotImplementedError
+
+    def under_way(self, lengths: A) -> tuple[A, Iterator[tuple[Any, int]]]:
+        """The order the walks of ``lengths`` move in (a permutation of the rows: the states of
+        ``walks`` are kept in it) and, for each time step, the rows of the walks still under way
+        in that order (an index or a slice) and their count."""
+        raise NotImplementedError
+
+    def reverse_applicable(self, states: A) -> A:
+        """``[N, R]`` bool: the walk domain's reverse moves that change each state."""
+        raise NotImplementedError
+
+    def reverse_step(self, states: A, moves: A) -> A:
+        """``[N, D]``: reverse move ``moves[i]`` of the walk domain applied to ``states[i]``."""
+        raise NotImplementedError
+
+    def walk_step(self, states: A, noise: A, penalty: A | None) -> tuple[A, A]:
+        """One random reverse move of each state: the applicable one with the largest
+        ``noise + penalty`` (a penalty of -2 rules a move out while another applies); the next
+        states and the ``[N]`` int64 moves taken."""
+        scores: Any = self.reverse_applicable(states)
+        scores = noise * scores
+        if penalty is not None:
+            scores = scores + penalty
+        chosen = scores.argmax(axis=1)
+        return self.reverse_step(states, chosen), chosen
+
+    @property
+    def undo_penalty(self) -> Any:
+        """``[R + 1, R]`` float32 by last move + 1 (0: none yet): -2 at the reverse move that
+        would undo it (``reverse_inverses``), which non-backtracking walks then never take
+        while another move applies; found when first asked for."""
+        cached = self.__dict__.get("_undo_penalty")
+        if cached is None:
+            inverse = reverse_inverses(self.domain)
+            penalty = np.zeros((len(inverse) + 1, len(inverse)), dtype=np.float32)
+            undone = np.flatnonzero(inverse >= 0)
+            penalty[undone + 1, inverse[undone]] = -2.0
+            cached = self._undo_penalty = self.arrays.constant(penalty)
+        return cached
 
     def boards(self, presses: A) -> A | None:
         """Lights Out boards from ``[N, A]`` 0/1 press counts (``presses @ masks`` mod 2) in the
@@ -429,6 +474,41 @@ class BatchMaker(Generic[A]):
             )
         drawn: tuple[A, A, A] = SOURCE_KINDS[source].draw(self, limit, n)
         return drawn
+
+    def walks(
+        self, lengths: A, backtrack: bool = True, moves: list[A] | None = None
+    ) -> tuple[A, A, A]:
+        """Random walks of ``lengths[i]`` reverse moves from goal states: ``[N, D]`` end states,
+        ``[N]`` float32 walk costs and ``[N]`` int64 last reverse moves (-1 for walks of length
+        0), in the walk domain's moves (its actions, where they are invertible).
+
+        ``backtrack=False`` never takes the move that undoes the one before (while another
+        applies).  Each time step moves the walks still under way (``under_way``); a list passed
+        as ``moves`` receives each time step's ``[N]`` moves (-1 where a walk has ended).
+        """
+        arrays = self.arrays
+        n = len(lengths)  # type: ignore[arg-type]
+        order, steps = self.under_way(lengths)
+        at: Any = order
+        states: Any = self.goal_states(n)  # in ``order``
+        cost, last = arrays.zeros(n), arrays.full(n, -1)
+        for rows, count in steps:
+            penalty = None if backtrack else self.undo_penalty[last[rows] + 1]
+            states[rows], chosen = self.walk_step(states[rows], self.walk_noise(count), penalty)
+            cost[rows] += self.reverse_costs[chosen]
+            last[rows] = chosen
+            if moves is not None:
+                taken = arrays.full(n, -1)
+                taken[at[rows]] = chosen
+                moves.append(taken)
+        # back to the order the lengths came in
+        out_states, out_cost, out_last = (
+            arrays.xp.empty_like(states),
+            arrays.xp.empty_like(cost),
+            arrays.xp.empty_like(last),
+        )
+        out_states[at], out_cost[at], out_last[at] = states, cost, last
+        return out_states, out_cost, out_last
 
     def walk_states(self, limit: int, n: int, backtrack: bool) -> tuple[A, A, A]:
         """``n`` states of walks of k ~ U[0, limit] reverse moves: states, bounds, undo."""
@@ -566,15 +646,19 @@ class HostData(BatchMaker[np.ndarray]):
 
     arrays = NUMPY
 
-    def __init__(self, domain: Domain, device: Any = None) -> None:
+    def __init__(
+        self, domain: Domain, device: Any = None, rng: np.random.Generator | None = None
+    ) -> None:
         self.domain = domain
+        self.walk = domain.walk_domain
         self.device = device
+        self.reverse_costs = np.asarray(self.walk.reverse_costs).astype(np.float32)
         self.action_costs = np.asarray(domain.action_costs).astype(np.float32)
         self.every_action_applies = domain.every_action_applies
         self.name = domain.name
         masks = getattr(domain, "press_masks", None)
         self.press_masks = None if masks is None else masks.astype(np.int64)  # [A, D]
-        self.rng = np.random.default_rng(0)
+        self.rng = np.random.default_rng(0) if rng is None else rng
         self.heuristic: Any = None  # the classical heuristic of ``estimates``, made when needed
 
     @property  # type: ignore[override]
@@ -593,8 +677,23 @@ class HostData(BatchMaker[np.ndarray]):
     def randint(self, high: int, n: int) -> np.ndarray:
         return self.rng.integers(0, high, size=n)
 
-    def walks(self, lengths: np.ndarray, backtrack: bool = True) -> tuple[np.ndarray, ...]:  # type: ignore[override]
-        return walks(self.domain, lengths, self.rng, backtrack=backtrack)
+    def goal_states(self, n: int) -> np.ndarray:
+        return self.walk.goal_states(n, self.rng)
+
+    def walk_noise(self, n: int) -> np.ndarray:
+        return walk_noise(self.walk, self.rng, n)
+
+    def under_way(self, lengths: np.ndarray) -> tuple[np.ndarray, Iterator[tuple[Any, int]]]:
+        # In the rows' own order, the walks under way picked out at each step (the draws of
+        # ``Domain.random_walk``).
+        actives = (np.flatnonzero(lengths > t) for t in range(int(lengths.max(initial=0))))
+        return np.arange(len(lengths)), ((rows, len(rows)) for rows in actives)
+
+    def reverse_applicable(self, states: np.ndarray) -> np.ndarray:
+        return self.walk._reverse_applicable(states)
+
+    def reverse_step(self, states: np.ndarray, moves: np.ndarray) -> np.ndarray:
+        return self.walk._reverse_step(states, moves)
 
     def boards(self, presses: np.ndarray) -> np.ndarray | None:
         if self.press_masks is None:

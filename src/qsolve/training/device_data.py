@@ -2,21 +2,23 @@
 
 ``DeviceData`` is ``data.BatchMaker`` with a domain's torch operations (``Domain.torch_ops``),
 so that a step on a GPU never waits for the CPU: the steps of a batch (bounds, undo actions,
-trained actions, children, greedy actions, press sets) are the ones ``data.HostData`` takes
-with numpy, written once in ``BatchMaker``; only the walks (longest first, on slices: they draw
-differently from numpy's) and the array primitives (``TorchArrays``) are torch's own.  Its draws come from a torch generator seeded from (seed,
-step, stream) at every step, so the batch of step t is a function of those alone, as on the
-numpy path (but not the same batch: the two paths draw differently), and a resumed run repeats
-an uninterrupted one on the same device without storing any generator state.
+trained actions, children, greedy actions, press sets, walks) are the ones ``data.HostData``
+takes with numpy, written once in ``BatchMaker``; only the array primitives (``TorchArrays``),
+the random draws and the order the walks move in (``under_way``: longest first, on slices) are
+torch's own.  Its draws come from a torch generator seeded from (seed, step, stream) at every
+step, so the batch of step t is a function of those alone, as on the numpy path (but not the
+same batch: the two paths draw differently), and a resumed run repeats an uninterrupted one on
+the same device without storing any generator state.
 
-On the CPU the numpy path is the faster (benchmarks/train_speed.py), and domains without torch
-operations have only it, so both paths stay, behind the one ``BatchMaker`` interface.
+On the CPU the numpy path is the faster (benchmarks/train_speed.py: making a batch takes about
+1.7 times as long with torch for the sliding tiles), and domains without torch operations have
+only it, so both paths stay, behind the one ``BatchMaker`` interface.
 ``to_tensors`` turns a numpy ``Batch`` into a ``TensorBatch``, so that both paths meet there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +33,6 @@ from qsolve.training.data import (
     Batch,
     BatchMaker,
     Fields,
-    reverse_inverses,
     tightest_bounds_with,
     walk_undo,
 )
@@ -86,6 +87,15 @@ class TorchArrays(Arrays):
         first = first.scatter_reduce(0, group, positions, reduce="amin")  # each group's first row
         return first[group]
 
+    def full(self, n: int, value: int) -> Any:
+        return torch.full((n,), value, dtype=torch.int64, device=self.device)
+
+    def zeros(self, n: int) -> Any:
+        return torch.zeros(n, dtype=torch.float32, device=self.device)
+
+    def constant(self, x: np.ndarray) -> Any:
+        return torch.from_numpy(x).to(self.device)
+
     def __init__(self, device: torch.device) -> None:
         self.device = device
 
@@ -139,13 +149,6 @@ class DeviceData(BatchMaker[torch.Tensor]):
         self.every_action_applies = self.ops.every_action_applies
         # [R] the action undoing each reverse move of a walk (-1: none), as in data.walk_undo
         self.walk_undo = torch.from_numpy(walk_undo(domain)).to(device)
-        # [R + 1, R] by last move + 1 (0: none yet): -2 at the reverse move that would undo it,
-        # so that non-backtracking walks never take it while another applies
-        inverse = reverse_inverses(domain)
-        penalty = np.zeros((len(inverse) + 1, len(inverse)), dtype=np.float32)
-        undone = np.flatnonzero(inverse >= 0)
-        penalty[undone + 1, inverse[undone]] = -2.0
-        self.undo_penalty = torch.from_numpy(penalty).to(device)
         self.generator = torch.Generator(device=device)
         weights = domain.walk_domain.reverse_weights
         # [R] 1 / weight: noise ** it makes the walks' argmax pick moves by weight (walk_noise)
@@ -154,8 +157,7 @@ class DeviceData(BatchMaker[torch.Tensor]):
             if weights is None
             else torch.from_numpy(1.0 / np.asarray(weights, dtype=np.float32)).to(device)
         )
-        costs = np.unique(np.asarray(domain.walk_domain.reverse_costs, dtype=np.float32))
-        self.unit_cost = float(costs[0]) if len(costs) == 1 else None
+        self.reverse_costs = self.walk.reverse_costs  # [R] float32
         masks = getattr(domain, "press_masks", None)
         # [A, D] float32: a board is (presses @ masks) mod 2, exact in float for these sizes
         self.press_masks = (
@@ -195,52 +197,36 @@ class DeviceData(BatchMaker[torch.Tensor]):
 
     # -- sources -------------------------------------------------------------------------------
 
-    def walks(
-        self,
-        lengths: torch.Tensor,
-        backtrack: bool = True,
-        moves: list[torch.Tensor] | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Random walks from the goal (``data.walks``): ``[N, D]`` end states, ``[N]`` float32
-        walk costs, ``[N]`` int64 last actions (-1 for walks of length 0).
+    def goal_states(self, n: int) -> torch.Tensor:
+        return self.walk.goal_states(n, self.generator)
 
-        The walks move longest first, so that those still under way at time t are a prefix of
-        the rows: each time step works on a slice, without masks (one host sync for the
-        lengths).  ``moves`` receives each time step's ``[N]`` actions (-1 where a walk has
-        ended)."""
-        walk = self.walk
-        n, a = lengths.shape[0], walk.num_reverse
+    def walk_noise(self, n: int) -> torch.Tensor:
+        noise = self.rand(n, self.walk.num_reverse)
+        return noise if self.noise_power is None else noise**self.noise_power
+
+    def under_way(self, lengths: torch.Tensor) -> tuple[torch.Tensor, Iterator[tuple[Any, int]]]:
+        # Longest first, so that the walks under way at time t are a prefix of the rows: each
+        # time step works on a slice, without masks (one host sync for the lengths).
         order = torch.argsort(lengths, descending=True, stable=True)
-        ended = torch.bincount(lengths).tolist() if n else []  # walks of each length
-        states = walk.goal_states(n, self.generator)  # in ``order``
-        last = torch.full((n,), -1, dtype=torch.int64, device=self.device)
-        # With one cost for every move (the built-in domains) a walk costs its length times it.
-        unit = self.unit_cost
-        cost = torch.zeros(n, dtype=torch.float32, device=self.device)
-        under_way = n
-        for t in range(len(ended) - 1):
-            under_way -= ended[t]  # the walks longer than t
-            m = under_way
-            penalty = None if backtrack else self.undo_penalty[last[:m] + 1]
-            noise = self.rand(m, a)
-            if self.noise_power is not None:
-                noise = noise**self.noise_power
-            states[:m], chosen = walk.walk_step(states[:m], noise, penalty)
-            last[:m] = chosen
-            if unit is None:
-                cost[:m] += walk.reverse_costs[chosen]
-            if moves is not None:
-                taken = torch.full((n,), -1, dtype=torch.int64, device=self.device)
-                taken[order[:m]] = chosen
-                moves.append(taken)
-        # back to the order the lengths were drawn in
-        out_states, out_last = torch.empty_like(states), torch.empty_like(last)
-        out_states[order], out_last[order] = states, last
-        if unit is not None:
-            return out_states, lengths.float() * unit, out_last
-        out_cost = torch.empty_like(cost)
-        out_cost[order] = cost
-        return out_states, out_cost, out_last
+        ended = torch.bincount(lengths).tolist() if lengths.shape[0] else []  # walks per length
+
+        def steps(m: int) -> Iterator[tuple[slice, int]]:
+            for count in ended[:-1]:
+                m -= count  # the walks longer than t
+                yield slice(0, m), m
+
+        return order, steps(lengths.shape[0])
+
+    def reverse_applicable(self, states: torch.Tensor) -> torch.Tensor:
+        return self.walk.reverse_applicable(states)
+
+    def reverse_step(self, states: torch.Tensor, moves: torch.Tensor) -> torch.Tensor:
+        return self.walk.reverse_step(states, moves)
+
+    def walk_step(
+        self, states: torch.Tensor, noise: torch.Tensor, penalty: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.walk.walk_step(states, noise, penalty)  # the domain's own (one pass)
 
     def boards(self, presses: torch.Tensor) -> torch.Tensor | None:
         if self.press_masks is None:
