@@ -11,8 +11,9 @@ import pytest
 import qsolve
 
 PACKAGE = Path(qsolve.__file__).parent
-# Small modules of plain values any part may import: errors, option ranges, paths, threads.
-NEUTRAL = {"errors", "options", "paths", "threads"}
+# Small modules of plain values any part may import: errors, option ranges, paths, threads, the
+# machine's name.
+NEUTRAL = {"errors", "machine", "options", "paths", "threads"}
 ALLOWED = {
     "domains": {"domains"},
     "heuristics": {"domains", "heuristics"},
