@@ -47,6 +47,9 @@ class NetworkHeuristic(Heuristic):
     or ``bf16`` (CUDA), or ``auto``: fp32, or int8 too if ``allow_int8`` (see ``int8_checked``).
     With ``symmetries``, every estimate is the mean of the network's over the domain's
     symmetries (``Domain.symmetries``): one pass over all the mapped states, |G| times the work.
+    With a ``floor`` (an admissible classical heuristic), estimates are raised to it: Q(s, a) is
+    at least c(s, a) + floor(child), and infinite where the floor calls the child a dead end;
+    the child states are made for it (``Domain.expand``), the network still runs once a state.
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class NetworkHeuristic(Heuristic):
         engine: str = "torch",
         allow_int8: bool = False,
         symmetries: bool = False,
+        floor: Heuristic | None = None,
     ) -> None:
         super().__init__(domain)
         expected = domain.num_actions if kind == "q" else 1
@@ -82,7 +86,8 @@ class NetworkHeuristic(Heuristic):
         self.kind = kind
         self.q_in_one_pass = kind == "q"  # beam search ranks pairs by Q, else children by h
         self.heuristic_batch = max(1, int(heuristic_batch))
-        self.name = name
+        self.name = name if floor is None else f"{name}, floor {floor.name}"
+        self.floor = floor
         self.symmetry_maps = domain.symmetries() if symmetries else []
         if symmetries and len(self.symmetry_maps) < 2:
             raise QsolveError(f"{domain.name} has no symmetries to average the network over")
@@ -131,6 +136,12 @@ class NetworkHeuristic(Heuristic):
         if self.kind == "v":
             return super().q_values(states)
         q = self._forward(states)
+        if self.floor is not None:
+            children, applicable = self.domain._expand(states)
+            n, a, d = children.shape
+            low = self.floor.values(children.reshape(n * a, d)).reshape(n, a)
+            low = low + self.domain.action_costs[None, :]
+            return np.where(applicable, np.maximum(q, low), np.inf).astype(np.float32)
         if self.every_action_applies:
             return q
         return np.where(self.domain._applicable(states), q, np.float32(np.inf))
@@ -143,6 +154,8 @@ class NetworkHeuristic(Heuristic):
                 or [np.empty(0, dtype=np.float32)]
             )
         h = self._forward(states)[:, 0]
+        if self.floor is not None:
+            h = np.maximum(h, self.floor.values(states)).astype(np.float32)
         return np.where(self.domain._is_goal(states), np.float32(0.0), h)
 
 
@@ -244,6 +257,7 @@ def load_heuristic(
     precision: str = "auto",
     engine: str = "auto",
     symmetries: bool | None = None,
+    floor: str | None = None,
 ) -> NetworkHeuristic:
     """The trained network in the model folder ``path`` as a heuristic for ``domain``.
 
@@ -251,8 +265,12 @@ def load_heuristic(
     config.json (1 unless set when the model was shipped).  ``engine`` and ``precision`` as in
     ``NetworkHeuristic``; ``precision="auto"`` allows int8 only where config.json says it was
     checked.  ``symmetries``: average over the domain's symmetries; by default as the model's
-    config.json ``"symmetries"`` says (false if absent).
+    config.json ``"symmetries"`` says (false if absent).  ``floor``: the name of an admissible
+    classical heuristic that raises the estimates (see ``NetworkHeuristic``); by default the
+    model's config.json ``"floor"`` (none if absent).
     """
+    from qsolve.heuristics import get_heuristic  # the classical ones import no torch
+
     model, config = load_model(path, domain)
     if scale is None:
         scale = float(config.get("scale", 1.0))
@@ -264,6 +282,16 @@ def load_heuristic(
             raise QsolveError(
                 f'{Path(path) / CONFIG_FILE}: "symmetries" must be true or false, got {symmetries!r}'
             )
+    if floor is None:
+        floor = config.get("floor")
+    if floor is not None and not isinstance(floor, str):
+        raise QsolveError(
+            f'{Path(path) / CONFIG_FILE}: "floor" must name a classical heuristic, got {floor!r}'
+        )
+    try:
+        floor_heuristic = None if floor is None else get_heuristic(floor, domain)
+    except QsolveError as error:
+        raise QsolveError(f"{Path(path) / CONFIG_FILE}: floor: {error}") from None
     name = f"network:{Path(path).name}"
     heuristic = NetworkHeuristic(
         domain,
@@ -277,6 +305,7 @@ def load_heuristic(
         engine,
         allow_int8=int8_checked(config),
         symmetries=symmetries,
+        floor=floor_heuristic,
     )
     heuristic.search_defaults = search_defaults(config, Path(path) / CONFIG_FILE)
     return heuristic
