@@ -66,7 +66,7 @@ class HashedQ(Heuristic):
         mixed = states.astype(np.float32) @ self.coefficients  # [N, A]
         q = self.domain.action_costs.astype(np.float32) + np.mod(mixed, 1000.0) / 50.0
         # The unchecked mask, as a network heuristic takes it: search hands over valid states.
-        return np.where(self.domain._applicable(states), q, np.float32(np.inf))
+        return np.where(self.domain.applicable(states), q, np.float32(np.inf))
 
 
 def hard_start(domain: qsolve.Domain, moves: int) -> np.ndarray:

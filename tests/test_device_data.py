@@ -218,27 +218,33 @@ def test_device_batches_are_a_function_of_seed_step_and_stream(device):
 
 
 def test_data_device_needs_a_domain_with_torch_operations(tmp_path):
-    class Mirrored(SlidingPuzzle):
+    class Swapped(SlidingPuzzle):
+        """The 8-puzzle with U and D, L and R swapped: the torch operations it inherits do
+        something else, so training does not use them."""
+
         def __init__(self) -> None:
             super().__init__(3)
 
         def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
-            return super()._step(states, actions)
+            return super()._step(states, actions ^ 1)
 
-    register_domain("mirrored8-test", Mirrored)
+        def _applicable(self, states: np.ndarray) -> np.ndarray:
+            return super()._applicable(states)[:, [1, 0, 3, 2]]
+
+    register_domain("swapped8-test", Swapped)
     try:
-        with pytest.raises(QsolveError, match="--data device: mirrored8-test has no torch"):
-            TrainConfig("mirrored8-test", "unused", data="device")
+        with pytest.raises(QsolveError, match="--data device: swapped8-test has no torch"):
+            TrainConfig("swapped8-test", "unused", data="device")
         out = str(tmp_path / "refused")
-        assert main(["train", "mirrored8-test", "--out", out, "--data", "device", "--quiet"]) == 2
+        assert main(["train", "swapped8-test", "--out", out, "--data", "device", "--quiet"]) == 2
         # auto and cpu make its batches with numpy, as for any user domain
         summary = train(
-            "mirrored8-test", tmp_path, steps=2, device="cpu", eval_every=10_000,
+            "swapped8-test", tmp_path, steps=2, device="cpu", eval_every=10_000,
             progress=False, width1=16, width2=8, blocks=1, batch_size=16, threads=1,
         )  # fmt: skip
         assert summary.step == 2
     finally:
-        DOMAINS.pop("mirrored8-test")
+        DOMAINS.pop("swapped8-test")
 
 
 def test_data_auto_makes_batches_on_the_device_only_on_cuda():

@@ -85,8 +85,9 @@ def test_random_walks_are_valid_and_the_goal_is(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_wrong_arrays_are_refused_by_the_api_and_every_domain_method(name):
+def test_wrong_arrays_are_refused_by_the_api_and_every_checked_domain_method(name):
     domain = get_domain(name)
+    checked = qsolve.CheckedDomain(domain)
     goal = a_goal_state(domain)[None, :]
     wide = np.zeros((1, domain.state_dim + 1), dtype=domain.dtype)
     too_big = goal.astype(np.int64)
@@ -110,29 +111,46 @@ def test_wrong_arrays_are_refused_by_the_api_and_every_domain_method(name):
             domain.check_states(states)
         with pytest.raises(QsolveError):
             qsolve.solve(domain, states, heuristic="zero", max_nodes=10)
-        for method in (domain.applicable, domain.is_goal, domain.expand, domain.encode):
+        for method in (
+            checked.applicable,
+            checked.is_goal,
+            checked.expand,
+            checked.encode,
+            checked.reverse_applicable,
+        ):
             with pytest.raises(QsolveError):
                 method(states)
         with pytest.raises(QsolveError):
-            domain.step(states, np.zeros(len(states), dtype=np.int64))
+            checked.step(states, np.zeros(len(states), dtype=np.int64))
+        with pytest.raises(QsolveError):
+            checked.reverse_step(states, np.zeros(len(states), dtype=np.int64))
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_actions_out_of_range_or_not_integers_are_refused(name):
     domain = get_domain(name)
+    checked = qsolve.CheckedDomain(domain)
     goal = a_goal_state(domain)[None, :]
     for actions in ([-1], [domain.num_actions], [0.0], [0, 0], [[0]], ["U"]):
         with pytest.raises(QsolveError):
-            domain.step(goal, np.array(actions))
+            checked.step(goal, np.array(actions))
+    for moves in ([-1], [domain.num_reverse], [0.5]):
+        with pytest.raises(QsolveError):
+            checked.reverse_step(goal, np.array(moves))
     with pytest.raises(QsolveError):
         domain.apply_moves(goal[0], [-1])
     with pytest.raises(QsolveError):
         domain.format_moves([domain.num_actions])
-    # A valid call gives what the unchecked one gives.
+    # A valid call gives what the domain's own operation gives (its older name too).
     states = domain.random_walk(np.full(5, 7), np.random.default_rng(2))
     actions = np.arange(5) % domain.num_actions
-    assert np.array_equal(domain.step(states, actions), domain._step(states, actions))
-    assert np.array_equal(domain.encode(states), domain._encode(states))
+    assert np.array_equal(checked.step(states, actions), domain.step(states, actions))
+    assert np.array_equal(
+        checked.step(states.astype(np.int64), actions), domain._step(states, actions)
+    )
+    assert np.array_equal(checked.encode(states), domain.encode(states))
+    assert np.array_equal(checked.is_goal(states), domain.is_goal(states))
+    assert checked.name == domain.name and checked.num_actions == domain.num_actions
 
 
 def test_the_issue_examples_are_refused():
@@ -349,3 +367,37 @@ def test_format_state_takes_one_state_in_range(name):
             domain.format_state(state)
     with pytest.raises(QsolveError, match="domain"):
         qsolve.load_heuristic("zero", 5)
+
+
+def test_either_name_of_an_operation_is_the_domains_one_implementation():
+    class Line(qsolve.Domain):
+        """Positions 0..4 on a line, goal 0, written to the earlier contract (``_step``)."""
+
+        name = "line"
+        action_names = ["left", "right"]  # noqa: RUF012
+        action_costs = np.ones(2)
+        goal = np.zeros(1, dtype=np.uint8)
+        num_values = 5
+
+        def _step(self, states, actions):
+            moves = np.where(np.asarray(actions) == 0, -1, 1)
+            return np.clip(states.astype(np.int64) + moves[:, None], 0, 4).astype(np.uint8)
+
+        def _applicable(self, states):
+            return np.stack([states[:, 0] > 0, states[:, 0] < 4], axis=1)
+
+    class Wrapped(Line):
+        """Its step written under the plain name: internal code and the older name both see it."""
+
+        def step(self, states, actions):
+            return super().step(states, actions)
+
+    for cls in (Line, Wrapped):
+        assert cls.step is cls._step and cls.applicable is cls._applicable
+        assert cls.reverse_step is qsolve.Domain.reverse_step  # by default the action itself
+        line = cls()
+        assert not line.every_action_applies
+        (result,) = qsolve.solve(line, np.array([[3]]), heuristic="zero")
+        assert result.solved and result.actions == [0, 0, 0]
+        assert line.reverse_step(np.array([[3]], dtype=np.uint8), np.array([1])).tolist() == [[4]]
+    assert qsolve.Domain().every_action_applies

@@ -69,7 +69,7 @@ def test_cube3_meta_moves_are_the_composed_quarter_turns():
         np.testing.assert_array_equal(made[i].numpy(), expected)
 
 
-def test_domains_without_the_hook_or_with_changed_dynamics_get_none():
+def test_torch_ops_that_differ_from_the_numpy_dynamics_are_not_used():
     class Shuffled(SlidingPuzzle):
         """A sliding puzzle whose moves differ from the numpy ones the hook mirrors."""
 
@@ -84,8 +84,15 @@ def test_domains_without_the_hook_or_with_changed_dynamics_get_none():
             super().__init__(3)
             self.name = "renamed8"
 
-    assert Shuffled().torch_ops(CPU) is None
-    assert Renamed().torch_ops(CPU) is not None  # same dynamics, the hook still applies
+    from qsolve.domains.check import torch_ops_differ
+    from qsolve.training.device_data import device_ops
+
+    # Declared (inherited) either way; training uses them only where they do what numpy does.
+    shuffled = Shuffled()
+    ops = shuffled.torch_ops(CPU)
+    assert ops is not None and torch_ops_differ(shuffled, ops) == "step"
+    assert device_ops(shuffled, CPU) is None
+    assert device_ops(Renamed(), CPU) is not None  # same dynamics: they still apply
     assert Domain().torch_ops(CPU) is None
 
 

@@ -1,7 +1,14 @@
 """qsolve: learn heuristic functions with deep Q-networks and solve pathfinding problems with Q* search."""
 
 from qsolve.api import ALGORITHMS, load_heuristic, shipped_model, solve, train
-from qsolve.domains import DOMAINS, Domain, check_domain, get_domain, register_domain
+from qsolve.domains import (
+    DOMAINS,
+    CheckedDomain,
+    Domain,
+    check_domain,
+    get_domain,
+    register_domain,
+)
 from qsolve.errors import QsolveError
 from qsolve.heuristics import Heuristic
 from qsolve.options import SolveOptions
@@ -12,6 +19,7 @@ domain = get_domain
 __all__ = [
     "ALGORITHMS",
     "DOMAINS",
+    "CheckedDomain",
     "Domain",
     "Heuristic",
     "Limits",

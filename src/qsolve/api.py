@@ -129,7 +129,7 @@ class UserHeuristic(Heuristic):
                 f"{self.name}.q_values must return [N, {self.domain.num_actions}] numbers, "
                 f"got shape {list(q.shape)}"
             )
-        return np.where(self.domain._applicable(states), q, np.inf)
+        return np.where(self.domain.applicable(states), q, np.inf)
 
     def values(self, states: np.ndarray) -> np.ndarray:
         if not self.has_v:
@@ -220,14 +220,14 @@ def _walk_step(
     """Move each of ``states`` ([N, D], in place) by a uniformly random applicable reverse move
     other than the one undoing its ``last`` (that one where nothing else applies; none where no
     move applies), chosen by the highest of ``draws`` ([N, R], in (0, 1]); the moves made."""
-    scores = draws * walk._reverse_applicable(states)  # [N, R]: 0 where a move does not apply
+    scores = draws * walk.reverse_applicable(states)  # [N, R]: 0 where a move does not apply
     onward = scores.copy()
     rows = np.flatnonzero(last >= 0)
     undo = undo_of[last[rows]]
     onward[rows[undo >= 0], undo[undo >= 0]] = 0.0
     chosen = np.where(onward.max(axis=1) > 0, onward.argmax(axis=1), scores.argmax(axis=1))
     moves = scores.max(axis=1) > 0
-    states[moves] = walk._reverse_step(states[moves], chosen[moves])
+    states[moves] = walk.reverse_step(states[moves], chosen[moves])
     return np.where(moves, chosen, last)
 
 

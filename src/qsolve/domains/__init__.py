@@ -15,7 +15,7 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from qsolve.domains.base import Domain
+from qsolve.domains.base import CheckedDomain, Domain
 from qsolve.domains.check import check_domain
 from qsolve.domains.cube import Cube2, Cube3, Cube3Meta
 from qsolve.domains.lightsout import LightsOut
@@ -131,6 +131,7 @@ def _instantiate(cls: type, spec: str) -> Domain:
 
 __all__ = [
     "DOMAINS",
+    "CheckedDomain",
     "Cube2",
     "Cube3",
     "Cube3Meta",

@@ -1,8 +1,9 @@
 """The batched domain interface: every operation takes and returns numpy arrays, one row per state.
 
-The public methods (``step``, ``applicable``, ``is_goal``, ``expand``, ``encode``, ...) check what a
-caller hands them and raise ``QsolveError``; search, which calls them millions of times on states it
-made itself, uses the unchecked ``_step``, ``_applicable``, ``_is_goal``, ``_expand`` and ``_encode``.
+A domain's operations (``step``, ``applicable``, ``is_goal``, ``expand``, ``encode``, the reverse
+moves) trust what they are handed, as search and training, which call them millions of times on
+states they made themselves, need; ``CheckedDomain`` is a domain with what callers hand its
+operations checked (``QsolveError``), for arrays that come from outside.
 """
 
 from __future__ import annotations
@@ -20,21 +21,18 @@ if TYPE_CHECKING:
 
     from qsolve.domains.torch_ops import TorchOps
 
-# The numpy operations a ``_torch_ops`` hook mirrors: a subclass that changes one of them loses
-# the hook it inherited (its device operations would no longer be the same dynamics).
-_MIRRORED = (
-    "_step",
+# The operations a domain implements, each also under the older name with a leading underscore
+# (``_step``), which domains written before may implement instead: ``Domain.__init_subclass__``
+# makes the one name the other's alias, so either spelling is the domain's one implementation.
+OPERATIONS = (
     "step",
-    "_applicable",
     "applicable",
-    "_is_goal",
     "is_goal",
-    "_encode",
-    "goal_states",
-    "_reverse_step",
+    "expand",
+    "encode",
     "reverse_step",
-    "_reverse_applicable",
     "reverse_applicable",
+    "torch_ops",
 )
 
 
@@ -42,17 +40,19 @@ class Domain:
     """A deterministic problem with a fixed, finite action set and positive action costs.
 
     States are ``[N, D]`` arrays of small non-negative ints (``dtype``); actions are ints in
-    ``[0, num_actions)``.  Subclasses set the attributes below and implement ``_step``,
+    ``[0, num_actions)``.  Subclasses set the attributes below and implement ``step``,
     ``parse_state`` and ``format_state``, and ``_invalid`` where not every array of in-range
-    values is a state; everything else has a batched default.
+    values is a state; everything else has a batched default.  The operations trust their
+    input (``CheckedDomain`` checks it); each may be written under its older name too, ``_step``
+    for ``step``, the one then being the other (``OPERATIONS``).
 
     The goal is what ``is_goal`` says.  A domain with one goal state sets ``goal``; one whose
     goal is a condition (Sokoban: every box on a target, the player anywhere) sets ``goal`` to
-    None and gives ``state_dim``, ``_is_goal`` and ``goal_states(n, rng)`` instead.  Training walks
+    None and gives ``state_dim``, ``is_goal`` and ``goal_states(n, rng)`` instead.  Training walks
     go backwards from goal states by *reverse moves*: by default reverse move ``a`` is action
     ``a`` itself (actions that other actions undo, as on cubes and sliding tiles); a domain whose
-    actions cannot be undone declares ``reverse_undone_by`` and implements ``_reverse_step`` and
-    ``_reverse_applicable``.  A state row may carry its instance (a map): ``instance(states)``
+    actions cannot be undone declares ``reverse_undone_by`` and implements ``reverse_step`` and
+    ``reverse_applicable``.  A state row may carry its instance (a map): ``instance(states)``
     is the part of each row that no move changes.
     """
 
@@ -81,6 +81,16 @@ class Domain:
     # [R] relative chances of the reverse moves in training walks (None: the applicable moves
     # uniformly); Sokoban favours pulls, which move boxes, over steps back.
     reverse_weights: np.ndarray | None = None
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        """Each operation the class writes under one of its two names is also the other."""
+        super().__init_subclass__(**kwargs)
+        for name in OPERATIONS:
+            older = "_" + name
+            if older in vars(cls) and name not in vars(cls):
+                setattr(cls, name, vars(cls)[older])
+            elif name in vars(cls) and older not in vars(cls):
+                setattr(cls, older, vars(cls)[name])
 
     @property
     def text_fields(self) -> int:
@@ -216,27 +226,22 @@ class Domain:
             raise QsolveError(f"{self.name} state {' '.join(text.split())!r}: {bad[1]}")
         return state
 
-    # -- dynamics ---------------------------------------------------------------------------
+    # -- dynamics: what search and training call, on states they made (unchecked) ------------
 
-    def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        """``step`` without checks, for search: the states and actions must be valid."""
-        if type(self).step is not Domain.step:  # a subclass that implements ``step`` itself
-            return self.step(states, actions)
-        raise NotImplementedError
+    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """``[N, D]``: ``actions[i]`` applied to ``states[i]``; an action that does not apply
+        leaves its state unchanged."""
+        raise NotImplementedError(f"{type(self).__name__} must implement step")
 
-    def _applicable(self, states: np.ndarray) -> np.ndarray:
-        """``applicable`` without checks (every action applies, unless overridden)."""
-        if type(self).applicable is not Domain.applicable:  # implemented as ``applicable``
-            return self.applicable(states)
+    def applicable(self, states: np.ndarray) -> np.ndarray:
+        """``[N, A]`` bool mask of the actions that change each state (all True by default)."""
         return np.ones((states.shape[0], self.num_actions), dtype=bool)
 
-    def _is_goal(self, states: np.ndarray) -> np.ndarray:
-        """``is_goal`` without checks: equality with ``goal`` unless overridden."""
-        if type(self).is_goal is not Domain.is_goal:  # implemented as ``is_goal``
-            return np.asarray(self.is_goal(states), dtype=bool)
+    def is_goal(self, states: np.ndarray) -> np.ndarray:
+        """``[N]`` bool: which states are the goal (equality with ``goal`` by default)."""
         goal = self.goal
         if goal is None:
-            raise NotImplementedError(f"{type(self).__name__} has no goal: define _is_goal")
+            raise NotImplementedError(f"{type(self).__name__} has no goal: define is_goal")
         if (
             states.ndim == 2
             and states.dtype == goal.dtype
@@ -251,33 +256,21 @@ class Domain:
             return states.view(row)[:, 0] == goal.view(row)[0]
         return np.all(states == goal, axis=1)
 
-    def _expand(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def expand(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """All children: ``[N, A, D]`` states and the ``[N, A]`` applicability mask."""
         n, a = states.shape[0], self.num_actions
         parents = np.repeat(states, a, axis=0)
         actions = np.tile(np.arange(a), n)
-        children = self._step(parents, actions).reshape(n, a, -1)
-        return children, self._applicable(states)
+        children = self.step(parents, actions).reshape(n, a, -1)
+        return children, self.applicable(states)
 
-    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        """Apply ``actions[i]`` to ``states[i]``; inapplicable actions leave the state unchanged."""
-        states = self._array(states)
-        return self._step(states, self._actions(actions, states.shape[0]))
-
-    def applicable(self, states: np.ndarray) -> np.ndarray:
-        """``[N, A]`` bool mask of the actions that change each state (all True by default)."""
-        return self._applicable(self._array(states))
+    # The older names of the operations (``OPERATIONS``).
+    _step, _applicable, _is_goal, _expand = step, applicable, is_goal, expand
 
     @property
     def every_action_applies(self) -> bool:
-        """Whether every action applies in every state (``_applicable`` not overridden)."""
-        return (
-            type(self)._applicable is Domain._applicable
-            and type(self).applicable is Domain.applicable
-        )
-
-    def is_goal(self, states: np.ndarray) -> np.ndarray:
-        """``[N]`` bool: which states are the goal."""
-        return self._is_goal(self._array(states))
+        """Whether every action applies in every state (``applicable`` not overridden)."""
+        return type(self).applicable is Domain.applicable
 
     def goal_states(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
         """``[n, D]`` goal states, where training walks start: copies of ``goal`` here; a domain
@@ -307,29 +300,18 @@ class Domain:
         costs = np.asarray(self.action_costs, dtype=np.float64)
         return costs if undone_by is None else costs[np.asarray(undone_by)]
 
-    def _reverse_step(self, states: np.ndarray, moves: np.ndarray) -> np.ndarray:
-        """``reverse_step`` without checks: the action itself unless overridden."""
-        if type(self).reverse_step is not Domain.reverse_step:
-            return self.reverse_step(states, moves)
-        return self._step(states, moves)
-
-    def _reverse_applicable(self, states: np.ndarray) -> np.ndarray:
-        """``reverse_applicable`` without checks: ``_applicable`` unless overridden."""
-        if type(self).reverse_applicable is not Domain.reverse_applicable:
-            return np.asarray(self.reverse_applicable(states), dtype=bool)
-        return self._applicable(states)
-
     def reverse_step(self, states: np.ndarray, moves: np.ndarray) -> np.ndarray:
-        """Apply reverse move ``moves[i]`` to ``states[i]``: a state from which action
+        """Reverse move ``moves[i]`` applied to ``states[i]``: a state from which action
         ``reverse_undone_by[moves[i]]`` leads back to ``states[i]`` at the move's cost (the rule
-        that keeps training's walk bounds valid)."""
-        states = self._array(states)
-        n = states.shape[0]
-        return self._reverse_step(states, self._moves(moves, n))
+        that keeps training's walk bounds valid); the action itself by default."""
+        return self.step(states, moves)
 
     def reverse_applicable(self, states: np.ndarray) -> np.ndarray:
-        """``[N, R]`` bool mask of the reverse moves that change each state."""
-        return self._reverse_applicable(self._array(states))
+        """``[N, R]`` bool mask of the reverse moves that change each state (``applicable`` by
+        default)."""
+        return self.applicable(states)
+
+    _reverse_step, _reverse_applicable = reverse_step, reverse_applicable
 
     def _moves(self, moves: object, n: int) -> np.ndarray:
         """``[n]`` int64 reverse moves, each in ``[0, num_reverse)``."""
@@ -343,10 +325,6 @@ class Domain:
         if array.size and (int(array.min()) < 0 or int(array.max()) >= self.num_reverse):
             raise QsolveError(f"{self.name} reverse moves lie in 0..{self.num_reverse - 1}")
         return array.astype(np.int64, copy=False)
-
-    def expand(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """All children: ``[N, A, D]`` states and the ``[N, A]`` applicability mask."""
-        return self._expand(self._array(states))
 
     def _index(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` int64 perfect hash of the states onto ``[0, index_size)`` (table domains only)."""
@@ -398,25 +376,21 @@ class Domain:
                 )
             active = np.flatnonzero(lengths > t)
             # A uniform choice among the applicable actions of each row.
-            scores = walk_noise(self, rng, len(active)) * self._reverse_applicable(states[active])
-            states[active] = self._reverse_step(states[active], np.argmax(scores, axis=1))
+            scores = walk_noise(self, rng, len(active)) * self.reverse_applicable(states[active])
+            states[active] = self.reverse_step(states[active], np.argmax(scores, axis=1))
         return states
 
     # -- on a torch device ------------------------------------------------------------------
 
     def torch_ops(self, device: torch.device) -> TorchOps | None:
-        """The domain's step, applicability, goal test and encoding as torch operations on
-        ``device`` (``qsolve.domains.torch_ops``), or None where the domain has none: training
-        then makes its data with the numpy methods."""
-        owner = next(c for c in type(self).__mro__ if "_torch_ops" in vars(c))
-        if any(getattr(type(self), m) is not getattr(owner, m) for m in _MIRRORED):
-            return None
-        return self._torch_ops(device)
-
-    def _torch_ops(self, device: torch.device) -> TorchOps | None:
-        """The hook behind ``torch_ops``: a domain that can mirror its numpy dynamics exactly
-        with torch index operations returns them (none by default)."""
+        """The domain's step, applicability, goal test, encoding and reverse moves as torch
+        operations on ``device`` (``qsolve.domains.torch_ops``), or None: a capability a domain
+        declares by returning them, for training to make its data on the device.  They must do
+        exactly what the numpy operations do: ``qsolve check-domain`` compares the two, and
+        training uses them only where they agree (``check.torch_ops_differ``)."""
         return None
+
+    _torch_ops = torch_ops
 
     # -- text -----------------------------------------------------------------------------
 
@@ -474,19 +448,20 @@ class Domain:
         states = self.check_states(state)[:1].copy()
         moves = self._actions(np.asarray(actions, dtype=np.int64), len(actions))
         for position, a in enumerate(moves.tolist(), start=1):
-            if not self._applicable(states)[0, a]:
+            if not self.applicable(states)[0, a]:
                 raise QsolveError(
                     f"move {position} of {len(moves)}, {self.action_names[a]!r}, cannot be "
                     f"applied to the {self.name} state {self.format_state(states[0])!r}"
                 )
-            states = self._step(states, np.array([a]))
+            states = self.step(states, np.array([a]))
         return states[0]
 
     # -- network input --------------------------------------------------------------------
 
-    def _encode(self, states: np.ndarray) -> np.ndarray:
-        # The one network input layout: entry d with value v sets column d * num_values + v.
-        # Training makes the same on its device (qsolve.networks.encoding.one_hot).
+    def encode(self, states: np.ndarray) -> np.ndarray:
+        """One-hot network input: ``[N, D * num_values]`` float32, entry d with value v setting
+        column d * num_values + v (the one layout: training makes the same on its device,
+        qsolve.networks.encoding.one_hot)."""
         n, d = states.shape
         width = d * self.num_values
         out = np.zeros((n, width), dtype=np.float32)
@@ -496,12 +471,51 @@ class Domain:
         out.reshape(-1)[flat.reshape(-1)] = 1.0
         return out
 
-    def encode(self, states: np.ndarray) -> np.ndarray:
-        """One-hot network input: ``[N, D * num_values]`` float32."""
-        return self._encode(self._array(states))
+    _encode = encode
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}: {self.num_actions} actions>"
+
+
+class CheckedDomain:
+    """``domain`` with what callers hand its operations checked: ``step``, ``applicable``,
+    ``is_goal``, ``expand``, ``encode`` and the reverse moves raise ``QsolveError`` for an array
+    that is not ``[N, D]`` integer states in range (a float, a wrong shape, an entry outside
+    ``[0, num_values)``) or for actions out of range, then call the domain's own; every other
+    attribute is the domain's.  The view of a domain for arrays from outside (the API's users,
+    ``qsolve.checked``); search and training call the domain itself."""
+
+    def __init__(self, domain: Domain) -> None:
+        self.domain = domain
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.domain, name)
+
+    def __repr__(self) -> str:
+        return f"CheckedDomain({self.domain!r})"
+
+    def step(self, states: object, actions: object) -> np.ndarray:
+        array = self.domain._array(states)
+        return self.domain.step(array, self.domain._actions(actions, array.shape[0]))
+
+    def applicable(self, states: object) -> np.ndarray:
+        return self.domain.applicable(self.domain._array(states))
+
+    def is_goal(self, states: object) -> np.ndarray:
+        return np.asarray(self.domain.is_goal(self.domain._array(states)), dtype=bool)
+
+    def expand(self, states: object) -> tuple[np.ndarray, np.ndarray]:
+        return self.domain.expand(self.domain._array(states))
+
+    def encode(self, states: object) -> np.ndarray:
+        return self.domain.encode(self.domain._array(states))
+
+    def reverse_step(self, states: object, moves: object) -> np.ndarray:
+        array = self.domain._array(states)
+        return self.domain.reverse_step(array, self.domain._moves(moves, array.shape[0]))
+
+    def reverse_applicable(self, states: object) -> np.ndarray:
+        return np.asarray(self.domain.reverse_applicable(self.domain._array(states)), dtype=bool)
 
 
 def walk_noise(domain: Domain, rng: np.random.Generator, n: int) -> np.ndarray:

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qsolve.domains.base import Domain
 from qsolve.errors import QsolveError
+
+if TYPE_CHECKING:
+    from qsolve.domains.torch_ops import TorchOps
 
 
 def check_domain(domain: Domain, samples: int = 200, seed: int = 0) -> int:
@@ -277,8 +281,8 @@ def _check_inverses(walk: Domain, rule: Callable[[bool, str], None]) -> None:
         rule(
             undone,
             f"action {name} is undone by no single action of the same cost in every state "
-            "where it applies; declare reverse moves (reverse_undone_by, _reverse_step, "
-            "_reverse_applicable) so that training walks stay solvable at their cost",
+            "where it applies; declare reverse moves (reverse_undone_by, reverse_step, "
+            "reverse_applicable) so that training walks stay solvable at their cost",
         )
 
 
@@ -327,25 +331,49 @@ def _check_torch_ops(
     ops = domain.torch_ops(torch.device("cpu"))
     if ops is None:
         return
+    differs = torch_ops_differ(domain, ops, states, rng)
+    rule(
+        differs is None,
+        f"torch_ops: {differs} on the device differs from the numpy {differs} on walk states",
+    )
+
+
+def torch_ops_differ(
+    domain: Domain,
+    ops: TorchOps,
+    states: np.ndarray | None = None,
+    rng: np.random.Generator | None = None,
+) -> str | None:
+    """The first of ``ops``' operations (``step``, ``applicable``, ``is_goal``, ``encode``, the
+    reverse moves) that differs from the domain's numpy one on ``states`` (by default 64 walk
+    states of up to 30 moves), or None where they all agree: the test a domain's declared torch
+    operations pass before training uses them."""
+    import torch
+
+    rng = np.random.default_rng(0) if rng is None else rng
+    if states is None:
+        states = domain.random_walk(rng.integers(0, 31, size=64), rng)
     actions = rng.integers(0, domain.num_actions, size=len(states))
-    on_device = torch.from_numpy(states)
+    moves = rng.integers(0, domain.num_reverse, size=len(states))
+    on_device = torch.from_numpy(states).to(ops.device)
     made = {
-        "step": (ops.step(on_device, torch.from_numpy(actions)), domain._step(states, actions)),
-        "applicable": (ops.applicable(on_device), domain._applicable(states)),
-        "is_goal": (ops.is_goal(on_device), domain._is_goal(states)),
-        "encode": (ops.encode(on_device), domain._encode(states)),
+        "step": (
+            ops.step(on_device, torch.from_numpy(actions).to(ops.device)),
+            domain.step(states, actions),
+        ),
+        "applicable": (ops.applicable(on_device), domain.applicable(states)),
+        "is_goal": (ops.is_goal(on_device), domain.is_goal(states)),
+        "encode": (ops.encode(on_device), domain.encode(states)),
         "reverse_applicable": (
             ops.reverse_applicable(on_device),
-            domain._reverse_applicable(states),
+            domain.reverse_applicable(states),
+        ),
+        "reverse_step": (
+            ops.reverse_step(on_device, torch.from_numpy(moves).to(ops.device)),
+            domain.reverse_step(states, moves),
         ),
     }
-    moves = rng.integers(0, domain.num_reverse, size=len(states))
-    made["reverse_step"] = (
-        ops.reverse_step(on_device, torch.from_numpy(moves)),
-        domain._reverse_step(states, moves),
-    )
     for name, (tensor, array) in made.items():
-        rule(
-            np.array_equal(tensor.cpu().numpy(), array),
-            f"torch_ops: {name} on the device differs from the numpy {name} on walk states",
-        )
+        if not np.array_equal(tensor.cpu().numpy(), np.asarray(array)):
+            return name
+    return None

@@ -223,10 +223,10 @@ class Cube3(Domain):
         self.action_costs = np.ones(len(self.action_names))
         self.goal = GOAL3.copy()
 
-    def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         return permute_rows(states, self.perms, actions)
 
-    def _torch_ops(self, device: torch.device) -> TorchOps | None:
+    def torch_ops(self, device: torch.device) -> TorchOps | None:
         from qsolve.domains.torch_ops import PermutationOps
 
         return PermutationOps(self, device, self.perms)
@@ -319,10 +319,10 @@ class Cube2(Domain):
         self.action_costs = np.ones(6)
         self.goal = GOAL3[CUBE2_FACELETS].copy()
 
-    def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         return permute_rows(states, self.perms, actions)
 
-    def _torch_ops(self, device: torch.device) -> TorchOps | None:
+    def torch_ops(self, device: torch.device) -> TorchOps | None:
         from qsolve.domains.torch_ops import PermutationOps
 
         return PermutationOps(self, device, self.perms)

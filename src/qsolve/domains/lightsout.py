@@ -83,11 +83,11 @@ class LightsOut(Domain):
             np.uint8
         )
 
-    def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Press cell ``actions[i]`` of ``states[i]``."""
         return states ^ self.press_masks[np.asarray(actions, dtype=np.int64)]
 
-    def _torch_ops(self, device: torch.device) -> TorchOps | None:
+    def torch_ops(self, device: torch.device) -> TorchOps | None:
         from qsolve.domains.torch_ops import XorOps
 
         return XorOps(self, device, self.press_masks)

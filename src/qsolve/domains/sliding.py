@@ -62,11 +62,11 @@ class SlidingPuzzle(Domain):
         """``[N]`` int: the index of the blank in each state."""
         return np.argmax(states == 0, axis=1)
 
-    def _applicable(self, states: np.ndarray) -> np.ndarray:
+    def applicable(self, states: np.ndarray) -> np.ndarray:
         """``[N, 4]`` bool: the moves whose tile lies on the board."""
         return self._on_board[self._blanks(states)]
 
-    def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Slide the tile ``actions[i]`` names into the blank of ``states[i]``."""
         n, d = states.shape
         out = np.array(states, order="C")  # a contiguous copy, changed in place below
@@ -81,7 +81,7 @@ class SlidingPuzzle(Domain):
         flat[targets] = 0
         return out
 
-    def _torch_ops(self, device: torch.device) -> TorchOps | None:
+    def torch_ops(self, device: torch.device) -> TorchOps | None:
         from qsolve.domains.torch_ops import SlidingOps
 
         return SlidingOps(self, device, self._on_board, self._targets)

@@ -12,10 +12,10 @@ def one_hot(domain: Domain, states: np.ndarray, device: torch.device) -> torch.T
     """``[N, encoding_dim]`` float32 on ``device``, equal to ``domain.encode(states)``: only the
     compact states are copied there, not the one-hot input (49-324 times larger as float32).
 
-    A domain with an encoding of its own (one that overrides ``_encode``) is encoded by it, on the
+    A domain with an encoding of its own (one that overrides ``encode``) is encoded by it, on the
     host, so that training and search always see the same input."""
-    if type(domain)._encode is not Domain._encode:
-        return torch.from_numpy(domain._encode(states)).to(device)
+    if type(domain).encode is not Domain.encode:
+        return torch.from_numpy(domain.encode(states)).to(device)
     compact = torch.from_numpy(np.ascontiguousarray(states)).to(device, non_blocking=True)
     return one_hot_tensor(domain, compact)
 
@@ -23,8 +23,8 @@ def one_hot(domain: Domain, states: np.ndarray, device: torch.device) -> torch.T
 def one_hot_tensor(domain: Domain, states: torch.Tensor) -> torch.Tensor:
     """``one_hot`` of ``[N, D]`` states already on their device (a domain with an encoding of its
     own encodes them on the host)."""
-    if type(domain)._encode is not Domain._encode:
-        encoded = domain._encode(states.cpu().numpy())
+    if type(domain).encode is not Domain.encode:
+        encoded = domain.encode(states.cpu().numpy())
         return torch.from_numpy(encoded).to(states.device)
     n, d = states.shape
     offsets = torch.arange(d, device=states.device) * domain.num_values  # [D]

@@ -152,7 +152,7 @@ def beam_steps(
     nodes_generated, iterations = 1, 0
     reason: str | None = None
     goal: Goal | None = None
-    if domain._is_goal(states)[0]:
+    if domain.is_goal(states)[0]:
         goal = (-1, -1, 0.0)
     clock.lap("setup")
     while goal is None and len(states):
@@ -187,7 +187,7 @@ def cheapest_goal(
     costs: np.ndarray,
 ) -> Goal | None:
     """The cheapest goal among generated ``children`` (ties: the first), or None."""
-    goals = np.flatnonzero(domain._is_goal(children))
+    goals = np.flatnonzero(domain.is_goal(children))
     if not len(goals):
         return None
     i = goals[np.argmin(costs[goals])]
@@ -225,7 +225,7 @@ def pairs_layer(
         pair = candidates[ranked[taken : taken + chunk]]
         taken += len(pair)
         parents, actions = np.divmod(pair, a)
-        children = domain._step(states[parents], actions)
+        children = domain.step(states[parents], actions)
         costs = g[parents] + domain.action_costs[actions]
         generated += len(children)
         goal = cheapest_goal(domain, children, parents, actions, costs)
@@ -255,7 +255,7 @@ def children_layer(
 ) -> LayerSteps:
     """One layer ranked by h: every child of ``states`` generated, the ``width`` best new ones
     (a child reached twice counts at its cheapest path) kept."""
-    children, mask = domain._expand(states)  # [n, A, D], [n, A]
+    children, mask = domain.expand(states)  # [n, A, D], [n, A]
     parents, actions = np.nonzero(mask)
     children = children[parents, actions]
     costs = g[parents] + domain.action_costs[actions]

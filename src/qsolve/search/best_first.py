@@ -61,7 +61,7 @@ def best_first(
     started = time.perf_counter()
     clock = Clock()
     incumbent = Incumbent()
-    incumbent.offer(store, np.array([0]), domain._is_goal(store.states[:1]))
+    incumbent.offer(store, np.array([0]), domain.is_goal(store.states[:1]))
     nodes_generated, iterations = 1, 0
     reason = None
     if not incumbent.found:
@@ -78,14 +78,14 @@ def best_first(
         clock.lap("open list")
         parent_g = store.g[parent_ids]
         if action_ids is None:  # expand the popped nodes
-            children, mask = domain._expand(store.states[parent_ids])  # [P, A, D], [P, A]
+            children, mask = domain.expand(store.states[parent_ids])  # [P, A, D], [P, A]
             rows, action_ids = np.nonzero(mask)
             children = children[rows, action_ids]
             parent_ids, parent_g = parent_ids[rows], parent_g[rows]
         else:  # step the popped (node, action) pairs
-            children = domain._step(store.states[parent_ids], action_ids)
+            children = domain.step(store.states[parent_ids], action_ids)
         path_costs = parent_g + domain.action_costs[action_ids]
-        is_goal = domain._is_goal(children)
+        is_goal = domain.is_goal(children)
         nodes_generated += len(children)
         clock.lap("generation")
         new, reopened = store.add_children(

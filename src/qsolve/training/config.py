@@ -157,8 +157,8 @@ class TrainConfig:
             raise QsolveError(f"--source {self.source} draws on the host; use --data cpu")
         if self.data == "device" and not has_torch_ops(domain):
             raise QsolveError(
-                f"--data device: {self.domain} has no torch operations (Domain.torch_ops); "
-                "use --data cpu"
+                f"--data device: {self.domain} has no torch operations (Domain.torch_ops) equal "
+                "to its numpy ones; use --data cpu"
             )
         if self.steps is None and self.minutes is None:
             self.steps = DEFAULT_STEPS
@@ -214,11 +214,13 @@ class TrainConfig:
 
 
 def has_torch_ops(domain: Domain) -> bool:
-    """Whether ``domain`` and the domain its walks take can make training data with torch."""
+    """Whether ``domain`` and the domain its walks take can make training data with torch (their
+    declared torch operations equal their numpy ones: ``device_data.device_ops``)."""
     import torch
 
-    cpu = torch.device("cpu")
-    return domain.torch_ops(cpu) is not None and domain.walk_domain.torch_ops(cpu) is not None
+    from qsolve.training.device_data import device_ops
+
+    return device_ops(domain, torch.device("cpu")) is not None
 
 
 def check(config: TrainConfig) -> None:

@@ -143,16 +143,16 @@ def inverse_actions(domain: Domain) -> np.ndarray:
         return np.asarray(cached)
     rng = np.random.default_rng(0)
     states = walk.random_walk(rng.integers(0, 40, size=300), rng)
-    applicable = walk._applicable(states)
+    applicable = walk.applicable(states)
     a = walk.num_actions
     inverse = np.full(a, -1, dtype=np.int64)
     for i in range(a):
         rows = np.flatnonzero(applicable[:, i])
         if len(rows) == 0:
             continue
-        children = walk._step(states[rows], np.full(len(rows), i))
+        children = walk.step(states[rows], np.full(len(rows), i))
         for j in range(a):
-            back = walk._step(children, np.full(len(rows), j))
+            back = walk.step(children, np.full(len(rows), j))
             if np.array_equal(back, states[rows]) and walk.action_costs[j] == walk.action_costs[i]:
                 inverse[i] = j
                 break
@@ -180,16 +180,16 @@ def reverse_inverses(domain: Domain) -> np.ndarray:
         return np.asarray(cached)
     rng = np.random.default_rng(0)
     states = walk.random_walk(rng.integers(0, 40, size=300), rng)
-    applicable = walk._reverse_applicable(states)
+    applicable = walk.reverse_applicable(states)
     r, costs = walk.num_reverse, walk.reverse_costs
     inverse = np.full(r, -1, dtype=np.int64)
     for i in range(r):
         rows = np.flatnonzero(applicable[:, i])
         if len(rows) == 0:
             continue
-        children = walk._reverse_step(states[rows], np.full(len(rows), i))
+        children = walk.reverse_step(states[rows], np.full(len(rows), i))
         for j in range(r):
-            back = walk._reverse_step(children, np.full(len(rows), j))
+            back = walk.reverse_step(children, np.full(len(rows), j))
             if np.array_equal(back, states[rows]) and costs[j] == costs[i]:
                 inverse[i] = j
                 break
@@ -690,10 +690,10 @@ class HostData(BatchMaker[np.ndarray]):
         return np.arange(len(lengths)), ((rows, len(rows)) for rows in actives)
 
     def reverse_applicable(self, states: np.ndarray) -> np.ndarray:
-        return self.walk._reverse_applicable(states)
+        return self.walk.reverse_applicable(states)
 
     def reverse_step(self, states: np.ndarray, moves: np.ndarray) -> np.ndarray:
-        return self.walk._reverse_step(states, moves)
+        return self.walk.reverse_step(states, moves)
 
     def boards(self, presses: np.ndarray) -> np.ndarray | None:
         if self.press_masks is None:
@@ -701,13 +701,13 @@ class HostData(BatchMaker[np.ndarray]):
         return ((presses @ self.press_masks) & 1).astype(self.domain.dtype)  # type: ignore[no-any-return]
 
     def applicable(self, states: np.ndarray) -> np.ndarray:
-        return self.domain._applicable(states)
+        return self.domain.applicable(states)
 
     def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        return self.domain._step(states, actions)
+        return self.domain.step(states, actions)
 
     def is_goal(self, states: np.ndarray) -> np.ndarray:
-        return self.domain._is_goal(states)
+        return self.domain.is_goal(states)
 
     def estimates(self, states: np.ndarray) -> np.ndarray:
         from qsolve.heuristics import get_heuristic

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from qsolve.domains import Domain
+from qsolve.domains.check import torch_ops_differ
 from qsolve.domains.torch_ops import TorchOps
 from qsolve.errors import QsolveError
 from qsolve.training.data import (
@@ -121,13 +122,17 @@ def to_tensors(batch: Batch, device: torch.device) -> TensorBatch:
 
 
 def device_ops(domain: Domain, device: torch.device) -> tuple[TorchOps, TorchOps] | None:
-    """The torch operations of ``domain`` and of its walk domain, or None if either lacks them."""
-    ops = domain.torch_ops(device)
+    """The torch operations of ``domain`` and of its walk domain, or None if either declares
+    none or has ones that differ from its numpy operations (``check.torch_ops_differ``: a
+    subclass that changes the dynamics it inherited them with)."""
     walk = domain.walk_domain
-    walk_ops = ops if walk is domain else walk.torch_ops(device)
-    if ops is None or walk_ops is None:
-        return None
-    return ops, walk_ops
+    found = []
+    for d in (domain,) if walk is domain else (domain, walk):
+        ops = d.torch_ops(device)
+        if ops is None or torch_ops_differ(d, ops) is not None:
+            return None
+        found.append(ops)
+    return found[0], found[-1]
 
 
 class DeviceData(BatchMaker[torch.Tensor]):
@@ -137,8 +142,8 @@ class DeviceData(BatchMaker[torch.Tensor]):
         found = device_ops(domain, device)
         if found is None:
             raise QsolveError(
-                f"{domain.name} has no torch operations (Domain.torch_ops) to make its training "
-                "data on the device; use --data cpu"
+                f"{domain.name} has no torch operations (Domain.torch_ops) equal to its numpy "
+                "ones to make its training data on the device; use --data cpu"
             )
         self.domain = domain
         self.device = device

@@ -556,8 +556,8 @@ def data_on_device(data: str, domain: Domain, device: torch.device) -> bool:
     if device_ops(domain, device) is None:
         if data == "device":
             raise QsolveError(
-                f"--data device: {domain.name} has no torch operations (Domain.torch_ops); "
-                "use --data cpu"
+                f"--data device: {domain.name} has no torch operations (Domain.torch_ops) equal "
+                "to its numpy ones; use --data cpu"
             )
         return False
     return True
