@@ -115,6 +115,19 @@ def test_json_rows_carry_the_instance_and_its_state_as_the_out_file_does(capsys,
     }
 
 
+def test_a_hash_starts_a_comment_anywhere_in_a_file_line(capsys, tmp_path):
+    texts = walk_texts(8, 2, seed=3)
+    lines = ["# two walks of 8 moves", f"{texts[0]}  # the first", "   # indented", texts[1]]
+    path = states_file(tmp_path / "states.txt", lines)
+    code, out, err = run(capsys, *PUZZLE8, "--file", str(path), "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and err == ""
+    assert [(r["instance"], r["state"], r["solved"]) for r in rows] == [
+        (0, texts[0], True),
+        (1, texts[1], True),
+    ]
+
+
 def test_a_json_row_is_the_record_of_the_out_file():
     domain = get_domain("puzzle8")
     [result] = api.solve(domain, walk_texts(6, 1), heuristic="manhattan")
