@@ -13,7 +13,14 @@ from qsolve import api, cluster
 from qsolve.cli import build_parser
 from qsolve.cli_args import solve_options
 from qsolve.errors import QsolveError
-from qsolve.options import ENGINES, PRECISIONS, SOLVE_THREADS, SolveOptions, algorithm_names
+from qsolve.options import (
+    ENGINES,
+    PRECISIONS,
+    SEED,
+    SOLVE_THREADS,
+    SolveOptions,
+    algorithm_names,
+)
 
 NAMES = [f.name for f in fields(SolveOptions)]
 
@@ -36,6 +43,9 @@ def test_the_api_the_parser_and_ray_share_one_default_per_option():
     # The process's torch threads (not a search option) have one default too.
     assert args.threads is SOLVE_THREADS
     assert inspect.signature(cluster.solve_stream).parameters["threads"].default is SOLVE_THREADS
+    # So has the seed of --random-walk instances.
+    assert args.seed is SEED
+    assert inspect.signature(api.random_walk_instances).parameters["seed"].default is SEED
 
 
 def test_the_defaults_chosen_where_they_had_drifted():

@@ -15,6 +15,7 @@ from qsolve.heuristics import CLASSICAL, Heuristic, get_heuristic
 from qsolve.options import (
     ENGINES,
     PRECISIONS,
+    SEED,
     SolveOptions,
     check_beam_width,
     check_choice,
@@ -172,7 +173,7 @@ def random_walk_instances(
     domain: Domain | str,
     length: int,
     count: int,
-    seed: int = 0,
+    seed: int = SEED,
     deadline: float | None = None,
 ) -> np.ndarray:
     """``[count, D]`` start states: instance i is ``length`` random (reverse) moves from a goal

@@ -74,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--seed",
         type=checked(int, options.check_seed),
-        default=0,
-        help="random seed for --random-walk (default 0)",
+        default=options.SEED,
+        help=f"random seed for --random-walk (default {options.SEED})",
     )
     solve.add_argument(
         "--heuristic", help="zero, manhattan, oracle or a model folder (default: shipped model)"

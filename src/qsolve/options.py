@@ -114,6 +114,10 @@ def check_count(name: str, value: object) -> int:
     return check_int(name, value, 1)
 
 
+# The seed of random-walk instances (``qsolve solve --seed``, ``random_walk_instances``).
+SEED = 0
+
+
 def check_seed(seed: object) -> int:
     """A seed for ``numpy.random.default_rng``: a non-negative integer."""
     return check_int("the seed", seed, 0)
