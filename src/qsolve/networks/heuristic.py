@@ -95,10 +95,7 @@ class NetworkHeuristic(Heuristic):
         # for more nodes; the same as weighting the path cost by 1 / scale.
         self.scale = np.float32(scale)
         # Domains that keep the base class's applicability (every action, always) need no mask.
-        self.every_action_applies = (
-            type(domain)._applicable is Domain._applicable
-            and type(domain).applicable is Domain.applicable
-        )
+        self.every_action_applies = domain.every_action_applies
 
     def _forward(self, states: np.ndarray) -> np.ndarray:
         """The network output ``[N, output_dim]`` float32 (averaged over the symmetries, if
@@ -113,7 +110,7 @@ class NetworkHeuristic(Heuristic):
         out = np.empty((states.shape[0], self.arch.output_dim), dtype=np.float32)
         for lo in range(0, states.shape[0], self.heuristic_batch):
             chunk = states[lo : lo + self.heuristic_batch]
-            out[lo : lo + len(chunk)] = self.engine(self.domain._encode(chunk))
+            out[lo : lo + len(chunk)] = self.engine(self.domain.encode(chunk))
         return out
 
     def _symmetric_forward(self, states: np.ndarray) -> np.ndarray:
@@ -137,14 +134,14 @@ class NetworkHeuristic(Heuristic):
             return super().q_values(states)
         q = self._forward(states)
         if self.floor is not None:
-            children, applicable = self.domain._expand(states)
+            children, applicable = self.domain.expand(states)
             n, a, d = children.shape
             low = self.floor.values(children.reshape(n * a, d)).reshape(n, a)
             low = low + self.domain.action_costs[None, :]
             return np.where(applicable, np.maximum(q, low), np.inf).astype(np.float32)
         if self.every_action_applies:
             return q
-        return np.where(self.domain._applicable(states), q, np.float32(np.inf))
+        return np.where(self.domain.applicable(states), q, np.float32(np.inf))
 
     def values(self, states: np.ndarray) -> np.ndarray:
         if self.kind == "q":  # min_a Q(s, a), a chunk at a time: [N, A] can be large for A*
@@ -156,7 +153,7 @@ class NetworkHeuristic(Heuristic):
         h = self._forward(states)[:, 0]
         if self.floor is not None:
             h = np.maximum(h, self.floor.values(states)).astype(np.float32)
-        return np.where(self.domain._is_goal(states), np.float32(0.0), h)
+        return np.where(self.domain.is_goal(states), np.float32(0.0), h)
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
