@@ -73,7 +73,7 @@ class Sokoban(Domain):
         """``[N]`` int64: the cell of the player (the one value >= PLAYER below WALL)."""
         return np.argmax((states >= PLAYER) & (states < WALL), axis=1)
 
-    def _applicable(self, states: np.ndarray) -> np.ndarray:
+    def applicable(self, states: np.ndarray) -> np.ndarray:
         """``[N, 4]``: a move onto a free cell, or into a box with a free cell beyond."""
         players = self._players(states)[:, None]
         into = np.take_along_axis(states, players + DELTAS, axis=1)
@@ -81,7 +81,7 @@ class Sokoban(Domain):
         is_box = (into == BOX) | (into == BOX_ON_TARGET)
         return (into < BOX) | (is_box & (beyond < BOX))
 
-    def _step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Move (and push) by ``actions[i]``; a move that does not apply changes nothing."""
         n = states.shape[0]
         rows = np.arange(n)
@@ -99,7 +99,7 @@ class Sokoban(Domain):
         out[pushed, beyond[push]] = (at_beyond[push] & 1) | BOX
         return out
 
-    def _is_goal(self, states: np.ndarray) -> np.ndarray:
+    def is_goal(self, states: np.ndarray) -> np.ndarray:
         """No box off a target (the player may stand anywhere)."""
         return ~np.any(states == BOX, axis=1)
 
@@ -107,7 +107,7 @@ class Sokoban(Domain):
         """``[N, D]``: the level of each state, 2 for a wall, 1 for a target, 0 for floor."""
         return np.where(states == WALL, 2, states & 1).astype(states.dtype)
 
-    def _reverse_applicable(self, states: np.ndarray) -> np.ndarray:
+    def reverse_applicable(self, states: np.ndarray) -> np.ndarray:
         """``[N, 8]``: a step back onto a free cell; pulling also needs a box in front."""
         players = self._players(states)[:, None]
         back = np.take_along_axis(states, players - DELTAS, axis=1) < BOX
@@ -115,7 +115,7 @@ class Sokoban(Domain):
         pull = back & ((front == BOX) | (front == BOX_ON_TARGET))
         return np.concatenate([back, pull], axis=1)
 
-    def _reverse_step(self, states: np.ndarray, moves: np.ndarray) -> np.ndarray:
+    def reverse_step(self, states: np.ndarray, moves: np.ndarray) -> np.ndarray:
         """Step back against the move ``moves[i] % 4``, pulling the box in front for 4-7."""
         n = states.shape[0]
         rows = np.arange(n)
@@ -159,7 +159,7 @@ class Sokoban(Domain):
                 self._rooms = np.ascontiguousarray(archive["rooms"], dtype=self.dtype)
         return self._rooms
 
-    def _torch_ops(self, device: torch.device) -> TorchOps | None:
+    def torch_ops(self, device: torch.device) -> TorchOps | None:
         from qsolve.domains.torch_ops import SokobanOps
 
         return SokobanOps(self, device, self.rooms())
@@ -312,7 +312,7 @@ class Sokoban(Domain):
             pushes = into in (BOX, BOX_ON_TARGET)
             letter = "udlr"[a]
             letters.append(letter.upper() if pushes else letter)
-            states = self._step(states, np.array([a]))
+            states = self.step(states, np.array([a]))
         return {"lurd": "".join(letters)}
 
 

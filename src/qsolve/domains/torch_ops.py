@@ -61,7 +61,7 @@ class TorchOps:
         )
 
     def reverse_step(self, states: torch.Tensor, moves: torch.Tensor) -> torch.Tensor:
-        """``[N, D]``: reverse move ``moves[i]`` applied (``Domain._reverse_step``): the action
+        """``[N, D]``: reverse move ``moves[i]`` applied (``Domain.reverse_step``): the action
         itself unless a subclass says otherwise."""
         return self.step(states, moves)
 
@@ -92,7 +92,7 @@ class TorchOps:
         return self.goal.expand(n, -1).clone()
 
     def encode(self, states: torch.Tensor) -> torch.Tensor:
-        """``[N, D * num_values]`` float32, the one-hot network input (``Domain._encode``)."""
+        """``[N, D * num_values]`` float32, the one-hot network input (``Domain.encode``)."""
         out = torch.zeros(
             (states.shape[0], self._offsets.numel() * self.num_values),
             dtype=torch.float32,

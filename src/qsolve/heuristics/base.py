@@ -30,7 +30,7 @@ class Heuristic:
     def q_values(self, states: np.ndarray) -> np.ndarray:
         """``[N, A]`` float: transition cost plus cost-to-go of the child, ``inf`` where inapplicable."""
         _check_overrides(type(self))
-        children, mask = self.domain._expand(states)
+        children, mask = self.domain.expand(states)
         n, a, d = children.shape
         h = self.values(children.reshape(n * a, d)).reshape(n, a)
         q = self.domain.action_costs[None, :] + h
@@ -41,7 +41,7 @@ class Heuristic:
         _check_overrides(type(self))
         q = self.q_values(states)
         h = np.min(q, axis=1)
-        return np.where(self.domain._is_goal(states), 0.0, h)
+        return np.where(self.domain.is_goal(states), 0.0, h)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} for {self.domain.name}>"

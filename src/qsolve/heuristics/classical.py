@@ -16,7 +16,7 @@ class Zero(Heuristic):
         q = np.broadcast_to(
             self.domain.action_costs.astype(np.float32), (states.shape[0], self.domain.num_actions)
         )
-        mask = self.domain._applicable(states)
+        mask = self.domain.applicable(states)
         return np.where(mask, q, np.float32(np.inf))
 
     def values(self, states: np.ndarray) -> np.ndarray:

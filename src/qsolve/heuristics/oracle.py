@@ -38,7 +38,7 @@ def breadth_first_distances(domain: Domain) -> np.ndarray:
     depth = 0
     while len(frontier):
         depth += 1
-        children, mask = domain._expand(frontier)
+        children, mask = domain.expand(frontier)
         children = children[mask]
         index = state_index(domain, children)
         fresh = dist[index] == -1
