@@ -60,6 +60,7 @@ def main() -> None:
             weight=args.weight,
             batch_size=args.batch_size,
             max_nodes=args.max_nodes,
+            time_limit=None,  # the budget alone: no time limit that load could reach first
         )
         solved = np.array([r.solved for r in results])
         cost = np.array([r.cost if r.solved else np.inf for r in results])
