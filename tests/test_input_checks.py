@@ -334,22 +334,33 @@ def test_apply_moves_names_the_move_that_cannot_apply():
     assert np.array_equal(domain.apply_moves(domain.goal, domain.parse_moves("D U")), domain.goal)
 
 
+class LineShape(qsolve.Domain):
+    """Positions 0..4 on a line, goal 0; moves left and right (left is blocked at 0).  Its
+    subclasses give the operations, under the plain names or the earlier contract's."""
+
+    name = "line"
+    action_names = ["left", "right"]  # noqa: RUF012
+    action_costs = np.ones(2)
+    goal = np.zeros(1, dtype=np.uint8)
+    num_values = 5
+
+
+def line_step(states, actions):
+    moves = np.where(np.asarray(actions) == 0, -1, 1)
+    return np.clip(states.astype(np.int64) + moves[:, None], 0, 4).astype(np.uint8)
+
+
+def line_applicable(states):
+    return np.stack([states[:, 0] > 0, states[:, 0] < 4], axis=1)
+
+
 def test_a_domain_that_implements_step_and_applicable_itself_still_searches():
-    class Line(qsolve.Domain):
-        """Positions 0..4 on a line, goal 0; moves left and right (left is blocked at 0)."""
-
-        name = "line"
-        action_names = ["left", "right"]  # noqa: RUF012
-        action_costs = np.ones(2)
-        goal = np.zeros(1, dtype=np.uint8)
-        num_values = 5
-
+    class Line(LineShape):
         def step(self, states, actions):
-            moves = np.where(np.asarray(actions) == 0, -1, 1)
-            return np.clip(states.astype(np.int64) + moves[:, None], 0, 4).astype(np.uint8)
+            return line_step(states, actions)
 
         def applicable(self, states):
-            return np.stack([states[:, 0] > 0, states[:, 0] < 4], axis=1)
+            return line_applicable(states)
 
     line = Line()
     assert not line.every_action_applies
@@ -370,21 +381,14 @@ def test_format_state_takes_one_state_in_range(name):
 
 
 def test_either_name_of_an_operation_is_the_domains_one_implementation():
-    class Line(qsolve.Domain):
-        """Positions 0..4 on a line, goal 0, written to the earlier contract (``_step``)."""
-
-        name = "line"
-        action_names = ["left", "right"]  # noqa: RUF012
-        action_costs = np.ones(2)
-        goal = np.zeros(1, dtype=np.uint8)
-        num_values = 5
+    class Line(LineShape):
+        """Written to the earlier contract (``_step``)."""
 
         def _step(self, states, actions):
-            moves = np.where(np.asarray(actions) == 0, -1, 1)
-            return np.clip(states.astype(np.int64) + moves[:, None], 0, 4).astype(np.uint8)
+            return line_step(states, actions)
 
         def _applicable(self, states):
-            return np.stack([states[:, 0] > 0, states[:, 0] < 4], axis=1)
+            return line_applicable(states)
 
     class Wrapped(Line):
         """Its step written under the plain name: internal code and the older name both see it."""
