@@ -4,7 +4,8 @@
                                     [--int8-engines torch onnx] [--model DIR]
 
 Each state of the set (DeepCubeA's, ``$QSOLVE_BENCHMARKS/deepcubea``, else
-``../shared/benchmarks/deepcubea``) is solved alone on one core with the model's recommended search
+``../shared/benchmarks/deepcubea``; for ``sokoban`` the Boxoban test levels beside it, with their
+optimal costs) is solved alone on one core with the model's recommended search
 (its config.json ``"search"``), once with the network in fp32 and once per int8 engine, each under the
 same node budget and no time limit, so that solve rate and cost do not depend on how busy the
 machine is (seconds do).  The script prints solve rate, mean cost, optimal %, nodes and seconds per
@@ -31,7 +32,7 @@ import numpy as np
 import torch
 
 import qsolve
-from qsolve.bench import read_deepcubea, solve_each
+from qsolve.bench import deepcubea_dir, read_deepcubea, solve_each
 from qsolve.errors import QsolveError
 from qsolve.machine import cpu_name
 from qsolve.networks.engines import onnxruntime_available
@@ -43,7 +44,25 @@ SETS = {
     "cube3-meta": ("cube3", 20, 300_000),
     "lightsout7": ("lightsout7", 50, 300_000),
     "puzzle24": ("puzzle24", 20, 1_000_000),
+    "sokoban": ("unfiltered-test", 100, 100_000),
 }
+
+
+def read_set(name: str, count: int, offset: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """``[N, D]`` states of a set, their optimal costs ``[N]`` and the set's file (for the entry)."""
+    file = SETS[name][0]
+    if name != "sokoban":
+        states, optimal = read_deepcubea(file, count, offset)
+        return states, optimal, f"deepcubea/{file}.txt"
+    folder = deepcubea_dir().parent / "boxoban"
+    domain = qsolve.domain("sokoban")
+    try:
+        lines = (folder / f"{file}.txt").read_text().splitlines()
+        optimal = np.loadtxt(folder / "optimal-costs.txt")[offset : offset + count]
+    except OSError as error:
+        raise QsolveError(f"cannot read the Boxoban levels in {folder}: {error}") from None
+    levels = [domain.parse_state(text) for _, _, text in domain.split_file(enumerate(lines, 1))]
+    return np.stack(levels[offset : offset + count]), optimal, f"boxoban/{file}.txt"
 
 
 def summary(rows: list[tuple[bool, float, int, float]], optimal: np.ndarray) -> dict[str, float]:
@@ -96,14 +115,16 @@ def main() -> int:
         choices=("auto", "torch", "onnx"),
         help="int8 engines to check (default: torch, and onnx where onnxruntime is installed)",
     )
-    parser.add_argument("--model", help="model folder (default: the shipped one)")
+    parser.add_argument(
+        "--model", default="shipped", help="model folder (default: the shipped one)"
+    )
     args = parser.parse_args()
-    file, default_count, default_nodes = SETS[args.set]
+    _, default_count, default_nodes = SETS[args.set]
     count, max_nodes = args.count or default_count, args.max_nodes or default_nodes
     engines = args.int8_engines or (["torch", "onnx"] if onnxruntime_available() else ["torch"])
     torch.set_num_threads(1)
     try:
-        states, optimal = read_deepcubea(file, count, args.offset)
+        states, optimal, path = read_set(args.set, count, args.offset)
         domain = qsolve.domain(args.set)
         heuristics = {"fp32": qsolve.load_heuristic(args.model, domain, precision="fp32")}
         for engine in engines:
@@ -115,7 +136,7 @@ def main() -> int:
         return 2
     search = getattr(heuristics["fp32"], "search_defaults", {})
     print(
-        f"{args.set}: deepcubea/{file}.txt states {args.offset + 1}-{args.offset + len(states)}, "
+        f"{args.set}: {path} states {args.offset + 1}-{args.offset + len(states)}, "
         f"search {search or 'B = 1, λ = 1'}, {max_nodes:,} nodes per state, one core of "
         f"{cpu_name()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
     )
@@ -145,7 +166,7 @@ def main() -> int:
         for v in verdicts.values()
     )
     entry = {
-        "set": f"deepcubea/{file}.txt states {args.offset + 1}-{args.offset + len(states)}",
+        "set": f"{path} states {args.offset + 1}-{args.offset + len(states)}",
         "states": len(states),
         "max_nodes": max_nodes,
         "search": search,

@@ -7,8 +7,8 @@
     python benchmarks/sokoban.py --summarize FILE.jsonl [FILE.jsonl ...]
 
 Each level is solved alone, by a process with one thread (``--workers`` such processes side by
-side, one core each), as ``qsolve solve sokoban --state LEVEL`` would: with no search option the
-shipped model's recommended search applies; a classical heuristic (``--heuristic pushes``) gets
+side, one core each), as ``qsolve solve sokoban --heuristic shipped --state LEVEL`` would: with no
+search option the shipped model's recommended search applies; a classical heuristic (``--heuristic pushes``) gets
 A* with λ = 1 and B = 100.  Every solution is replayed to the goal.  The sets, from ``--data``
 (``$QSOLVE_BENCHMARKS/boxoban``, else ``../shared/benchmarks/boxoban``):
 
@@ -457,7 +457,9 @@ def main(argv: list[str] | None = None) -> int:
             if domain_name not in ("", "sokoban") or args.heuristic is not None:
                 raise QsolveError("--model takes sokoban=DIR, and not with --heuristic")
             spec = folder
-        if spec is None and qsolve.shipped_model(qsolve.domain("sokoban")) is None:
+        if spec is None and qsolve.shipped_model(qsolve.domain("sokoban")) is not None:
+            spec = "shipped"  # the shipped model, which is not `qsolve solve sokoban`'s default
+        if spec is None:
             skipped = [s for s in args.sets if s != "optimal"]
             if skipped:
                 print(

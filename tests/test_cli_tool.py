@@ -382,3 +382,15 @@ def test_domains_loads_installed_domains_and_names_those_that_fail(capsys, tmp_p
     assert rows["plugin-missing"][2].startswith(
         "cannot load the domain 'no_such_module_here:Nothing': ModuleNotFoundError"
     )
+
+
+def test_heuristic_shipped_names_the_shipped_model_even_where_it_is_not_the_default(capsys):
+    puzzle8, sokoban = get_domain("puzzle8"), get_domain("sokoban")
+    assert api.heuristic_name("shipped", puzzle8) == api.default_heuristic_name(puzzle8)
+    assert api.heuristic_name("shipped", puzzle8) == str(api.shipped_model(puzzle8))
+    # Sokoban ships a model, but its classical heuristic stays the default (measured faster).
+    assert api.default_heuristic_name(sokoban) == "pushes"
+    assert api.heuristic_name("shipped", sokoban) == str(api.shipped_model(sokoban))
+    assert api.uses_network("shipped", sokoban) and not api.uses_network(None, sokoban)
+    code, _, err = run(capsys, "solve", "puzzle35", "--heuristic", "shipped", "--random-walk", "5")
+    assert code == 2 and one_line_error(err) and "no model is shipped for puzzle35" in err

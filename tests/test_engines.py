@@ -53,7 +53,7 @@ def cache(tmp_path, monkeypatch):
 
 
 @needs_onnxruntime
-@pytest.mark.parametrize("domain_name", ["puzzle8", "cube2"])
+@pytest.mark.parametrize("domain_name", ["puzzle8", "cube2", "sokoban"])
 def test_torch_and_onnx_find_the_same_solutions_with_the_same_node_counts(domain_name, cache):
     domain = get_domain(domain_name)
     model = api.shipped_model(domain)

@@ -251,6 +251,16 @@ def test_pushes_recommends_batch_a_star_which_solve_uses_by_default() -> None:
     assert default.nodes_generated == astar.nodes_generated != qstar.nodes_generated
 
 
+def test_the_shipped_model_solves_with_its_recommended_search_and_its_floor() -> None:
+    level = DOMAIN.parse_state(TWO_BOXES)
+    heuristic = qsolve.load_heuristic("shipped", DOMAIN)
+    assert heuristic.floor is not None and heuristic.floor.name == "pushes"
+    assert heuristic.search_defaults["algorithm"] == "qstar"
+    [result] = qsolve.solve(DOMAIN, level[None], heuristic=heuristic)
+    end = DOMAIN.apply_moves(level, list(result.actions))
+    assert result.solved and DOMAIN.is_goal(end[None])[0] and result.cost >= 13
+
+
 def test_lurd_writes_moves_lower_case_and_pushes_upper_case() -> None:
     start = DOMAIN.parse_state("########/#  @$ .#/########")
     assert DOMAIN.notations(start, [L, R, R, R]) == {"lurd": "lrRR"}

@@ -41,12 +41,30 @@ def shipped_model(domain: Domain) -> Path | None:
     return path if (path / "config.json").is_file() else None
 
 
+# The heuristic name that means the domain's shipped model, whether or not it is the default.
+SHIPPED = "shipped"
+
+
 def default_heuristic_name(domain: Domain) -> str:
-    """The shipped model of the domain, else the best classical heuristic it has."""
+    """The shipped model of the domain (unless the domain prefers its classical heuristic), else
+    the best classical heuristic it has."""
     model = shipped_model(domain)
-    if model is not None:
+    if model is not None and domain.model_is_default:
         return str(model)
     return domain.default_heuristic
+
+
+def heuristic_name(spec: str | Path | None, domain: Domain) -> str:
+    """The classical name or model folder ``spec`` means: ``None`` the domain's default,
+    ``"shipped"`` its shipped model (QsolveError where it has none)."""
+    if spec is None:
+        return default_heuristic_name(domain)
+    if str(spec) == SHIPPED:
+        model = shipped_model(domain)
+        if model is None:
+            raise QsolveError(f"--heuristic shipped: no model is shipped for {domain.name}")
+        return str(model)
+    return str(spec)
 
 
 # The options' defaults, which load_heuristic's keywords take too.
@@ -62,7 +80,8 @@ def load_heuristic(
     engine: str = DEFAULTS.engine,
     symmetries: bool | None = DEFAULTS.symmetries,
 ) -> Heuristic:
-    """A heuristic for ``domain``: a classical name, a trained model folder, or ``None`` (default).
+    """A heuristic for ``domain``: a classical name, a trained model folder, ``"shipped"`` (the
+    domain's shipped model) or ``None`` (the default).
 
     A network runs through ``engine`` (``auto``: the fastest exact one on this machine, measured
     once and cached; ``torch``; ``onnx``) at ``precision`` (``auto``: fp32, or int8 where the
@@ -84,7 +103,7 @@ def load_heuristic(
         raise QsolveError("only a trained model's heuristic averages over symmetries")
     if not isinstance(spec, str | Path | None):
         return UserHeuristic(domain, spec)
-    spec = default_heuristic_name(domain) if spec is None else str(spec)
+    spec = heuristic_name(spec, domain)
     if spec in CLASSICAL:
         return get_heuristic(spec, domain)
     if not Path(spec).exists():
@@ -147,8 +166,7 @@ def uses_network(spec: str | Path | Heuristic | object | None, domain: Domain) -
     """Whether ``spec`` names a trained model (directly, or as the domain's default)."""
     if not isinstance(spec, str | Path | None):
         return False
-    name = default_heuristic_name(domain) if spec is None else str(spec)
-    return name not in CLASSICAL
+    return heuristic_name(spec, domain) not in CLASSICAL
 
 
 def as_states(domain: Domain, states: np.ndarray | Sequence[str] | str) -> np.ndarray:

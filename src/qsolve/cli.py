@@ -78,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"random seed for --random-walk (default {options.SEED})",
     )
     solve.add_argument(
-        "--heuristic", help="zero, manhattan, oracle or a model folder (default: shipped model)"
+        "--heuristic",
+        help="zero, manhattan, oracle, pushes, a model folder, or shipped: the domain's shipped "
+        "model (default: the shipped model, or where none is shipped or it is slower, the "
+        "domain's classical heuristic: qsolve domains lists them)",
     )
     add_solve_options(solve)
     solve.add_argument(
@@ -489,7 +492,10 @@ def _domains() -> int:
 
     def described(domain: Domain) -> list[str]:
         shipped = api.shipped_model(domain) is not None
-        default = "shipped Q network" if shipped else api.default_heuristic_name(domain)
+        if shipped and domain.model_is_default:
+            default = "shipped Q network"
+        else:
+            default = domain.default_heuristic + (" (or --heuristic shipped)" if shipped else "")
         return [str(domain.num_actions), str(domain.state_dim), default]
 
     table = Table("domain", "actions", "state entries", "default heuristic")

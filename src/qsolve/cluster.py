@@ -64,7 +64,7 @@ def heuristic_payload(spec: str | Path | Heuristic | None, domain: Domain) -> tu
     bytes} of a model folder) or ("object", a picklable Heuristic)."""
     if isinstance(spec, Heuristic):
         return ("object", spec)
-    name = api.default_heuristic_name(domain) if spec is None else str(spec)
+    name = api.heuristic_name(spec, domain)
     if name in CLASSICAL:
         return ("name", name)
     from qsolve.networks.heuristic import CONFIG_FILE, MODEL_FILE

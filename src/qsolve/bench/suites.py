@@ -614,13 +614,16 @@ def hard_sets(
 
 
 def network_label(heuristic: Heuristic) -> str:
-    """``Q network (2000, 1000, 2 blocks)``, with ``int8`` where it runs quantized."""
+    """``Q network (2000, 1000, 2 blocks)``, with ``int8`` where it runs quantized and the floor
+    where it has one."""
     arch = getattr(heuristic, "arch", None)
     if arch is None:
         return heuristic.name
     kind = "V" if arch.output_dim == 1 else "Q"
     label = f"{kind} network ({arch.width1}, {arch.width2}, {arch.blocks} blocks)"
-    return label + (" int8" if getattr(heuristic, "precision", "fp32") == "int8" else "")
+    label += " int8" if getattr(heuristic, "precision", "fp32") == "int8" else ""
+    floor = getattr(heuristic, "floor", None)
+    return label + (f", floor {floor.name}" if floor is not None else "")
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,9 @@ class Domain:
     # may then start with convolutions); None otherwise.
     grid: tuple[int, int] | None = None
     default_heuristic: str = "zero"  # without a shipped model: a classical heuristic's name
+    # Whether a shipped model, where there is one, is the default instead of default_heuristic
+    # (``--heuristic shipped`` names it either way).
+    model_is_default: bool = True
     # Exact cost-to-go, for the oracle heuristic: a domain either solves states itself
     # (``optimal_cost``) or has a perfect hash ``_index`` onto [0, index_size) small enough for a
     # breadth-first distance table (unit costs, reversible moves).
