@@ -8,8 +8,8 @@
 
 Each level is solved alone, by a process with one thread (``--workers`` such processes side by
 side, one core each), as ``qsolve solve sokoban --heuristic shipped --state LEVEL`` would: with no
-search option the shipped model's recommended search applies; a classical heuristic (``--heuristic pushes``) gets
-A* with λ = 1 and B = 100.  Every solution is replayed to the goal.  The sets, from ``--data``
+search option the shipped model's recommended search applies; a classical heuristic
+(``--heuristic pushes``) gets A* with λ = 1 and B = 100.  Every solution is replayed to the goal.  The sets, from ``--data``
 (``$QSOLVE_BENCHMARKS/boxoban``, else ``../shared/benchmarks/boxoban``):
 
 - ``test``: unfiltered-test.txt (1,000 levels), with each level's optimal cost (optimal-costs.txt)
