@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -23,10 +25,29 @@ def one_hot(domain: Domain, states: np.ndarray, device: torch.device) -> torch.T
 def one_hot_tensor(domain: Domain, states: torch.Tensor) -> torch.Tensor:
     """``one_hot`` of ``[N, D]`` states already on their device (a domain with an encoding of its
     own encodes them on the host)."""
-    if type(domain).encode is not Domain.encode:
+    columns = one_hot_columns(domain, states)
+    if columns is None:
         encoded = domain.encode(states.cpu().numpy())
         return torch.from_numpy(encoded).to(states.device)
     n, d = states.shape
-    offsets = torch.arange(d, device=states.device) * domain.num_values  # [D]
     out = torch.zeros((n, d * domain.num_values), dtype=torch.float32, device=states.device)
-    return out.scatter_(1, offsets + states.long(), 1.0)
+    return out.scatter_(1, columns, 1.0)
+
+
+def one_hot_columns(domain: Domain, states: torch.Tensor) -> torch.Tensor | None:
+    """``[N, D]`` int64: the column of each entry's one in ``one_hot_tensor(domain, states)``
+    (entry d with value v at d * V + v); None for a domain with an encoding of its own."""
+    if type(domain).encode is not Domain.encode:
+        return None
+    offsets = torch.arange(states.shape[1], device=states.device) * domain.num_values
+    return offsets + states.long()
+
+
+def evaluate(network: Any, domain: Domain, states: torch.Tensor) -> torch.Tensor:
+    """``network`` on the one-hot encoding of ``[N, D]`` states already on their device: by the
+    columns of the ones where the network takes them (``ResidualMLP.forward_ones``), so that
+    the one-hot input is never built."""
+    columns = one_hot_columns(domain, states)
+    if columns is None or not hasattr(network, "forward_ones"):
+        return network(one_hot_tensor(domain, states))  # type: ignore[no-any-return]
+    return network.forward_ones(columns)  # type: ignore[no-any-return]

@@ -107,7 +107,39 @@ class ResidualMLP(nn.Module):
             arch = self.arch
             grid = x.reshape(x.shape[0], arch.grid_height, arch.grid_width, -1)
             x = self.front(grid.permute(0, 3, 1, 2)).flatten(1)
-        h = F.relu(self.norm1(self.fc1(x)))
+        return self._trunk(self.fc1(x))
+
+    def forward_ones(self, ones: torch.Tensor) -> torch.Tensor:
+        """``forward`` of the one-hot inputs whose ones sit at the ``[N, D]`` columns ``ones``.
+
+        Without a convolutional front, the first layer is the sum of the D columns of its
+        weight that the ones select (``embedding_bag`` over the weight transposed): D row reads
+        in place of an ``[input_dim]``-long product, most of the work of a pass on the 35- and
+        48-puzzle, and its gradient is the same rows' sum.  Without gradients the transposed
+        copy is kept while the weight is unchanged (the target network's, between
+        replacements).  With a front the one-hot input is built and ``forward`` runs."""
+        if self.front is not None:
+            dense = torch.zeros((ones.shape[0], self.arch.input_dim), device=ones.device)
+            return self(dense.scatter_(1, ones, 1.0))
+        columns = self.fc1.weight.t().contiguous() if torch.is_grad_enabled() else self._columns()
+        with torch.autocast(ones.device.type, enabled=False):
+            first = F.embedding_bag(ones, columns, mode="sum") + self.fc1.bias
+        return self._trunk(first)
+
+    def _columns(self) -> torch.Tensor:
+        """``[input_dim, width1]``: the first layer's weight, transposed and contiguous, without
+        gradients; kept while the weight is unchanged."""
+        weight = self.fc1.weight
+        key = (weight.data_ptr(), weight._version)
+        cached = self.__dict__.get("_columns_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, weight.detach().t().contiguous())
+            self.__dict__["_columns_cache"] = cached
+        return cached[1]
+
+    def _trunk(self, first: torch.Tensor) -> torch.Tensor:
+        """Everything after the first layer's product: ``first`` is ``fc1(x)``."""
+        h = F.relu(self.norm1(first))
         h = F.relu(self.norm2(self.fc2(h)))
         for block in self.blocks:
             h = block(h)

@@ -39,7 +39,7 @@ from torch.nn import functional as F
 
 from qsolve.domains import Domain, get_domain
 from qsolve.errors import QsolveError
-from qsolve.networks.encoding import one_hot_tensor
+from qsolve.networks.encoding import evaluate
 from qsolve.networks.heuristic import (
     CONFIG_FILE,
     FORMAT,
@@ -130,7 +130,7 @@ def gradient_step(
     if isinstance(batch, Batch):
         batch = to_tensors(batch, device)
     with autocast(device, config.precision):
-        out = online(one_hot_tensor(domain, batch.states)).float()
+        out = evaluate(online, domain, batch.states).float()
     if config.kind == "q":
         prediction, y = out.gather(1, batch.actions)[batch.trained], y[batch.trained]
     else:

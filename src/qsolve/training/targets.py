@@ -23,7 +23,7 @@ import torch
 
 from qsolve.domains import Domain
 from qsolve.errors import QsolveError
-from qsolve.networks.encoding import one_hot_tensor
+from qsolve.networks.encoding import evaluate
 from qsolve.networks.resnet import ResidualMLP
 from qsolve.training.data import Batch
 from qsolve.training.device_data import TensorBatch, to_tensors
@@ -53,11 +53,11 @@ def td_targets(
 
     def values(children: torch.Tensor) -> torch.Tensor:
         if config.kind == "v":
-            return target(children).float()[:, 0]
-        q_next = _only_applicable(target(children).float(), batch)  # [N*K, A]
+            return evaluate(target, domain, children).float()[:, 0]
+        q_next = _only_applicable(evaluate(target, domain, children).float(), batch)  # [N*K, A]
         if not config.double_q:
             return q_next.min(dim=1).values
-        best = _only_applicable(online(children).float(), batch)
+        best = _only_applicable(evaluate(online, domain, children).float(), batch)
         return q_next.gather(1, best.argmin(dim=1, keepdim=True)).squeeze(1)
 
     return _one_step(domain, batch, config, device, values)
@@ -104,7 +104,7 @@ def teacher_targets(
         raise QsolveError("--targets teacher needs --teacher")
 
     def values(children: torch.Tensor) -> torch.Tensor:
-        out = teacher.network(children).float()
+        out = evaluate(teacher.network, domain, children).float()
         if teacher.kind == "v":
             return out[:, 0]
         return (_only_applicable(out, batch) if teacher.same_domain else out).min(dim=1).values
@@ -119,11 +119,11 @@ def _one_step(
     device: torch.device,
     values: Callable[[torch.Tensor], torch.Tensor],
 ) -> torch.Tensor:
-    """c(s, a) + ``values`` of the one-hot children (0 at a goal child), without gradients."""
+    """c(s, a) + ``values`` of the children (``[N*K, D]`` states; 0 at a goal child), without
+    gradients."""
     n, k = batch.actions.shape
-    children = one_hot_tensor(domain, batch.children)
     with torch.no_grad(), autocast(device, config.precision):
-        v_next = values(children)
+        v_next = values(batch.children)
     y = batch.costs + torch.where(batch.child_is_goal, 0.0, v_next).view(n, k)
     return _finish(y, batch, config)
 
