@@ -35,35 +35,12 @@ from rich.console import Console
 from rich.table import Table
 
 import qsolve
-from qsolve.bench import read_deepcubea
-from qsolve.bench.instances import deepcubea_dir
+from qsolve.bench import read_reference_set
 from qsolve.bench.report import machine
 from qsolve.errors import QsolveError
 from qsolve.heuristics import Heuristic
 
 SETS = ("cube3", "puzzle24", "puzzle35", "puzzle48")
-# Sets whose file holds states alone; the reference costs are DeepCubeA's, in a file beside it.
-REFERENCE_IS_DEEPCUBEA = ("puzzle35", "puzzle48")
-
-
-def read_set(name: str, count: int, offset: int) -> tuple[np.ndarray, np.ndarray, str]:
-    """``count`` states of a set from line ``offset`` on, their reference costs, and what the
-    reference is ("optimum" or "DeepCubeA")."""
-    if name not in REFERENCE_IS_DEEPCUBEA:
-        states, costs = read_deepcubea(name, count, offset)
-        return states, costs, "optimum"
-    domain = qsolve.domain(name)
-    folder = deepcubea_dir()
-    try:
-        lines = [line for line in (folder / f"{name}.txt").read_text().splitlines() if line.strip()]
-        costs = (folder / f"{name}-deepcubea-costs.txt").read_text().split()
-    except OSError as error:
-        raise QsolveError(f"cannot read the {name} set in {folder}: {error.strerror}") from None
-    chosen = lines[offset : offset + count]
-    if not chosen:
-        raise QsolveError(f"{folder / name}.txt: no states from line {offset + 1} on")
-    states = np.stack([domain.parse_state(line) for line in chosen])
-    return states, np.array([float(c) for c in costs[offset : offset + len(chosen)]]), "DeepCubeA"
 
 
 def peak_rss() -> int:
@@ -176,7 +153,7 @@ def main() -> int:
                 continue
             if model is not None and not Path(model).is_dir():
                 raise QsolveError(f"--model {name}={model}: no such folder")
-            states, reference, kind = read_set(name, args.count, args.offset)
+            states, reference, kind = read_reference_set(name, args.count, args.offset)
             for width in [None, *args.widths]:
                 r = in_child(name, model, width, states, args.time_limit, args.precision)
                 row = summary(name, r, reference, kind)

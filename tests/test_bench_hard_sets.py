@@ -193,3 +193,18 @@ def test_bad_count_on_the_command_line_is_one_line(argv, benchmarks, tmp_path, c
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("qsolve: error:") and err.count("\n") == 1 and "--count" in err
+
+
+def test_a_set_without_optima_reads_deepcubeas_costs_as_its_reference(tmp_path, monkeypatch):
+    folder = tmp_path / "deepcubea"
+    folder.mkdir()
+    puzzle = qsolve.domain("puzzle35")
+    states = puzzle.random_walk(np.array([3, 5, 7]), np.random.default_rng(2))
+    (folder / "puzzle35.txt").write_text("".join(f"{puzzle.format_state(s)}\n" for s in states))
+    (folder / "puzzle35-deepcubea-costs.txt").write_text("3\n5\n7\n")
+    monkeypatch.setenv("QSOLVE_BENCHMARKS", str(tmp_path))
+    got, costs, kind = bench.read_reference_set("puzzle35", 2, 1)
+    assert np.array_equal(got, states[1:]) and costs.tolist() == [5.0, 7.0] and kind == "DeepCubeA"
+    (folder / "puzzle35-deepcubea-costs.txt").write_text("3\n5\n")
+    with pytest.raises(QsolveError, match="2 costs for 3 states"):
+        bench.read_reference_set("puzzle35", 3)

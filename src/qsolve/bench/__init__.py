@@ -2,7 +2,8 @@
 directory.
 
 - ``report``: tables on the terminal, CSV and markdown on disk (``Report``, ``write_report``).
-- ``instances``: start states, random walks and the DeepCubeA test sets (``read_deepcubea``),
+- ``instances``: start states, random walks and the DeepCubeA test sets (``read_deepcubea``;
+  ``read_reference_set`` for the sets whose reference is DeepCubeA's cost),
   solved one at a time with replayed solutions (``solve_each``).
 - ``suites``: the measurements and the quick, paper, profile and deepcubea suites (``run_bench``).
 - ``peers``: the race against DeepXube, with its driver and set-up script in ``peers_support/``.
@@ -12,7 +13,13 @@ Imports run one way: ``peers`` uses ``report`` and ``instances``; ``suites`` loa
 when the peers suite runs; none of them imports this package's names back.
 """
 
-from qsolve.bench.instances import deepcubea_dir, read_deepcubea, solve_each, walks
+from qsolve.bench.instances import (
+    deepcubea_dir,
+    read_deepcubea,
+    read_reference_set,
+    solve_each,
+    walks,
+)
 from qsolve.bench.report import Report, Row, machine, write_report
 from qsolve.bench.suites import (
     SUITES,
@@ -34,6 +41,7 @@ __all__ = [
     "machine",
     "q_vs_a",
     "read_deepcubea",
+    "read_reference_set",
     "run_bench",
     "solve_each",
     "walks",

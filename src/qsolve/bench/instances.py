@@ -47,6 +47,41 @@ def read_deepcubea(domain_name: str, count: int, offset: int = 0) -> tuple[np.nd
     return states, costs
 
 
+# Sets whose file holds states alone (no optimal cost is known): the reference is DeepCubeA's own
+# solution cost for each state, line by line in ``<set>-deepcubea-costs.txt`` beside it.
+REFERENCE_IS_DEEPCUBEA = ("puzzle35", "puzzle48")
+
+
+def read_reference_set(
+    name: str, count: int, offset: int = 0
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """``count`` states of a DeepCubeA test set from line ``offset`` on, a reference cost for
+    each, and what the reference is: ``"optimum"`` (``read_deepcubea``), or ``"DeepCubeA"`` for
+    the sets of ``REFERENCE_IS_DEEPCUBEA``."""
+    if name not in REFERENCE_IS_DEEPCUBEA:
+        states, costs = read_deepcubea(name, count, offset)
+        return states, costs, "optimum"
+    folder = deepcubea_dir()
+    path, costs_path = folder / f"{name}.txt", folder / f"{name}-deepcubea-costs.txt"
+    try:
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        words = costs_path.read_text().split()
+    except OSError as error:
+        raise QsolveError(f"cannot read the {name} set in {folder}: {error.strerror}") from None
+    chosen = lines[offset : offset + count]
+    if not chosen:
+        raise QsolveError(f"{path}: no states from line {offset + 1} on")
+    if len(words) < offset + len(chosen):
+        raise QsolveError(f"{costs_path}: {len(words)} costs for {offset + len(chosen)} states")
+    domain = get_domain(name)
+    try:
+        states = np.stack([domain.parse_state(line) for line in chosen])
+        costs = np.array([float(word) for word in words[offset : offset + len(chosen)]])
+    except (QsolveError, ValueError) as error:
+        raise QsolveError(f"{path}: {error}") from None
+    return states, costs, "DeepCubeA"
+
+
 def solve_each(
     domain: Domain, states: np.ndarray, heuristic: Any, **limits: Any
 ) -> list[tuple[bool, float, int, float]]:
