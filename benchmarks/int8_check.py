@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 import qsolve
-from qsolve.bench import deepcubea_dir, read_deepcubea, solve_each
+from qsolve.bench import read_boxoban, read_deepcubea, solve_each
 from qsolve.errors import QsolveError
 from qsolve.machine import cpu_name
 from qsolve.networks.engines import onnxruntime_available
@@ -54,15 +54,9 @@ def read_set(name: str, count: int, offset: int) -> tuple[np.ndarray, np.ndarray
     if name != "sokoban":
         states, optimal = read_deepcubea(file, count, offset)
         return states, optimal, f"deepcubea/{file}.txt"
-    folder = deepcubea_dir().parent / "boxoban"
-    domain = qsolve.domain("sokoban")
-    try:
-        lines = (folder / f"{file}.txt").read_text().splitlines()
-        optimal = np.loadtxt(folder / "optimal-costs.txt")[offset : offset + count]
-    except OSError as error:
-        raise QsolveError(f"cannot read the Boxoban levels in {folder}: {error}") from None
-    levels = [domain.parse_state(text) for _, _, text in domain.split_file(enumerate(lines, 1))]
-    return np.stack(levels[offset : offset + count]), optimal, f"boxoban/{file}.txt"
+    levels = read_boxoban("test", count, offset)
+    optimal = np.array([level.optimum for level in levels])
+    return np.stack([level.state for level in levels]), optimal, f"boxoban/{file}.txt"
 
 
 def summary(rows: list[tuple[bool, float, int, float]], optimal: np.ndarray) -> dict[str, float]:

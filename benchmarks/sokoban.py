@@ -44,19 +44,17 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 import qsolve
-from qsolve.bench import Report, deepcubea_dir, machine
+from qsolve.bench import BoxobanLevel as Level
+from qsolve.bench import Report, boxoban_dir, machine, read_boxoban
 from qsolve.bench.suites import network_label, summarize
 from qsolve.errors import QsolveError
 from qsolve.threads import set_torch_threads
 
-TEST_FILE = "unfiltered-test.txt"
-OPTIMAL_COSTS = "optimal-costs.txt"
-DEEPCUBEA_COSTS = "deepcubea-costs.txt"
-# set -> (file, levels measured, target)
+# set -> (Boxoban set read, levels measured, target)
 SETS = {
-    "test": (TEST_FILE, 1000, "100% within 60 s; cost ≤ 32.60, ≥ 71% optimal; median ≤ 1 s"),
-    "hard": ("hard.txt", 500, "≥ 80% within 60 s"),
-    "optimal": (TEST_FILE, 100, "every cost = optimal-costs.txt"),
+    "test": ("test", 1000, "100% within 60 s; cost ≤ 32.60, ≥ 71% optimal; median ≤ 1 s"),
+    "hard": ("hard", 500, "≥ 80% within 60 s"),
+    "optimal": ("test", 100, "every cost = optimal-costs.txt"),
 }
 # The optimal set's search, fixed: A* with an admissible heuristic, run past the first goal.
 OPTIMAL_SEARCH = {"algorithm": "astar", "weight": 1.0, "batch_size": 100, "optimal": True}
@@ -72,23 +70,7 @@ DEEPCUBEA_LINE = (
 ALGORITHM_NAMES = {"qstar": "Q*", "astar": "A*", "beam": "beam"}
 
 
-def data_dir() -> Path:
-    """$QSOLVE_BENCHMARKS/boxoban, else ../shared/benchmarks/boxoban."""
-    return deepcubea_dir().parent / "boxoban"
-
-
 # -- levels and results -----------------------------------------------------------------------
-
-
-@dataclass
-class Level:
-    """One level of a set: its place in the file (from 0), name, state ``[D]`` and known costs."""
-
-    index: int
-    label: str
-    state: np.ndarray
-    optimum: float = math.nan
-    deepcubea: float = math.nan
 
 
 @dataclass
@@ -125,43 +107,10 @@ class Result:
         return cls(**row)
 
 
-def read_costs(path: Path, expected: int) -> np.ndarray:
-    """``[expected]`` float64: one cost a line, as many lines as the set has levels."""
-    try:
-        costs = np.array([float(x) for x in path.read_text().split()])
-    except ValueError as error:
-        raise QsolveError(f"{path}: one cost a line ({error})") from None
-    if len(costs) != expected:
-        raise QsolveError(f"{path}: {len(costs)} costs for {expected} levels")
-    return costs
-
-
 def read_levels(folder: Path, name: str, count: int, offset: int = 0) -> list[Level]:
-    """Levels ``offset`` to ``offset + count`` of a set, read with the sokoban domain's own file
-    reader, with their optimal and DeepCubeA costs where the folder has them."""
-    file = folder / SETS[name][0]
-    if not file.is_file():
-        raise QsolveError(f"no Boxoban levels at {file} (--data, or set QSOLVE_BENCHMARKS)")
-    domain = qsolve.domain("sokoban")
-    levels = list(domain.split_file(enumerate(file.read_text().splitlines(), 1)))
-    known = {}
-    if file.name == TEST_FILE:
-        for key, costs in (("optimum", OPTIMAL_COSTS), ("deepcubea", DEEPCUBEA_COSTS)):
-            if (folder / costs).is_file():
-                known[key] = read_costs(folder / costs, len(levels))
-    out = []
-    for index, (line, label, text) in enumerate(levels[offset : offset + count], offset):
-        try:
-            if isinstance(text, QsolveError):
-                raise text
-            state = domain.parse_state(text)
-        except QsolveError as error:
-            raise QsolveError(f"{file}, line {line} ({label}): {error}") from None
-        costs = {key: float(values[index]) for key, values in known.items()}
-        out.append(Level(index, label, state, **costs))
-    if not out:
-        raise QsolveError(f"{file}: no levels from level {offset + 1} on ({len(levels)} in all)")
-    return out
+    """Levels ``offset`` to ``offset + count`` of a set of ``SETS`` in ``folder``, with their
+    optimal and DeepCubeA costs where the folder has them (``qsolve.bench.read_boxoban``)."""
+    return read_boxoban(SETS[name][0], count, offset, folder)
 
 
 def read_results(paths: Iterable[Path]) -> list[Result]:
@@ -478,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
             "beam_width": args.beam_width,
             "optimal": args.optimal,
         }
-        folder = args.data or data_dir()
+        folder = args.data or boxoban_dir()
         results: list[Result] = []
         with open(args.jsonl, "w") if args.jsonl else open(os.devnull, "w") as jsonl:
             for name in args.sets:

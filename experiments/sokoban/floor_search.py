@@ -21,31 +21,30 @@ import numpy as np
 import torch
 
 import qsolve
+from qsolve.bench import read_boxoban
+from qsolve.bench.instances import BOXOBAN_FILES
 from qsolve.networks.heuristic import load_heuristic
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "boxoban"
-FILES = {"test": "unfiltered-test.txt", "hard": "hard.txt"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path)
     parser.add_argument("specs", nargs="+")
-    parser.add_argument("--set", choices=list(FILES), default="test")
+    parser.add_argument("--set", choices=list(BOXOBAN_FILES), default="test")
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--offset", type=int, default=0)
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument(
+        "--data", type=Path, default=None, help="default: qsolve.bench.boxoban_dir()"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     domain = qsolve.domain("sokoban")
-    lines = (args.data / FILES[args.set]).read_text().splitlines()
-    levels = [domain.parse_state(t) for _, _, t in domain.split_file(enumerate(lines, 1))]
-    chosen = slice(args.offset, args.offset + args.count)
-    starts = np.stack(levels[chosen])
+    levels = read_boxoban(args.set, args.count, args.offset, args.data)
+    starts = np.stack([level.state for level in levels])
     optimum = deepcubea = None
     if args.set == "test":
-        optimum = np.loadtxt(args.data / "optimal-costs.txt")[chosen]
-        deepcubea = np.loadtxt(args.data / "deepcubea-costs.txt")[chosen]
+        optimum = np.array([level.optimum for level in levels])
+        deepcubea = np.array([level.deepcubea for level in levels])
     for spec in args.specs:
         heuristic: Any
         options: dict[str, Any]

@@ -3,7 +3,8 @@ directory.
 
 - ``report``: tables on the terminal, CSV and markdown on disk (``Report``, ``write_report``).
 - ``instances``: start states, random walks and the DeepCubeA test sets (``read_deepcubea``;
-  ``read_reference_set`` for the sets whose reference is DeepCubeA's cost),
+  ``read_reference_set`` for the sets whose reference is DeepCubeA's cost), the Boxoban levels
+  (``read_boxoban``),
   solved one at a time with replayed solutions (``solve_each``).
 - ``suites``: the measurements and the quick, paper, profile and deepcubea suites (``run_bench``).
 - ``peers``: the race against DeepXube, with its driver and set-up script in ``peers_support/``.
@@ -14,7 +15,10 @@ when the peers suite runs; none of them imports this package's names back.
 """
 
 from qsolve.bench.instances import (
+    BoxobanLevel,
+    boxoban_dir,
     deepcubea_dir,
+    read_boxoban,
     read_deepcubea,
     read_reference_set,
     solve_each,
@@ -32,14 +36,17 @@ from qsolve.bench.suites import (
 
 __all__ = [
     "SUITES",
+    "BoxobanLevel",
     "Report",
     "Row",
     "action_space",
+    "boxoban_dir",
     "deepcubea_dir",
     "heuristic_for",
     "lockstep",
     "machine",
     "q_vs_a",
+    "read_boxoban",
     "read_deepcubea",
     "read_reference_set",
     "run_bench",

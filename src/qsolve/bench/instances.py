@@ -1,10 +1,13 @@
-"""The start states of the benchmarks: random walks from the goal and the DeepCubeA test sets,
-and ``solve_each``, which solves such states one at a time and replays the solutions."""
+"""The start states of the benchmarks: random walks from the goal, the DeepCubeA test sets and the
+Boxoban levels; and ``solve_each``, which solves such states one at a time and replays the
+solutions."""
 
 from __future__ import annotations
 
+import math
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +83,71 @@ def read_reference_set(
     except (QsolveError, ValueError) as error:
         raise QsolveError(f"{path}: {error}") from None
     return states, costs, "DeepCubeA"
+
+
+# The Boxoban files (DeepMind's Sokoban levels) in $QSOLVE_BENCHMARKS/boxoban, by set name; only
+# the test file has known costs, a line per level: the optimum's and DeepCubeA's.
+BOXOBAN_FILES = {"test": "unfiltered-test.txt", "hard": "hard.txt"}
+BOXOBAN_COSTS = {"optimum": "optimal-costs.txt", "deepcubea": "deepcubea-costs.txt"}
+
+
+def boxoban_dir() -> Path:
+    """Where the Boxoban levels are: $QSOLVE_BENCHMARKS/boxoban, else ../shared/benchmarks."""
+    return deepcubea_dir().parent / "boxoban"
+
+
+@dataclass
+class BoxobanLevel:
+    """One level of a set: its place in the file (from 0), name, state ``[D]`` and known costs."""
+
+    index: int
+    label: str
+    state: np.ndarray
+    optimum: float = math.nan
+    deepcubea: float = math.nan
+
+
+def read_costs(path: Path, expected: int) -> np.ndarray:
+    """``[expected]`` float64: one cost a line, as many lines as the set has levels."""
+    try:
+        costs = np.array([float(x) for x in path.read_text().split()])
+    except ValueError as error:
+        raise QsolveError(f"{path}: one cost a line ({error})") from None
+    if len(costs) != expected:
+        raise QsolveError(f"{path}: {len(costs)} costs for {expected} levels")
+    return costs
+
+
+def read_boxoban(
+    name: str, count: int, offset: int = 0, folder: Path | None = None
+) -> list[BoxobanLevel]:
+    """Levels ``offset`` to ``offset + count`` of the Boxoban set ``name`` (``BOXOBAN_FILES``) in
+    ``folder`` (default ``boxoban_dir()``), read with the sokoban domain's own file reader, with
+    their optimal and DeepCubeA costs where the folder has them."""
+    folder = boxoban_dir() if folder is None else folder
+    file = folder / BOXOBAN_FILES[name]
+    if not file.is_file():
+        raise QsolveError(f"no Boxoban levels at {file} (set QSOLVE_BENCHMARKS)")
+    domain = get_domain("sokoban")
+    levels = list(domain.split_file(enumerate(file.read_text().splitlines(), 1)))
+    known = {}
+    if name == "test":
+        for key, costs_file in BOXOBAN_COSTS.items():
+            if (folder / costs_file).is_file():
+                known[key] = read_costs(folder / costs_file, len(levels))
+    out = []
+    for index, (line, label, text) in enumerate(levels[offset : offset + count], offset):
+        try:
+            if isinstance(text, QsolveError):
+                raise text
+            state = domain.parse_state(text)
+        except QsolveError as error:
+            raise QsolveError(f"{file}, line {line} ({label}): {error}") from None
+        costs = {key: float(values[index]) for key, values in known.items()}
+        out.append(BoxobanLevel(index, label, state, **costs))
+    if not out:
+        raise QsolveError(f"{file}: no levels from level {offset + 1} on ({len(levels)} in all)")
+    return out
 
 
 def solve_each(
