@@ -5,13 +5,17 @@ autocast passes (``--precision``), and where the time goes.
     python benchmarks/train_speed.py [--device cpu|cuda] [--steps 3] [--batch-size 500]
         [--width1 2000 --width2 1000 --blocks 2] [--domains cube3 puzzle24 lightsout7]
         [--targets walk td] [--data cpu device] [--precision fp32 bf16]
+        [--first-layer ones dense]
 
 Each row runs warm-up steps, then ``--steps`` timed Q-learning steps of one domain with one
 target kind, with each domain's training recipe of the hard-set round (cube3: non-backtracking
 walks of up to 26 moves; puzzle24: non-backtracking walks; lightsout7: press sets), and splits a
 step into making the batch (walks, children; on the host: also the copy to the device), the
 targets (the target network on every child for td) and the gradient step; "batch making alone"
-is the rate at which the data path could feed a device that took no time.  The host path makes
+is the rate at which the data path could feed a device that took no time.  ``--first-layer``:
+``ones`` is training's first layer, the sum of the weight columns that the one-hot input's ones
+select (``ResidualMLP.forward_ones``); ``dense`` builds the one-hot input and multiplies it, as
+training did before, for the ratio between the two.  The host path makes
 its batches in this process (``--workers 0``); a run with worker processes overlaps that part
 with the device's work when the host has cores to spare.  On ``--device cuda`` the issue's aim is
 1,000,000 trained states per second with walk targets (one H100, a (2000, 1000, 2 blocks)
@@ -42,6 +46,8 @@ RECIPES = {
     "puzzle8": {"source": "nbwalk"},
     "puzzle15": {"source": "nbwalk"},
     "puzzle24": {"source": "nbwalk"},
+    "puzzle35": {"source": "nbwalk"},
+    "puzzle48": {"source": "nbwalk", "scramble_max": 2500},
     "lightsout5": {"source": "subset", "scramble_max": 25},
     "lightsout7": {"source": "subset", "scramble_max": 49},
 }
@@ -52,10 +58,33 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _dense_forward_ones(self: ResidualMLP, ones: torch.Tensor) -> torch.Tensor:
+    """``forward_ones`` by the one-hot input and the full product (``--first-layer dense``)."""
+    dense = torch.zeros((ones.shape[0], self.arch.input_dim), device=ones.device)
+    return self(dense.scatter_(1, ones, 1.0))
+
+
 def measure(
-    domain_name: str, targets: str, data: str, precision: str, args: argparse.Namespace
+    domain_name: str,
+    targets: str,
+    data: str,
+    precision: str,
+    first_layer: str,
+    args: argparse.Namespace,
 ) -> dict[str, float]:
     """Seconds per part of a step and trained states and pairs per second."""
+    kept = ResidualMLP.forward_ones
+    if first_layer == "dense":
+        ResidualMLP.forward_ones = _dense_forward_ones  # type: ignore[method-assign]
+    try:
+        return _measure(domain_name, targets, data, precision, args)
+    finally:
+        ResidualMLP.forward_ones = kept  # type: ignore[method-assign]
+
+
+def _measure(
+    domain_name: str, targets: str, data: str, precision: str, args: argparse.Namespace
+) -> dict[str, float]:
     domain = get_domain(domain_name)
     config = TrainConfig(
         domain_name,
@@ -136,6 +165,13 @@ def main() -> None:
     parser.add_argument(
         "--precision", nargs="+", default=["fp32"], choices=("fp32", "bf16"), help="default fp32"
     )
+    parser.add_argument(
+        "--first-layer",
+        nargs="+",
+        default=["ones"],
+        choices=("ones", "dense"),
+        help="the first layer as the sum of the ones' columns, or the dense product (default ones)",
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     args = parser.parse_args()
     if args.threads:
@@ -155,6 +191,7 @@ def main() -> None:
         "targets",
         "data",
         "precision",
+        "first layer",
         "trained states/s",
         "trained pairs/s",
         "batch making alone: states/s",
@@ -163,37 +200,53 @@ def main() -> None:
         "gradient share",
     )
     for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i < 4 else "right")
+        table.add_column(column, justify="left" if i < 5 else "right")
     for name in args.domains:
         for targets in args.targets:
             rates = {}
             for data in args.data:
                 for precision in args.precision:
-                    r = measure(name, targets, data, precision, args)
-                    rates[data, precision] = r["states_per_s"]
-                    table.add_row(
-                        name,
-                        targets,
-                        data,
-                        precision,
-                        f"{r['states_per_s']:,.0f}",
-                        f"{r['pairs_per_s']:,.0f}",
-                        f"{r['batch_states_per_s']:,.0f}",
-                        *(f"{r[k] / r['total']:.0%}" for k in ("data", "targets", "gradient")),
-                    )
+                    for first in args.first_layer:
+                        r = measure(name, targets, data, precision, first, args)
+                        rates[data, precision, first] = r["states_per_s"]
+                        table.add_row(
+                            name,
+                            targets,
+                            data,
+                            precision,
+                            first,
+                            f"{r['states_per_s']:,.0f}",
+                            f"{r['pairs_per_s']:,.0f}",
+                            f"{r['batch_states_per_s']:,.0f}",
+                            *(f"{r[k] / r['total']:.0%}" for k in ("data", "targets", "gradient")),
+                        )
+            first = args.first_layer[0]
             ratios = []
             if len(args.data) == 2:
                 ratios += [
-                    ("device / cpu", p, rates["device", p] / rates["cpu", p])
+                    ("device / cpu", p, "", rates["device", p, first] / rates["cpu", p, first])
                     for p in args.precision
                 ]
             if len(args.precision) == 2:
                 ratios += [
-                    (d, "bf16 / fp32", rates[d, "bf16"] / rates[d, "fp32"]) for d in args.data
+                    (d, "bf16 / fp32", "", rates[d, "bf16", first] / rates[d, "fp32", first])
+                    for d in args.data
                 ]
-            for i, (data, precision, ratio) in enumerate(ratios):
+            if len(args.first_layer) == 2:
+                ratios += [
+                    (d, p, "ones / dense", rates[d, p, "ones"] / rates[d, p, "dense"])
+                    for d in args.data
+                    for p in args.precision
+                ]
+            for i, (data, precision, first_layer, ratio) in enumerate(ratios):
                 table.add_row(
-                    "", "", data, precision, f"{ratio:.2f}x", end_section=i == len(ratios) - 1
+                    "",
+                    "",
+                    data,
+                    precision,
+                    first_layer,
+                    f"{ratio:.2f}x",
+                    end_section=i == len(ratios) - 1,
                 )
     Console(width=160).print(table)
 
