@@ -648,3 +648,21 @@ def test_the_public_train_passes_callbacks_to_the_trainer(tmp_path):
     )
     assert record.calls == ["start", "step 1", "step 2", "end"]
     assert not summary.interrupted
+
+
+@pytest.mark.parametrize("backtrack", [True, False])
+@pytest.mark.parametrize("name", ["puzzle8", "puzzle35"])
+def test_compiled_sliding_walks_equal_the_numpy_loop(name, backtrack, monkeypatch):
+    from qsolve.training.data import HostData, walk_kernels
+
+    if walk_kernels() is None:
+        pytest.skip("numba is not installed")
+    domain = get_domain(name)
+    lengths = np.random.default_rng(0).integers(0, 120, size=300)
+    compiled = HostData(domain, rng=np.random.default_rng(5)).walks(lengths, backtrack)
+    monkeypatch.setenv("QSOLVE_COMPILED", "0")
+    looped = HostData(domain, rng=np.random.default_rng(5)).walks(lengths, backtrack)
+    for got, want in zip(compiled, looped, strict=True):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    assert np.all(domain.solvable(compiled[0]))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -37,6 +38,7 @@ import numpy as np
 
 from qsolve.domains import Domain, domain_reference, get_domain
 from qsolve.domains.base import walk_noise
+from qsolve.domains.sliding import SlidingPuzzle
 from qsolve.errors import QsolveError
 
 
@@ -403,6 +405,11 @@ class BatchMaker(Generic[A]):
         """``[N, R]`` bool: the walk domain's reverse moves that change each state."""
         raise NotImplementedError
 
+    def compiled_walks(self, lengths: A, backtrack: bool) -> tuple[A, A, A] | None:
+        """``walks`` (without ``moves``) in compiled code, the same states from the same draws,
+        where this path has such code for the domain; None otherwise."""
+        return None
+
     def reverse_step(self, states: A, moves: A) -> A:
         """``[N, D]``: reverse move ``moves[i]`` of the walk domain applied to ``states[i]``."""
         raise NotImplementedError
@@ -486,6 +493,10 @@ class BatchMaker(Generic[A]):
         applies).  Each time step moves the walks still under way (``under_way``); a list passed
         as ``moves`` receives each time step's ``[N]`` moves (-1 where a walk has ended).
         """
+        if moves is None:
+            done = self.compiled_walks(lengths, backtrack)
+            if done is not None:
+                return done
         arrays = self.arrays
         n = len(lengths)  # type: ignore[arg-type]
         order, steps = self.under_way(lengths)
@@ -640,6 +651,24 @@ class BatchMaker(Generic[A]):
         return self.with_actions(batch, self.arrays.smallest(q, count))
 
 
+_walk_kernels: list[Any] = []
+
+
+def walk_kernels() -> Any:
+    """The compiled walks (``_walk_jit``, numba), or None without numba or with
+    ``QSOLVE_COMPILED=0``; they make the same states from the same draws as the numpy loop."""
+    if os.environ.get("QSOLVE_COMPILED", "1") == "0":
+        return None
+    if not _walk_kernels:
+        try:
+            from qsolve.training import _walk_jit
+        except ImportError:
+            _walk_kernels.append(None)
+        else:
+            _walk_kernels.append(_walk_jit)
+    return _walk_kernels[0]
+
+
 class HostData(BatchMaker[np.ndarray]):
     """Batches made with numpy and the domain's own methods, for any domain (its networks'
     Q-values, for greedy actions, come from ``device``)."""
@@ -688,6 +717,28 @@ class HostData(BatchMaker[np.ndarray]):
         # ``Domain.random_walk``).
         actives = (np.flatnonzero(lengths > t) for t in range(int(lengths.max(initial=0))))
         return np.arange(len(lengths)), ((rows, len(rows)) for rows in actives)
+
+    def compiled_walks(
+        self, lengths: np.ndarray, backtrack: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        # The sliding puzzles' walks in compiled code where numba is installed: the loop makes
+        # about 30 numpy calls a time step, most of a step's time on puzzle48's long walks.
+        kernels = walk_kernels()
+        if kernels is None or not isinstance(self.walk, SlidingPuzzle):
+            return None
+        lengths = np.asarray(lengths, dtype=np.int64)
+        n = len(lengths)
+        states = self.goal_states(n)
+        # One draw for every time step's rows: the same numbers as one draw a time step.
+        noise = self.walk_noise(int(lengths.sum()))
+        penalty = np.zeros((5, 4), dtype=np.float32) if backtrack else self.undo_penalty
+        cost, last = self.arrays.zeros(n), self.arrays.full(n, -1)
+        walk = self.walk
+        kernels.sliding_walks(
+            states, lengths, noise, walk._on_board, walk._targets, penalty, self.reverse_costs,
+            cost, last,
+        )  # fmt: skip
+        return states, cost, last
 
     def reverse_applicable(self, states: np.ndarray) -> np.ndarray:
         return self.walk.reverse_applicable(states)
