@@ -164,17 +164,22 @@ def main() -> int:
         v["solve rate equal within noise"] and v["mean cost equal within noise"]
         for v in verdicts.values()
     )
+
+    def share(s: dict[str, float]) -> dict[str, float]:
+        """Solved, mean cost and the share at the reference's cost: "optimal", or "at_most_deepcubea"
+        where the reference is DeepCubeA's cost."""
+        at = "optimal" if reference == "optimum" else f"at_most_{reference}"
+        return {"solved": s["solved"], "mean_cost": s["mean_cost"], at: s["optimal"]}
+
     entry = {
         "set": f"{path} states {args.offset + 1}-{args.offset + len(states)}",
         "states": len(states),
         "max_nodes": max_nodes,
         "search": search,
         f"{reference}_mean_cost": round(float(optimal.mean()), 3),
-        "fp32": {k: summaries["fp32"][k] for k in ("solved", "mean_cost", "optimal")},
+        "fp32": share(summaries["fp32"]),
         **{
-            label.replace(" ", "_"): {
-                k: summaries[label][k] for k in ("solved", "mean_cost", "optimal")
-            }
+            label.replace(" ", "_"): share(summaries[label])
             for label in heuristics
             if label != "fp32"
         },

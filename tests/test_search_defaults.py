@@ -140,3 +140,15 @@ def test_the_shipped_puzzle24_model_solves_hard_states_with_its_defaults():
         end = domain.apply_moves(start, result.actions)
         assert domain.is_goal(end[None])[0]
         assert optimum <= result.cost == len(result.actions)
+
+
+def test_the_shipped_puzzle35_model_recommends_a_beam_and_its_solutions_replay():
+    domain = qsolve.domain("puzzle35")
+    heuristic = qsolve.load_heuristic("shipped", domain)
+    assert heuristic.search_defaults == {"algorithm": "beam", "beam_width": 10000}
+    starts = domain.random_walk(np.full(3, 60), np.random.default_rng(8))
+    # The recommended beam, narrowed to keep the test short: the width given wins.
+    results = qsolve.solve(domain, starts, heuristic=heuristic, beam_width=300)
+    for start, result in zip(starts, results, strict=True):
+        assert result.solved and result.cost == len(result.actions) <= 60
+        assert domain.is_goal(domain.apply_moves(start, result.actions)[None])[0]
