@@ -3,10 +3,11 @@ DeepCubeA test sets: cost, nodes, seconds, states stored and peak memory.
 
     python benchmarks/beam_vs_qstar.py [--sets cube3 puzzle24 puzzle35 puzzle48] [--count N]
                                        [--offset K] [--widths 100 1000 10000] [--time-limit S]
-                                       [--model DOMAIN=DIR] [--precision auto|fp32|int8]
+                                       [--qstar λ,B] [--model DOMAIN=DIR]
+                                       [--precision auto|fp32|int8]
 
-Each search (Q* as ``qsolve solve DOMAIN --state S`` runs it, or ``--algorithm beam --beam-width
-W``) runs in a child process of its own that loads the model, then solves the instances one at a
+Each search (Q* as ``qsolve solve DOMAIN --state S`` runs it, or with ``--qstar λ,B`` that weight
+and batch size, which a model that recommends a beam needs; or ``--algorithm beam --beam-width W``) runs in a child process of its own that loads the model, then solves the instances one at a
 time on one core.  Peak memory is the child's peak resident set (``ru_maxrss``) above what it held
 once the model was loaded and had evaluated a batch: the most any one of its searches added.
 ``stored`` is the count of states each search kept (Q*'s node store, beam's seen set, at most W
@@ -55,6 +56,7 @@ def measure(
     states: np.ndarray,
     time_limit: float,
     precision: str,
+    qstar: tuple[float, int] | None = None,
 ) -> dict[str, object]:
     """Run in a child process: solve each state alone with Q* (``width`` None) or a beam of
     ``width``; per instance (solved, cost, nodes, seconds, stored), and the peak memory added."""
@@ -68,6 +70,10 @@ def measure(
     options: dict[str, Any] = {"time_limit": time_limit}
     if width is not None:
         options |= {"algorithm": "beam", "beam_width": width}
+    elif qstar is not None:
+        options |= {"algorithm": "qstar", "weight": qstar[0], "batch_size": qstar[1]}
+    elif heuristic.search_defaults.get("algorithm") == "beam":
+        raise QsolveError(f"the {name} model recommends a beam: name Q*'s settings, --qstar λ,B")
     rows = []
     for state in states:
         started = time.perf_counter()
@@ -84,15 +90,17 @@ def measure(
         "rows": rows,
         "peak": peak_rss() - baseline,
         "network": f"{engine.name} {engine.precision}" if engine is not None else heuristic.name,
-        "search": search_label(heuristic, width),
+        "search": search_label(heuristic, width, qstar),
     }
 
 
-def search_label(heuristic: Heuristic, width: int | None) -> str:
-    """What ran: the model's recommended Q* settings, or the beam's width and ranking."""
+def search_label(heuristic: Heuristic, width: int | None, qstar: tuple[float, int] | None) -> str:
+    """What ran: Q*'s settings (``qstar``, else the model's), or the beam's width and ranking."""
     if width is not None:
         ranking = "pairs by Q" if getattr(heuristic, "q_in_one_pass", False) else "children by h"
         return f"beam W = {width:,} ({ranking})"
+    if qstar is not None:
+        return f"Q* λ = {qstar[0]:g}, B = {qstar[1]:,}"
     defaults = heuristic.search_defaults
     label = f"Q* λ = {defaults.get('weight', 1.0):g}, B = {defaults.get('batch_size', 1):,}"
     if "fallback_weight" in defaults:
@@ -107,10 +115,12 @@ def in_child(
     states: np.ndarray,
     time_limit: float,
     precision: str,
+    qstar: tuple[float, int] | None = None,
 ) -> dict[str, object]:
     """``measure`` in a fresh process, so that its peak memory is its own."""
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(measure, name, model, width, states, time_limit, precision).result()
+        job = pool.submit(measure, name, model, width, states, time_limit, precision, qstar)
+        return job.result()
 
 
 def main() -> int:
@@ -129,9 +139,21 @@ def main() -> int:
     parser.add_argument(
         "--time-limit", type=float, default=60.0, help="seconds per instance (default 60)"
     )
+    parser.add_argument(
+        "--qstar",
+        metavar="λ,B",
+        help="Q*'s weight and batch size (default: each model's recommended Q* search)",
+    )
     parser.add_argument("--model", action="append", default=[], metavar="DOMAIN=DIR")
     parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "int8"))
     args = parser.parse_args()
+    qstar = None
+    if args.qstar is not None:
+        try:
+            weight, batch = args.qstar.split(",")
+            qstar = (float(weight), int(batch))
+        except ValueError:
+            parser.error(f"--qstar takes λ,B (0.8,3000), got {args.qstar!r}")
     models = dict(item.split("=", 1) for item in args.model)
     console = Console(width=200)
     columns = (
@@ -155,7 +177,7 @@ def main() -> int:
                 raise QsolveError(f"--model {name}={model}: no such folder")
             states, reference, kind = read_reference_set(name, args.count, args.offset)
             for width in [None, *args.widths]:
-                r = in_child(name, model, width, states, args.time_limit, args.precision)
+                r = in_child(name, model, width, states, args.time_limit, args.precision, qstar)
                 row = summary(name, r, reference, kind)
                 print(f"{name}, {row[2]}: done", file=sys.stderr, flush=True)
                 table.add_row(*row)
