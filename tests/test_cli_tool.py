@@ -392,5 +392,5 @@ def test_heuristic_shipped_names_the_shipped_model_even_where_it_is_not_the_defa
     assert api.default_heuristic_name(sokoban) == "pushes"
     assert api.heuristic_name("shipped", sokoban) == str(api.shipped_model(sokoban))
     assert api.uses_network("shipped", sokoban) and not api.uses_network(None, sokoban)
-    code, _, err = run(capsys, "solve", "puzzle35", "--heuristic", "shipped", "--random-walk", "5")
-    assert code == 2 and one_line_error(err) and "no model is shipped for puzzle35" in err
+    code, _, err = run(capsys, "solve", "puzzle48", "--heuristic", "shipped", "--random-walk", "5")
+    assert code == 2 and one_line_error(err) and "no model is shipped for puzzle48" in err
