@@ -25,6 +25,7 @@ rank draws its share of the step from a stream of its own, (seed, t, world size,
 
 from __future__ import annotations
 
+import functools
 import math
 import multiprocessing
 import os
@@ -651,22 +652,21 @@ class BatchMaker(Generic[A]):
         return self.with_actions(batch, self.arrays.smallest(q, count))
 
 
-_walk_kernels: list[Any] = []
-
-
 def walk_kernels() -> Any:
     """The compiled walks (``_walk_jit``, numba), or None without numba or with
     ``QSOLVE_COMPILED=0``; they make the same states from the same draws as the numpy loop."""
     if os.environ.get("QSOLVE_COMPILED", "1") == "0":
         return None
-    if not _walk_kernels:
-        try:
-            from qsolve.training import _walk_jit
-        except ImportError:
-            _walk_kernels.append(None)
-        else:
-            _walk_kernels.append(_walk_jit)
-    return _walk_kernels[0]
+    return _walk_jit()
+
+
+@functools.cache
+def _walk_jit() -> Any:
+    try:
+        from qsolve.training import _walk_jit as module
+    except ImportError:
+        return None
+    return module
 
 
 class HostData(BatchMaker[np.ndarray]):
@@ -731,7 +731,7 @@ class HostData(BatchMaker[np.ndarray]):
         states = self.goal_states(n)
         # One draw for every time step's rows: the same numbers as one draw a time step.
         noise = self.walk_noise(int(lengths.sum()))
-        penalty = np.zeros((5, 4), dtype=np.float32) if backtrack else self.undo_penalty
+        penalty = np.zeros_like(self.undo_penalty) if backtrack else self.undo_penalty
         cost, last = self.arrays.zeros(n), self.arrays.full(n, -1)
         walk = self.walk
         kernels.sliding_walks(
