@@ -54,6 +54,13 @@ class SlidingPuzzle(Domain):
         self._targets = np.where(self._on_board, new_rows * size + new_cols, pos[:, None])
         self._flat_targets = self._targets.reshape(-1)  # [D * A]: entry blank * 4 + action
 
+    @property
+    def blank_moves(self) -> tuple[np.ndarray, np.ndarray]:
+        """``([D, 4] bool, [D, 4] int)``: for each blank position, which moves stay on the board,
+        and the cell the blank moves to (itself where the move does not apply).  The tables that
+        the device data path and the compiled walks step with."""
+        return self._on_board, self._targets
+
     def _index(self, states: np.ndarray) -> np.ndarray:
         """The Lehmer rank of the tile permutation (puzzle8's distance table)."""
         return lehmer_rank(states)
@@ -84,7 +91,7 @@ class SlidingPuzzle(Domain):
     def torch_ops(self, device: torch.device) -> TorchOps | None:
         from qsolve.domains.torch_ops import SlidingOps
 
-        return SlidingOps(self, device, self._on_board, self._targets)
+        return SlidingOps(self, device, *self.blank_moves)
 
     def solvable(self, states: np.ndarray) -> np.ndarray:
         """``[N]`` bool: which permutations can reach the goal (the parity invariant holds)."""

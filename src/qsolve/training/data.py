@@ -733,11 +733,10 @@ class HostData(BatchMaker[np.ndarray]):
         noise = self.walk_noise(int(lengths.sum()))
         penalty = np.zeros_like(self.undo_penalty) if backtrack else self.undo_penalty
         cost, last = self.arrays.zeros(n), self.arrays.full(n, -1)
-        walk = self.walk
+        on_board, targets = self.walk.blank_moves
         kernels.sliding_walks(
-            states, lengths, noise, walk._on_board, walk._targets, penalty, self.reverse_costs,
-            cost, last,
-        )  # fmt: skip
+            states, lengths, noise, on_board, targets, penalty, self.reverse_costs, cost, last
+        )
         return states, cost, last
 
     def reverse_applicable(self, states: np.ndarray) -> np.ndarray:
