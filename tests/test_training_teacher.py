@@ -72,6 +72,33 @@ def test_a_cube3_teacher_values_the_children_of_cube3_meta_actions():
     assert (meta.action_costs[batch.actions] == 3).any()  # meta-actions are among those checked
 
 
+def test_a_classical_teacher_gives_c_plus_its_value_of_the_child(tmp_path):
+    domain = get_domain("puzzle15")
+    batch = make_batch(domain, 3, 0, 60, 50, None)
+    teacher = load_teacher("manhattan", domain, CPU)
+    assert teacher.kind == "classical" and teacher.network is None
+    config = TrainConfig("puzzle15", "u", targets="teacher", teacher="manhattan")
+    y = compute_targets(domain, batch, None, None, config, CPU, teacher).numpy()  # type: ignore[arg-type]
+    manhattan = get_heuristic("manhattan", domain)
+    states = np.repeat(batch.states, batch.actions.shape[1], axis=0)
+    children = domain.step(states, batch.actions.ravel())
+    expected = (1.0 + manhattan.values(children)).reshape(batch.actions.shape)
+    expected[domain.is_goal(children).reshape(batch.actions.shape)] = 1.0
+    trained = batch.trained & ~batch.is_goal[:, None]
+    np.testing.assert_array_equal(y[trained], expected[trained])
+    for data in ("cpu", "device"):  # a run trains on them with either data path
+        run = train(
+            "puzzle8", tmp_path / data, steps=3, targets="teacher", teacher="manhattan",
+            data=data, batch_size=64, threads=1, eval_every=10_000, progress=False,
+        )  # fmt: skip
+        assert run.step == 3
+
+
+def test_a_classical_teacher_must_suit_the_domain(tmp_path):
+    with pytest.raises(QsolveError, match="only defined for sliding puzzles"):
+        train("cube2", tmp_path / "a", steps=1, targets="teacher", teacher="manhattan", **TINY)
+
+
 def test_init_from_copies_the_trunk_and_the_rows_of_actions_named_alike():
     meta, cube3 = get_domain("cube3-meta"), get_domain("cube3")
     source, _ = load_model(MODELS_DIR / "cube3-small", cube3)

@@ -56,7 +56,7 @@ class TrainConfig:
     )
     teacher: str | None = option(
         "with --targets teacher: a model folder or shipped model name of this domain or of the "
-        "domain its walks take (cube3 for cube3-meta)"
+        "domain its walks take (cube3 for cube3-meta), or a classical heuristic (manhattan)"
     )
     init_from: str | None = option(
         "start from this model's weights (folder or shipped model name, as --teacher): its "

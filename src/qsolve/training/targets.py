@@ -9,7 +9,8 @@
   action, B(s) + 2 c(a) otherwise; V(s) <= B(s).  No pass over the children, so a step costs
   1/A of a td step, and deep states get a value from the first step, not after d target updates.
 - ``capped``: min(td, walk): the TD target never above what the walk proves.
-- ``teacher``: c(s, a) + h_teacher(child), the values of another trained model (``teacher.py``).
+- ``teacher``: c(s, a) + h_teacher(child), the values of another trained model or of a classical
+  heuristic (``teacher.py``).
 """
 
 from __future__ import annotations
@@ -104,6 +105,10 @@ def teacher_targets(
         raise QsolveError("--targets teacher needs --teacher")
 
     def values(children: torch.Tensor) -> torch.Tensor:
+        if teacher.heuristic is not None:  # numpy, on the host
+            h = teacher.heuristic.values(children.cpu().numpy())
+            return torch.as_tensor(h, dtype=torch.float32).to(children.device)
+        assert teacher.network is not None
         out = evaluate(teacher.network, domain, children).float()
         if teacher.kind == "v":
             return out[:, 0]

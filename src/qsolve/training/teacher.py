@@ -10,6 +10,10 @@
 
 M is a model folder or the name of a shipped model.  Its domain must hold the same states as the
 one trained: the same domain, or the domain that domain's walks take (cube3 for cube3-meta).
+A teacher may also be a classical heuristic of the domain (``--teacher manhattan``): a network
+first fitted to an admissible heuristic starts bootstrapping from values below the cost-to-go
+everywhere, and TD targets raise them, rather than from a network's arbitrary values on states
+its targets have not reached yet (see experiments/training-runs/cpu-puzzle48/).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import torch
 
 from qsolve.domains import Domain, get_domain
 from qsolve.errors import QsolveError
+from qsolve.heuristics import CLASSICAL, Heuristic, get_heuristic
 from qsolve.networks.heuristic import load_model, read_config
 from qsolve.networks.resnet import Architecture, ResidualMLP
 from qsolve.paths import MODELS_DIR
@@ -28,11 +33,12 @@ from qsolve.paths import MODELS_DIR
 
 @dataclass
 class Teacher:
-    """A frozen network whose values make the targets."""
+    """A frozen network, or a classical heuristic, whose values make the targets."""
 
-    network: ResidualMLP
-    kind: str  # "q" or "v"
+    network: ResidualMLP | None
+    kind: str  # "q" or "v" (a network), "classical" (``heuristic``)
     same_domain: bool  # the student's applicability masks apply to its actions
+    heuristic: Heuristic | None = None  # the classical heuristic's cost-to-go of a state
 
 
 def model_folder(spec: str) -> Path:
@@ -65,7 +71,10 @@ def _compatible_domain(spec: str, domain: Domain, option: str) -> tuple[Path, Do
 
 
 def load_teacher(spec: str, domain: Domain, device: torch.device) -> Teacher:
-    """The teacher model ``spec`` for training ``domain``, frozen, on ``device``."""
+    """The teacher ``spec`` for training ``domain``: a model, frozen, on ``device``, or the
+    classical heuristic of that name (where no model folder has the name)."""
+    if spec in CLASSICAL and not Path(spec).is_dir():
+        return Teacher(None, "classical", True, get_heuristic(spec, domain))
     folder, own, config = _compatible_domain(spec, domain, "--teacher")
     if own.name != domain.name and not own.every_action_applies:
         raise QsolveError(f"--teacher {spec}: {own.name} has actions that do not always apply")
