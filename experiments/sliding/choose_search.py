@@ -1,5 +1,6 @@
-"""Candidate searches for a puzzle35 model on DeepCubeA states, one core, 60 s a state: how the
-shipped model's recommended search (beam, W = 10,000) was chosen, on held-out states 101-106.
+"""Candidate searches for a sliding-puzzle model on DeepCubeA states, one core, 60 s a state
+(``--set puzzle48 --time-limit 120`` for puzzle48): how the shipped puzzle35 model's recommended
+search (beam, W = 10,000) was chosen, on held-out states 101-106.
 
     python experiments/sliding/choose_search.py MODEL --offset 100 --count 6 [--precision int8]
         '{"algorithm": "beam", "beam_width": 3000}' '{"weight": 0.8, "batch_size": 3000}' ...
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--offset", type=int, default=100)
     parser.add_argument("--count", type=int, default=6)
     parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "int8"))
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds a state (60)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     domain = qsolve.domain(args.set)
@@ -44,7 +46,7 @@ def main() -> None:
         for state, ref in zip(states, reference, strict=True):
             started = time.perf_counter()
             [result] = qsolve.solve(
-                domain, state[None], heuristic=heuristic, time_limit=60, **options
+                domain, state[None], heuristic=heuristic, time_limit=args.time_limit, **options
             )
             if result.solved:
                 assert domain.is_goal(domain.apply_moves(state, result.actions)[None])[0]
