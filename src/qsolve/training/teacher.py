@@ -11,9 +11,9 @@
 M is a model folder or the name of a shipped model.  Its domain must hold the same states as the
 one trained: the same domain, or the domain that domain's walks take (cube3 for cube3-meta).
 A teacher may also be a classical heuristic of the domain (``--teacher manhattan``): a network
-first fitted to an admissible heuristic starts bootstrapping from values below the cost-to-go
-everywhere, and TD targets raise them, rather than from a network's arbitrary values on states
-its targets have not reached yet (see experiments/training-runs/cpu-puzzle48/).
+fitted to it starts TD training from values that rank deep states from the first step, rather
+than from one flat guess on the states its targets have not reached yet
+(experiments/training-runs/cpu-puzzle48-manhattan/ has what it did, and did not do, for puzzle48).
 """
 
 from __future__ import annotations
