@@ -23,6 +23,9 @@ class Heuristic:
     # "search": weight, batch_size; or algorithm "beam", weight, beam_width), the defaults of
     # ``qsolve.solve`` and ``qsolve solve``.
     search_defaults: dict[str, Any] = {}  # noqa: RUF012 (never mutated; replaced per instance)
+    # Whether some states get an infinite value (dead ends): such a heuristic cannot be a
+    # network's baseline (networks/encoding.py).
+    has_dead_ends: bool = False
 
     def __init__(self, domain: Domain) -> None:
         self.domain = domain

@@ -28,6 +28,7 @@ class Pushes(Heuristic):
     """Box-to-target push distances with a minimum-cost assignment (admissible)."""
 
     name = "pushes"
+    has_dead_ends = True
     # Batch A* (B = 100): a push bound is cheap next to Q*'s one child a pop, and A* with it at
     # λ = 1 is optimal; Q* with B = 1 took 3.4 s on the first Boxoban test level, A* 0.07 s.
     search_defaults = {"algorithm": "astar", "batch_size": 100}  # noqa: RUF012

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,8 +47,41 @@ def one_hot_columns(domain: Domain, states: torch.Tensor) -> torch.Tensor | None
 def evaluate(network: Any, domain: Domain, states: torch.Tensor) -> torch.Tensor:
     """``network`` on the one-hot encoding of ``[N, D]`` states already on their device: by the
     columns of the ones where the network takes them (``ResidualMLP.forward_ones``), so that
-    the one-hot input is never built."""
+    the one-hot input is never built.  A network with a baseline gets it added (float32)."""
     columns = one_hot_columns(domain, states)
     if columns is None or not hasattr(network, "forward_ones"):
-        return network(one_hot_tensor(domain, states))  # type: ignore[no-any-return]
-    return network.forward_ones(columns)  # type: ignore[no-any-return]
+        out = network(one_hot_tensor(domain, states))
+    else:
+        out = network.forward_ones(columns)
+    return with_baseline(network, states, out)
+
+
+def with_baseline(network: Any, states: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """``out``, the output of ``network`` on ``[N, D]`` states, plus its baseline if it has one
+    (``ResidualMLP.baseline``; a wrapped network's own), in float32."""
+    baseline: Baseline | None = getattr(getattr(network, "module", network), "baseline", None)
+    if baseline is None:
+        return out
+    added = baseline.estimates(states.cpu().numpy())
+    return out.float() + torch.from_numpy(added).to(out.device)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A classical heuristic h that a network's output is a residual over (``ResidualMLP``):
+    Q(s, a) = c(a) + h(child) + output, V(s) = h(s) + output."""
+
+    heuristic: Any  # a qsolve.heuristics.Heuristic of the network's domain
+    kind: str  # "q" or "v", the network's
+
+    @property
+    def name(self) -> str:
+        return str(self.heuristic.name)
+
+    def estimates(self, states: np.ndarray) -> np.ndarray:
+        """What the baseline adds to the output of ``[N, D]`` states, float32: ``[N, A]`` c(a) +
+        h(child) for a Q network (``inf`` where an action does not apply), ``[N, 1]`` h(s) for a
+        V network."""
+        if self.kind == "v":
+            return np.asarray(self.heuristic.values(states), dtype=np.float32)[:, None]
+        return np.asarray(self.heuristic.q_values(states), dtype=np.float32)

@@ -16,6 +16,7 @@ import torch
 from qsolve.domains.base import Domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics.base import Heuristic
+from qsolve.networks.encoding import Baseline
 from qsolve.networks.engines import Engine, int8_checked, make_engine
 from qsolve.networks.resnet import Architecture, ResidualMLP
 from qsolve.options import check_fits_in_memory
@@ -47,6 +48,7 @@ class NetworkHeuristic(Heuristic):
     or ``bf16`` (CUDA), or ``auto``: fp32, or int8 too if ``allow_int8`` (see ``int8_checked``).
     With ``symmetries``, every estimate is the mean of the network's over the domain's
     symmetries (``Domain.symmetries``): one pass over all the mapped states, |G| times the work.
+    A network with a baseline (``ResidualMLP.baseline``) has it added to its output.
     With a ``floor`` (an admissible classical heuristic), estimates are raised to it: Q(s, a) is
     at least c(s, a) + floor(child), and infinite where the floor calls the child a dead end;
     the child states are made for it (``Domain.expand``), the network still runs once a state.
@@ -86,6 +88,9 @@ class NetworkHeuristic(Heuristic):
         self.kind = kind
         self.q_in_one_pass = kind == "q"  # beam search ranks pairs by Q, else children by h
         self.heuristic_batch = max(1, int(heuristic_batch))
+        self.baseline: Baseline | None = model.baseline
+        if self.baseline is not None:
+            name = f"{name} over {self.baseline.name}"
         self.name = name if floor is None else f"{name}, floor {floor.name}"
         self.floor = floor
         self.symmetry_maps = domain.symmetries() if symmetries else []
@@ -99,11 +104,13 @@ class NetworkHeuristic(Heuristic):
 
     def _forward(self, states: np.ndarray) -> np.ndarray:
         """The network output ``[N, output_dim]`` float32 (averaged over the symmetries, if
-        any), in chunks of ``heuristic_batch``."""
+        any; plus the network's baseline, if it has one), in chunks of ``heuristic_batch``."""
         if self.symmetry_maps:
             out = self._symmetric_forward(states)
         else:
             out = self._plain_forward(states)
+        if self.baseline is not None:
+            out += self.baseline.estimates(states)
         return out * self.scale if self.scale != 1 else out
 
     def _plain_forward(self, states: np.ndarray) -> np.ndarray:
@@ -242,7 +249,30 @@ def load_model(path: str | Path, domain: Domain) -> tuple[ResidualMLP, dict[str,
             f"{file} is corrupted or does not match its config.json ({message})"
         ) from None
     model.eval()
+    baseline = config.get("baseline")
+    if baseline is not None:
+        model.baseline = make_baseline(
+            baseline, domain, str(config["kind"]), f"{Path(path) / CONFIG_FILE}: baseline"
+        )
     return model, config
+
+
+def make_baseline(name: object, domain: Domain, kind: str, what: str = "--baseline") -> Baseline:
+    """The classical heuristic ``name`` as a network's baseline; QsolveError (prefixed with
+    ``what``) unless it is one for ``domain`` that calls no state a dead end."""
+    from qsolve.heuristics import get_heuristic  # the classical ones import no torch
+
+    if not isinstance(name, str):
+        raise QsolveError(f"{what} must name a classical heuristic, got {name!r}")
+    try:
+        heuristic = get_heuristic(name, domain)
+    except QsolveError as error:
+        raise QsolveError(f"{what}: {error}") from None
+    if heuristic.has_dead_ends:
+        raise QsolveError(
+            f"{what}: {name} calls some states dead ends (infinite), so it cannot be a baseline"
+        )
+    return Baseline(heuristic, kind)
 
 
 def load_heuristic(

@@ -10,11 +10,17 @@ Layers are normalised with layer norm rather than DeepCubeA's batch norm: layer 
 running statistics, so the network computes the same function in training and in search, whatever
 the batch size (search often evaluates one state at a time).  The output goes through softplus,
 so every estimate is a non-negative cost-to-go.
+
+A network may have a *baseline*, a classical heuristic h its output is a residual over: then
+Q(s, a) = c(a) + h(child) + output(s, a) (V(s) = h(s) + output(s)), added outside the network
+(``encoding.evaluate`` in training, ``NetworkHeuristic`` in search), so the network learns only
+what h misses, and with an admissible h never estimates below it.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -100,6 +106,8 @@ class ResidualMLP(nn.Module):
         self.norm2 = nn.LayerNorm(arch.width2)
         self.blocks = nn.ModuleList(ResidualBlock(arch.width2) for _ in range(arch.blocks))
         self.head = nn.Linear(arch.width2, arch.output_dim)
+        # The classical heuristic the output is a residual over (``encoding.Baseline``), or None.
+        self.baseline: Any = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.front is not None:

@@ -62,6 +62,10 @@ class TrainConfig:
         "start from this model's weights (folder or shipped model name, as --teacher): its "
         "trunk, and the output rows of the actions named alike"
     )
+    baseline: str | None = option(
+        "learn the residual over this classical heuristic (manhattan): Q(s, a) = c + h(child) + "
+        "the network's non-negative output, which starts near 0"
+    )
     batch_size: int = option("states per training step", 1000, low=1, high=MAX_BATCH)
     lr: float = option("Adam learning rate", 1e-3, low=0.0, high=10.0)
     lr_decay: float = option(
@@ -147,6 +151,12 @@ class TrainConfig:
         if TARGET_KINDS[self.targets].needs_teacher != (self.teacher is not None):
             taught = " or ".join(k.name for k in TARGET_KINDS.values() if k.needs_teacher)
             raise QsolveError(f"--teacher and --targets {taught} go together")
+        if self.baseline is not None:
+            from qsolve.networks.heuristic import make_baseline
+
+            make_baseline(self.baseline, domain, self.kind)
+            if self.init_from is not None:
+                raise QsolveError("--baseline starts its residual at 0; it cannot take --init-from")
         if self.init_from is not None and self.resume:
             raise QsolveError("--init-from starts a new run; it cannot be combined with --resume")
         if SOURCE_KINDS[self.source].needs_press_masks and not hasattr(domain, "press_masks"):

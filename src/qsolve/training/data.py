@@ -770,12 +770,14 @@ class HostData(BatchMaker[np.ndarray]):
     def q_values(self, online: Any, states: np.ndarray, precision: str) -> np.ndarray:
         import torch
 
-        from qsolve.networks.encoding import one_hot
+        from qsolve.networks.encoding import one_hot, with_baseline
         from qsolve.training.precision import autocast
 
         device = self.device or torch.device("cpu")
         with torch.no_grad(), autocast(device, precision):
-            return online(one_hot(self.domain, states, device)).float().cpu().numpy()  # type: ignore[no-any-return]
+            out = online(one_hot(self.domain, states, device)).float()
+            out = with_baseline(online, torch.from_numpy(states), out)
+            return out.cpu().numpy()  # type: ignore[no-any-return]
 
 
 def make_batch(

@@ -195,10 +195,11 @@ class DeviceData(BatchMaker[torch.Tensor]):
         return self.ops.is_goal(states)
 
     def q_values(self, online: Any, states: torch.Tensor, precision: str) -> torch.Tensor:
+        from qsolve.networks.encoding import with_baseline
         from qsolve.training.precision import autocast
 
         with torch.no_grad(), autocast(self.device, precision):
-            return online(self.ops.encode(states)).float()  # type: ignore[no-any-return]
+            return with_baseline(online, states, online(self.ops.encode(states)).float())
 
     # -- sources -------------------------------------------------------------------------------
 

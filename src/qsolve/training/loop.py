@@ -45,6 +45,7 @@ from qsolve.networks.heuristic import (
     FORMAT,
     NetworkHeuristic,
     load_model,
+    make_baseline,
     read_config,
     resolve_device,
 )
@@ -303,6 +304,11 @@ class Trainer:
             self.state.seconds = float(info.get("train_seconds", 0.0))
         elif config.init_from is not None:
             init_weights(online, config.init_from, self.domain, config.kind)
+        elif config.baseline is not None:  # a fresh residual: the baseline's own estimates
+            torch.nn.init.zeros_(online.head.weight)
+            torch.nn.init.zeros_(online.head.bias)
+        if config.baseline is not None:
+            online.baseline = make_baseline(config.baseline, self.domain, config.kind)
         self.target = copy.deepcopy(online)
         if saved is not None:
             self.target.load_state_dict(saved["target"])
@@ -544,6 +550,7 @@ def _prepare(
         shipped = load_model(out, domain)
         if shipped[0].arch != arch:
             raise QsolveError(f"the model in {out} has architecture {shipped[0].arch}, not {arch}")
+        _check_baseline(config, shipped[0], f"the model in {out}")
     checkpoint.check_memory(arch, config)
     return saved, shipped
 
@@ -635,13 +642,26 @@ def _model_config(
         "train_seconds": round(state.seconds, 1),
         "eval": rates,
         "options": config.saved(),
+        **({"baseline": config.baseline} if config.baseline else {}),
         **inherited,
     }
 
 
+def _check_baseline(config: TrainConfig, model: ResidualMLP, what: str) -> None:
+    """Refuse to go on from a network learnt over another baseline than ``--baseline``'s: its
+    output means something else."""
+    theirs = None if model.baseline is None else model.baseline.name
+    if theirs != config.baseline:
+        raise QsolveError(
+            f"{what} was trained over baseline {theirs or 'none'}, not "
+            f"{config.baseline or 'none'} (--baseline)"
+        )
+
+
 def _check_resumable(config: TrainConfig, saved: dict[str, Any]) -> None:
     before = saved["config"]
-    for key in ("domain", "kind", "width1", "width2", "blocks", "conv_channels", "conv_layers"):
+    keys = ("domain", "kind", "width1", "width2", "blocks", "conv_channels", "conv_layers")
+    for key in (*keys, "baseline"):
         if (before.get(key) or 0) != (getattr(config, key) or 0):
             raise QsolveError(
                 f"--resume: the checkpoint in {config.out} has {key}={before.get(key)}, "

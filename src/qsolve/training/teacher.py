@@ -98,6 +98,11 @@ def init_weights(online: ResidualMLP, spec: str, domain: Domain, kind: str) -> i
     if config["kind"] != kind:
         raise QsolveError(f"--init-from {spec}: a {config['kind']} network, not a {kind} network")
     source, _ = load_model(folder, own)
+    if source.baseline is not None:
+        raise QsolveError(
+            f"--init-from {spec}: its network is a residual over {source.baseline.name}; "
+            "continue it with --resume from a copy of its folder instead"
+        )
     theirs, ours = source.arch, online.arch
     if (theirs.width1, theirs.width2, theirs.blocks) != (ours.width1, ours.width2, ours.blocks):
         raise QsolveError(
