@@ -66,7 +66,9 @@ def test_targets_value_children_with_the_baseline_added(tmp_path, kind):
         v_child = raw[:, 0] + manhattan.values(children)
     live = domain.applicable(children)
     if kind == "q":
-        np.testing.assert_allclose(added[live], (raw + manhattan.q_values(children))[live], rtol=1e-6)
+        np.testing.assert_allclose(
+            added[live], (raw + manhattan.q_values(children))[live], rtol=1e-6
+        )
     v_child = np.where(domain.is_goal(children), 0.0, v_child).reshape(batch.actions.shape)
     expected = domain.action_costs[batch.actions] + v_child
     if kind == "v":
