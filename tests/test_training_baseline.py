@@ -104,3 +104,11 @@ def test_a_baseline_is_checked_where_it_enters(tmp_path, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--baseline" in err
+
+
+def test_a_residual_run_trains_with_either_data_path(tmp_path):
+    for data in ("cpu", "device"):  # the device path adds the baseline on the host
+        run = train("puzzle8", tmp_path / data, steps=3, baseline="manhattan", data=data, **QUIET)
+        assert run.step == 3
+        network, _ = load_model(tmp_path / data, get_domain("puzzle8"))
+        assert network.baseline.name == "manhattan"

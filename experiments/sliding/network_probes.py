@@ -11,6 +11,12 @@ training-runs/cpu-puzzle35/ and cpu-puzzle48-manhattan/ (one core each):
         # the beam on random walks of 60 and 120 moves (3 each): solved, cost, nodes
     python experiments/sliding/network_probes.py mix MODEL --beta 0.5 [--width 3000] [--count 2]
         # puzzle48: a beam ranking pairs by beta Q + (1 - beta)(1 + manhattan(child)), 120 s
+    python experiments/sliding/network_probes.py noise manhattan --sigmas 0 0.5 1 2 [--offset 0]
+        # puzzle48: a beam of 10,000 over Manhattan plus noise of sd sigma that is a function of
+        # the (state, action) (a hash, so a state always gets the same), 120 s
+    python experiments/sliding/network_probes.py trace MODEL [--width 2000] [--offset 0]
+        # puzzle48: one beam, 120 s; each layer's smallest and mean Manhattan distance and
+        # smallest and mean estimate (min Q), every 15th layer
 """
 
 from __future__ import annotations
@@ -105,22 +111,89 @@ def mix(args: argparse.Namespace) -> None:
               f"{r.nodes_generated:,} nodes, {seconds:.1f} s", flush=True)  # fmt: skip
 
 
+class HashedNoise(Heuristic):
+    """Manhattan distance plus Gaussian noise of sd ``sigma`` drawn from a hash of each (state,
+    action): random, but the same every time the state is met."""
+
+    def __init__(self, domain, sigma: float) -> None:
+        super().__init__(domain)
+        self.manhattan = qsolve.load_heuristic("manhattan", domain)
+        self.sigma = sigma
+        rng = np.random.default_rng(0)
+        shape = (domain.state_dim, domain.num_actions)
+        self.weights = rng.integers(1, 2**62, size=shape, dtype=np.uint64)
+
+    def q_values(self, states: np.ndarray) -> np.ndarray:
+        q = self.manhattan.q_values(states)
+        h = (states.astype(np.uint64)[:, :, None] * self.weights[None]).sum(axis=1)  # wraps
+        h ^= h >> np.uint64(29)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(32)
+        u1 = ((h >> np.uint64(11)) & np.uint64((1 << 26) - 1)).astype(np.float64) / (1 << 26)
+        u2 = (h & np.uint64((1 << 11) - 1)).astype(np.float64) / (1 << 11)
+        z = np.sqrt(-2 * np.log(u1 + 1e-9)) * np.cos(2 * np.pi * u2)
+        return (q + self.sigma * z).astype(np.float32)
+
+
+def noise(args: argparse.Namespace) -> None:
+    domain = qsolve.domain("puzzle48")
+    states, reference, _ = read_reference_set("puzzle48", 1, args.offset)
+    for sigma in args.sigmas:
+        [r] = qsolve.solve(
+            domain, states, heuristic=HashedNoise(domain, sigma), algorithm="beam",
+            beam_width=args.width, time_limit=120,
+        )  # fmt: skip
+        print(f"sigma {sigma:g}: solved {r.solved}, cost {r.cost:g} (DeepCubeA "
+              f"{reference[0]:g}), {r.seconds:.1f} s", flush=True)  # fmt: skip
+
+
+def trace(args: argparse.Namespace) -> None:
+    domain = qsolve.domain("puzzle48")
+    states, reference, _ = read_reference_set("puzzle48", 1, args.offset)
+    net = qsolve.load_heuristic(args.model, domain, precision="int8")
+    manhattan = qsolve.load_heuristic("manhattan", domain)
+    layers = []
+
+    class Traced(Heuristic):
+        def q_values(self, states: np.ndarray) -> np.ndarray:
+            q = net.q_values(states)
+            m, v = manhattan.values(states), q.min(axis=1)
+            layers.append((len(states), m.min(), m.mean(), v.min(), v.mean()))
+            return q
+
+    [r] = qsolve.solve(
+        domain, states, heuristic=Traced(domain), algorithm="beam", beam_width=args.width,
+        time_limit=120,
+    )  # fmt: skip
+    print(f"solved {r.solved}, cost {r.cost:g} (DeepCubeA {reference[0]:g}), {len(layers)} layers")
+    print("layer states manhattan_min manhattan_mean estimate_min estimate_mean")
+    for i in range(0, len(layers), 15):
+        n, m_min, m_mean, v_min, v_mean = layers[i]
+        print(i, n, f"{m_min:g}", f"{m_mean:.1f}", f"{v_min:.1f}", f"{v_mean:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("probe", choices=("reflect", "timing", "walks", "mix"))
+    probes = {"reflect": reflect, "timing": timing, "walks": walks, "mix": mix, "noise": noise,
+              "trace": trace}  # fmt: skip
+    parser.add_argument("probe", choices=tuple(probes))
     parser.add_argument("model")
     parser.add_argument("--set", default=None, help="puzzle35 (reflect, timing), puzzle48 (walks)")
     parser.add_argument("--width", type=int, default=None)
-    parser.add_argument("--offset", type=int, default=100)
+    parser.add_argument("--offset", type=int, default=None, help="100 (timing), 0 (noise, trace)")
     parser.add_argument("--count", type=int, default=2)
     parser.add_argument("--beta", type=float, default=0.5)
+    parser.add_argument("--sigmas", type=float, nargs="+", default=[0.0, 0.5, 1.0, 2.0])
     args = parser.parse_args()
     torch.set_num_threads(1)
     defaults = {"reflect": ("puzzle35", 0), "timing": ("puzzle35", 10_000),
-                "walks": ("puzzle48", 1000), "mix": ("puzzle48", 3000)}  # fmt: skip
+                "walks": ("puzzle48", 1000), "mix": ("puzzle48", 3000),
+                "noise": ("puzzle48", 10_000), "trace": ("puzzle48", 2000)}  # fmt: skip
+    if args.offset is None:
+        args.offset = 100 if args.probe == "timing" else 0
     args.set = args.set or defaults[args.probe][0]
     args.width = args.width or defaults[args.probe][1]
-    {"reflect": reflect, "timing": timing, "walks": walks, "mix": mix}[args.probe](args)
+    probes[args.probe](args)
 
 
 if __name__ == "__main__":
