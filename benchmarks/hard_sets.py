@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 import qsolve
+from qsolve import api
 from qsolve.bench import read_reference_set, solve_each
 from qsolve.bench.report import machine
 from qsolve.errors import QsolveError
@@ -65,14 +66,19 @@ def measure(
     file, _, _, _ = SETS[name]
     states, reference, kind = read_reference_set(file, count, offset)
     domain = qsolve.domain(name)
-    heuristic = qsolve.load_heuristic(model, domain, precision=precision)
+    # A puzzle with no model of its own is reduced, as the command line does (puzzle48).
+    inner = api.reduction_target(domain, None, model)
+    heuristic = qsolve.load_heuristic(model, inner or domain, precision=precision)
     engine = getattr(heuristic, "engine", None)
+    network = f"{engine.name} {engine.precision}" if engine is not None else heuristic.name
+    if inner is not None:
+        network += f" (reduced to {inner.name})"
     rows = solve_each(domain, states, heuristic, time_limit=time_limit)
     solved = np.array([r[0] for r in rows])
     cost = np.array([r[1] for r in rows], dtype=float)
     return {
         "set": name,
-        "network": f"{engine.name} {engine.precision}" if engine is not None else heuristic.name,
+        "network": network,
         "n": len(rows),
         "solved": solved.mean(),
         "optimal": (solved & (cost <= reference + 1e-9)).mean() if kind == "optimum" else None,

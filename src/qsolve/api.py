@@ -10,10 +10,12 @@ from typing import Any
 import numpy as np
 
 from qsolve.domains import DOMAINS, Domain, get_domain
+from qsolve.domains.sliding import SlidingPuzzle
 from qsolve.errors import QsolveError
 from qsolve.heuristics import CLASSICAL, Heuristic, get_heuristic
 from qsolve.options import (
     ENGINES,
+    NO_REDUCTION,
     PRECISIONS,
     SEED,
     SolveOptions,
@@ -30,6 +32,7 @@ from qsolve.search import ALGORITHMS as CATALOG
 from qsolve.search import Algorithm, Limits, SearchResult
 from qsolve.search.common import Search, iter_lockstep, run_search
 from qsolve.search.fallback import with_fallback
+from qsolve.search.reduction import BORDER_WIDTH, reduction_steps
 
 # The names of the search algorithms (qsolve.search.ALGORITHMS has their records).
 ALGORITHMS = tuple(CATALOG)
@@ -65,6 +68,43 @@ def heuristic_name(spec: str | Path | None, domain: Domain) -> str:
             raise QsolveError(f"--heuristic shipped: no model is shipped for {domain.name}")
         return str(model)
     return str(spec)
+
+
+def reduction_target(
+    domain: Domain, reduce_to: str | None, heuristic: object = None
+) -> SlidingPuzzle | None:
+    """The smaller sliding puzzle that a search of ``domain`` reduces to (``reduce_to``: its
+    name, ``"off"``, or None: the default), or None for no reduction.  By default a sliding
+    puzzle reduces to the puzzle of a loaded ``heuristic`` that is smaller; and one with no
+    shipped model, searched with its default heuristic, to the largest smaller puzzle that has
+    one (puzzle48 to puzzle35)."""
+    if reduce_to == NO_REDUCTION:
+        return None
+    if not isinstance(domain, SlidingPuzzle):
+        if reduce_to is not None:
+            raise QsolveError(f"--reduce-to is for the sliding puzzles, not {domain.name}")
+        return None
+    if reduce_to is not None:
+        inner = get_domain(reduce_to)
+        if not isinstance(inner, SlidingPuzzle) or inner.size >= domain.size:
+            raise QsolveError(
+                f"--reduce-to {reduce_to}: {domain.name} reduces to a smaller sliding puzzle "
+                f"(puzzle8 to puzzle{(domain.size - 1) ** 2 - 1}), not {reduce_to}"
+            )
+        return inner
+    if isinstance(heuristic, Heuristic):
+        own = heuristic.domain
+        return own if isinstance(own, SlidingPuzzle) and own.size < domain.size else None
+    if heuristic is not None or shipped_model(domain) is not None:
+        return None
+    with_models = [
+        puzzle
+        for puzzle in (get_domain(name) for name in DOMAINS)
+        if isinstance(puzzle, SlidingPuzzle)
+        and puzzle.size < domain.size
+        and shipped_model(puzzle) is not None
+    ]
+    return max(with_models, key=lambda puzzle: puzzle.size, default=None)
 
 
 # The options' defaults, which load_heuristic's keywords take too.
@@ -304,7 +344,12 @@ def solve_iter(
         "parallel": chosen.parallel,
     }
     starts = as_states(domain, states)
-    h = load_heuristic(heuristic, domain, **chosen.heuristic_options())
+    inner = reduction_target(domain, chosen.reduce_to, heuristic)
+    if inner is None and chosen.border_width is not None:
+        raise QsolveError(
+            f"a border width is for a reduction (--reduce-to), and {domain.name} is not reduced"
+        )
+    h = load_heuristic(heuristic, inner or domain, **chosen.heuristic_options())
     # Left open: the heuristic's recommended settings (a model's config.json), else Q*, B = 1,
     # λ = 1; they are its recommended algorithm's, so another algorithm gets none of them.
     suggested = str(h.search_defaults.get("algorithm", "qstar"))
@@ -337,6 +382,8 @@ def solve_iter(
     )
     if checked["fallback"] is not None and optimal:
         raise QsolveError("a fallback weight does not combine with optimal search")
+    if inner is not None:
+        checked["reduction"] = (inner, chosen.border_width or BORDER_WIDTH)
     return _results(domain, starts, h, record, optimal, checked)
 
 
@@ -401,20 +448,30 @@ def _results(
     pairs = algorithm.ranks_pairs(h)
     evaluate = h.q_values if pairs else h.values
 
-    def make_search(start: np.ndarray) -> Search:
+    reduction = options.get("reduction")
+    searched = domain if reduction is None else reduction[0]
+
+    def make_search(start: np.ndarray, limits: Limits) -> Search:
         if algorithm.beam:
             width = options["beam_width"]
-            return algorithm.steps(domain, start, width, weight, limits, pairs)
+            return algorithm.steps(searched, start, width, weight, limits, pairs)
 
         def with_weight(w: float, budget: Limits) -> Search:
-            return algorithm.steps(domain, start, batch_size, w, optimal, budget)
+            return algorithm.steps(searched, start, batch_size, w, optimal, budget)
 
         if options["fallback"] is None:
             return with_weight(weight, limits)
         fallback_weight, after = options["fallback"]
         return with_fallback(with_weight, weight, fallback_weight, after, limits)
 
-    searches = (make_search(start) for start in starts)
+    def reduced(start: np.ndarray) -> Search:
+        assert isinstance(domain, SlidingPuzzle) and reduction is not None
+        inner, border_width = reduction
+        return reduction_steps(domain, inner, start, border_width, limits, make_search)
+
+    searches = (
+        make_search(start, limits) if reduction is None else reduced(start) for start in starts
+    )
     if parallel == 1:
         for search in searches:
             yield run_search(search, evaluate)

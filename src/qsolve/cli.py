@@ -463,7 +463,8 @@ def _solve(args: argparse.Namespace) -> int:
     chosen = solve_options(args)
     if "torch" in sys.modules or api.uses_network(args.heuristic, domain):
         set_torch_threads(args.threads)
-    heuristic = api.load_heuristic(args.heuristic, domain, **chosen.heuristic_options())
+    searched = api.reduction_target(domain, chosen.reduce_to, args.heuristic) or domain
+    heuristic = api.load_heuristic(args.heuristic, searched, **chosen.heuristic_options())
     starts = list(_starts(args, domain))
     report = Report(args, domain, starts)
     if args.ray is not None or args.out is not None:

@@ -23,6 +23,7 @@ import math
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from qsolve import api
 from qsolve.domains import Domain, domain_reference, get_domain
 from qsolve.errors import QsolveError
 from qsolve.heuristics import CLASSICAL, Heuristic
-from qsolve.options import SOLVE_THREADS, SolveOptions
+from qsolve.options import NO_REDUCTION, SOLVE_THREADS, SolveOptions
 from qsolve.search import SearchResult
 from qsolve.threads import set_torch_threads
 
@@ -108,7 +109,8 @@ def solve_chunk(
         payload = ray.get(boxed_payload[0])  # in a list, so that Ray does not fetch it per task
         if payload[0] == "files":
             set_torch_threads(threads)
-        loaded = (domain, _load(payload, domain, options))
+        searched = api.reduction_target(domain, options.reduce_to) or domain
+        loaded = (domain, _load(payload, searched, options))
         _LOADED[key] = loaded
     domain, heuristic = loaded
     return api.solve(domain, states, heuristic=heuristic, options=options)
@@ -155,6 +157,9 @@ def solve_stream(
     worker loads the heuristic with them.  Each instance is tried at most twice.
     """
     options = SolveOptions.of(options, **keywords)
+    # The workers get the reduction spelt out, since they get the heuristic loaded, not named.
+    inner = api.reduction_target(domain, options.reduce_to, heuristic)
+    options = replace(options, reduce_to=NO_REDUCTION if inner is None else inner.name)
     parallel = options.parallel
     ray = import_ray()
     n = len(states)
@@ -164,7 +169,7 @@ def solve_stream(
     try:
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         size = chunk_size or max(1, min(parallel, math.ceil(n / (CHUNKS_PER_WORKER * cpus))))
-        payload = ray.put(heuristic_payload(heuristic, domain))
+        payload = ray.put(heuristic_payload(heuristic, inner or domain))
         task = ray.remote(num_cpus=1, max_retries=0)(solve_chunk)
         key = uuid.uuid4().hex
         ref = domain_reference(domain)

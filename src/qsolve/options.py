@@ -94,6 +94,24 @@ def check_beam_width(value: object) -> int:
     return check_int("the beam width", value, 1, MAX_BEAM_WIDTH)
 
 
+def check_border_width(value: object) -> int:
+    """The abstract boards a reduction's border beam keeps per layer."""
+    return check_int("the border width", value, 1, MAX_BEAM_WIDTH)
+
+
+# --reduce-to: the word that turns the reduction of a board without a model off.
+NO_REDUCTION = "off"
+
+
+def check_reduce_to(value: object) -> str:
+    """A domain name, or ``NO_REDUCTION``; which names fit the puzzle is checked with it."""
+    if not isinstance(value, str) or not value:
+        raise QsolveError(
+            f"reduce_to must name a smaller sliding puzzle or be 'off', got {value!r}"
+        )
+    return value
+
+
 def check_weight(value: object) -> float:
     """The weight on the path cost."""
     return check_float("the weight", value, 0.0, 1.0)
@@ -212,6 +230,19 @@ class SolveOptions:
         "beam search: the W best new states kept per layer (default: the model's recommended "
         "width)",
         check=check_beam_width,
+        metavar="W",
+    )
+    reduce_to: str | None = option(
+        "sliding puzzles: place the first row and column until the board is this smaller "
+        "puzzle's (puzzle35 ...), then solve that with the heuristic and search given, which are "
+        "that puzzle's; 'off' never (default: a puzzle with no model of its own and no "
+        "--heuristic reduces to the largest smaller one that has a model: puzzle48 to puzzle35)",
+        check=check_reduce_to,
+        metavar="PUZZLE",
+    )
+    border_width: int | None = option(
+        "a reduction: the abstract boards its border beam keeps per layer (default 30,000)",
+        check=check_border_width,
         metavar="W",
     )
     batch_size: int | None = option(

@@ -88,6 +88,25 @@ class SlidingPuzzle(Domain):
         flat[targets] = 0
         return out
 
+    def border_tiles(self) -> np.ndarray:
+        """The tiles whose goal cell is in the first row or the first column (2n - 1 of them),
+        in increasing order: what a reduction to the (n - 1) x (n - 1) puzzle places first."""
+        tiles = np.arange(1, self.state_dim)
+        goal_cells = tiles - 1
+        return tiles[(goal_cells < self.size) | (goal_cells % self.size == 0)]
+
+    def inner_board(self, states: np.ndarray) -> np.ndarray:
+        """``[N, (n-1)^2]``: the (n - 1) x (n - 1) boards below the first row and right of the
+        first column of ``states`` (``[N, D]``, whose border tiles are placed), each tile renamed
+        to the tile of its goal cell on the smaller board.  The blank keeps its goal cell's
+        corner, so the smaller board's goal is this one's, and its moves are these moves."""
+        n = self.size
+        cells = np.array([r * n + c for r in range(1, n) for c in range(1, n)])
+        rename: np.ndarray = np.zeros(self.state_dim, dtype=self.dtype)
+        goal = np.concatenate([np.arange(1, self.state_dim), [0]])
+        rename[goal[cells]] = np.arange(1, len(cells) + 1) % len(cells)
+        return rename[states[:, cells]]
+
     def torch_ops(self, device: torch.device) -> TorchOps | None:
         from qsolve.domains.torch_ops import SlidingOps
 

@@ -65,6 +65,14 @@ class SeenStates:
     def __init__(self, start: np.ndarray) -> None:
         self.keys = state_keys(start[None, :]).copy()
 
+    @classmethod
+    def of_keys(cls, keys: np.ndarray) -> SeenStates:
+        """Seen states given by other keys than ``state_keys`` (any sortable ``[N]`` array of
+        distinct keys, such as hashes)."""
+        seen = cls.__new__(cls)
+        seen.keys = np.sort(keys)
+        return seen
+
     def __len__(self) -> int:
         return len(self.keys)
 
