@@ -13,8 +13,9 @@ once the model was loaded and had evaluated a batch: the most any one of its sea
 ``stored`` is the count of states each search kept (Q*'s node store, beam's seen set, at most W
 times the depth).  The sets are DeepCubeA's (``$QSOLVE_BENCHMARKS/deepcubea``, else
 ``../shared/benchmarks/deepcubea``): cube3 and puzzle24 with their optimal costs, puzzle35 and
-puzzle48 with DeepCubeA's own solution costs (``*-deepcubea-costs.txt``) as the reference.  A set
-whose domain has no shipped model is skipped unless ``--model DOMAIN=DIR`` names one.
+puzzle48 with DeepCubeA's own solution costs (``*-deepcubea-costs.txt``) as the reference.
+puzzle48, which has no model of its own, is reduced to puzzle35 as the command line does: each
+search is puzzle35's, run on the board left once the first row and column are placed.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from rich.console import Console
 from rich.table import Table
 
 import qsolve
+from qsolve import api
 from qsolve.bench import read_reference_set
 from qsolve.bench.report import machine
 from qsolve.errors import QsolveError
@@ -64,8 +66,13 @@ def measure(
 
     set_torch_threads(1)
     domain = qsolve.domain(name)
-    heuristic = qsolve.load_heuristic(model, domain, precision=precision)
-    heuristic.q_values(states)  # the engine's buffers and lazy set-up, before the baseline
+    # A puzzle with no model of its own is reduced, as the command line does (puzzle48): the
+    # searches below are then the smaller puzzle's, after the border is placed.
+    inner = api.reduction_target(domain, None, model)
+    searched = inner or domain
+    heuristic = qsolve.load_heuristic(model, searched, precision=precision)
+    # the engine's buffers and lazy set-up, before the baseline
+    heuristic.q_values(np.repeat(searched.goal[None, :], len(states), axis=0))
     baseline = peak_rss()
     options: dict[str, Any] = {"time_limit": time_limit}
     if width is not None:
@@ -90,7 +97,8 @@ def measure(
         "rows": rows,
         "peak": peak_rss() - baseline,
         "network": f"{engine.name} {engine.precision}" if engine is not None else heuristic.name,
-        "search": search_label(heuristic, width, qstar),
+        "search": search_label(heuristic, width, qstar)
+        + ("" if inner is None else f", after the border (reduced to {inner.name})"),
     }
 
 
@@ -167,12 +175,13 @@ def main() -> int:
     try:
         for name in args.sets:
             model = models.get(name)
-            if model is None and qsolve.shipped_model(qsolve.domain(name)) is None:
-                console.print(
-                    f"{name}: no shipped model yet (its training is running): skipped; "
-                    f"--model {name}=DIR measures a trained one"
-                )
-                continue
+            domain = qsolve.domain(name)
+            if model is None and api.reduction_target(domain, None) is None:
+                if qsolve.shipped_model(domain) is None:
+                    console.print(
+                        f"{name}: no shipped model: skipped; --model {name}=DIR measures one"
+                    )
+                    continue
             if model is not None and not Path(model).is_dir():
                 raise QsolveError(f"--model {name}={model}: no such folder")
             states, reference, kind = read_reference_set(name, args.count, args.offset)

@@ -24,6 +24,8 @@ def test_domains_lists_action_counts(capsys):
     assert "cube3-meta" in out and "1884" in out and "lightsout7" in out
     lightsout5 = next(line for line in out.splitlines() if "lightsout5" in line)
     assert "zero" in lightsout5 and "shipped Q network" in out  # no model: its classical one
+    puzzle48 = next(line for line in out.splitlines() if "puzzle48" in line)
+    assert "reduced to puzzle35" in puzzle48  # no model, and a smaller puzzle with one
 
 
 def test_json_solution_replays_to_the_goal(capsys):

@@ -493,8 +493,11 @@ def _domains() -> int:
 
     def described(domain: Domain) -> list[str]:
         shipped = api.shipped_model(domain) is not None
+        inner = api.reduction_target(domain, None)
         if shipped and domain.model_is_default:
             default = "shipped Q network"
+        elif inner is not None:
+            default = f"reduced to {inner.name}, with its shipped model (or --reduce-to off)"
         else:
             default = domain.default_heuristic + (" (or --heuristic shipped)" if shipped else "")
         return [str(domain.num_actions), str(domain.state_dim), default]
