@@ -22,7 +22,7 @@ from qsolve.cli import main
 from qsolve.domains import get_domain
 from qsolve.errors import QsolveError
 from qsolve.search.common import Limits
-from qsolve.search.reduction import place_border
+from qsolve.search.reduction import Border, place_border
 
 PUZZLE8 = get_domain("puzzle8")
 PUZZLE15 = get_domain("puzzle15")
@@ -78,6 +78,36 @@ def test_the_border_moves_place_the_border(seed, width):
     placed = PUZZLE24.apply_moves(start, moves)
     assert border_placed(PUZZLE24, placed)
     assert PUZZLE15.solvable(PUZZLE24.inner_board(placed[None, :]))[0]
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0.0, 0.45, 2.0]))
+def test_the_rest_distance_is_the_smaller_puzzles_manhattan_distance(seed, weight):
+    """Once the border is placed, the other tiles' Manhattan distance that the border beam weighs
+    is the Manhattan distance of the board left, as the smaller puzzle counts it."""
+    start = PUZZLE24.random_walk(np.array([300]), np.random.default_rng(seed))[0]
+    moves, *_ = place_border(PUZZLE24, start, 200, Limits(), time.perf_counter(), weight)
+    placed = PUZZLE24.apply_moves(start, moves)
+    assert border_placed(PUZZLE24, placed)
+    left = PUZZLE24.inner_board(placed[None, :])
+    manhattan = qsolve.load_heuristic("manhattan", PUZZLE15)
+    assert Border(PUZZLE24).rest(placed[None, :])[0] == manhattan.values(left)[0]
+
+
+def test_weighing_the_rest_leaves_a_less_scrambled_board():
+    """On puzzle24 walks, a weight on the other tiles' distance leaves boards of smaller total
+    Manhattan distance than no weight, for a few more border moves."""
+    starts = PUZZLE24.random_walk(np.full(8, 400), np.random.default_rng(11))
+    manhattan = qsolve.load_heuristic("manhattan", PUZZLE15)
+    left = {}
+    for weight in (0.0, 1.0):
+        total = 0.0
+        for start in starts:
+            moves, *_ = place_border(PUZZLE24, start, 300, Limits(), time.perf_counter(), weight)
+            inner = PUZZLE24.inner_board(PUZZLE24.apply_moves(start, moves)[None, :])
+            total += manhattan.values(inner)[0]
+        left[weight] = total
+    assert left[1.0] < left[0.0]
 
 
 def borders(start):

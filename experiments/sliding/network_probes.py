@@ -17,6 +17,11 @@ training-runs/cpu-puzzle35/ and cpu-puzzle48-manhattan/ (one core each):
     python experiments/sliding/network_probes.py trace MODEL [--width 2000] [--offset 0]
         # puzzle48: one beam, 120 s; each layer's smallest and mean Manhattan distance and
         # smallest and mean estimate (min Q), every 15th layer
+    python experiments/sliding/network_probes.py children MODEL --widths 3000 10000 \
+            [--offset 100] [--count 10]
+        # puzzle35: the beam ranking (node, action) pairs by Q (the default) at each width,
+        # against ranking every new child by its own min Q at a third of the width (about as
+        # many network inputs a layer): mean cost against DeepCubeA's, seconds, ONNX int8
 """
 
 from __future__ import annotations
@@ -172,10 +177,35 @@ def trace(args: argparse.Namespace) -> None:
         print(i, n, f"{m_min:g}", f"{m_mean:.1f}", f"{v_min:.1f}", f"{v_mean:.1f}")
 
 
+def children(args: argparse.Namespace) -> None:
+    from qsolve.search.beam import beam_search
+
+    domain = qsolve.domain(args.set)
+    states, reference, _ = read_reference_set(args.set, args.count, args.offset)
+    net = qsolve.load_heuristic(args.model, domain, precision="int8")
+    beam_search(domain, net, states[0], 10)  # the engine built before the clock runs
+    for width in args.widths:
+        for pairs, w in ((False, max(1, round(width / 3))), (True, width)):
+            costs, seconds = [], []
+            for state in states:
+                started = time.perf_counter()
+                r = beam_search(domain, net, state, w, pairs=pairs)
+                assert domain.is_goal(domain.apply_moves(state, r.actions)[None])[0]
+                costs.append(r.cost)
+                seconds.append(time.perf_counter() - started)
+            ranked = "pairs by Q" if pairs else "children by min Q"
+            print(
+                f"W = {w:,}, {ranked}: mean cost {np.mean(costs):.2f} against DeepCubeA's "
+                f"{reference.mean():.2f} ({np.mean(costs) / reference.mean():.4f}x), "
+                f"{np.mean(seconds):.1f} s a state; costs {[int(c) for c in costs]}",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     probes = {"reflect": reflect, "timing": timing, "walks": walks, "mix": mix, "noise": noise,
-              "trace": trace}  # fmt: skip
+              "trace": trace, "children": children}  # fmt: skip
     parser.add_argument("probe", choices=tuple(probes))
     parser.add_argument("model")
     parser.add_argument("--set", default=None, help="puzzle35 (reflect, timing), puzzle48 (walks)")
@@ -184,13 +214,15 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2)
     parser.add_argument("--beta", type=float, default=0.5)
     parser.add_argument("--sigmas", type=float, nargs="+", default=[0.0, 0.5, 1.0, 2.0])
+    parser.add_argument("--widths", type=int, nargs="+", default=[3000, 10_000])
     args = parser.parse_args()
     torch.set_num_threads(1)
     defaults = {"reflect": ("puzzle35", 0), "timing": ("puzzle35", 10_000),
                 "walks": ("puzzle48", 1000), "mix": ("puzzle48", 3000),
-                "noise": ("puzzle48", 10_000), "trace": ("puzzle48", 2000)}  # fmt: skip
+                "noise": ("puzzle48", 10_000), "trace": ("puzzle48", 2000),
+                "children": ("puzzle35", 0)}  # fmt: skip
     if args.offset is None:
-        args.offset = 100 if args.probe == "timing" else 0
+        args.offset = 100 if args.probe in ("timing", "children") else 0
     args.set = args.set or defaults[args.probe][0]
     args.width = args.width or defaults[args.probe][1]
     probes[args.probe](args)

@@ -6,6 +6,12 @@ python experiments/sliding/reduction.py borders --count 5 --widths 10000 30000 1
 python experiments/sliding/reduction.py targets --count 3 --offset 5 puzzle35 puzzle24
     # the whole reduction to each smaller puzzle, with its shipped model and recommended
     # search, 120 s a state: solved, mean cost against DeepCubeA's, seconds
+python experiments/sliding/reduction.py weights --count 5 --weights 0 0.3 0.45 0.6 [--solve]
+        [--inner-width W]
+    # the border beam's weight on the other tiles' Manhattan distance: moves to place the
+    # border, the Manhattan distance of the puzzle35 board left, and with --solve the whole
+    # cost (that board solved as the reduction solves it: puzzle35's model and recommended
+    # search, one core); the default weight (REST_WEIGHT) came from this
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import torch
 import qsolve
 from qsolve.bench import read_reference_set
 from qsolve.search.common import Limits
-from qsolve.search.reduction import place_border
+from qsolve.search.reduction import BORDER_WIDTH, place_border
 
 
 def borders(args: argparse.Namespace) -> None:
@@ -65,6 +71,49 @@ def targets(args: argparse.Namespace) -> None:
         )
 
 
+def weights(args: argparse.Namespace) -> None:
+    puzzle, smaller = qsolve.domain("puzzle48"), qsolve.domain("puzzle35")
+    states, reference, _ = read_reference_set("puzzle48", args.count, args.offset)
+    manhattan = qsolve.load_heuristic("manhattan", smaller)
+    model = qsolve.load_heuristic(None, smaller) if args.solve else None
+    walks, _, _ = read_reference_set("puzzle35", 100)
+    print(
+        f"(DeepCubeA's first 100 puzzle35 states: Manhattan distance "
+        f"{manhattan.values(walks).mean():.1f})",
+        flush=True,
+    )
+    for weight in args.weights:
+        moves, left, costs, seconds = [], [], [], []
+        for state in states:
+            started = time.perf_counter()
+            placed, *_ = place_border(
+                puzzle, state, BORDER_WIDTH, Limits(), started, rest_weight=weight
+            )
+            inner = puzzle.inner_board(puzzle.apply_moves(state, placed)[None, :])
+            moves.append(len(placed))
+            left.append(int(manhattan.values(inner)[0]))
+            if model is not None:
+                options = {"algorithm": "beam", "beam_width": args.inner_width}
+                [result] = (
+                    qsolve.solve(smaller, inner, heuristic=model, time_limit=None, **options)
+                    if args.inner_width
+                    else qsolve.solve(smaller, inner, heuristic=model, time_limit=None)
+                )
+                assert smaller.is_goal(smaller.apply_moves(inner[0], result.actions)[None])[0]
+                costs.append(len(placed) + result.cost)
+            seconds.append(time.perf_counter() - started)
+        line = (
+            f"weight {weight}: border {np.mean(moves):.1f} moves, the board left at Manhattan "
+            f"distance {np.mean(left):.1f}"
+        )
+        if costs:
+            line += (
+                f", cost {np.mean(costs):.2f} against DeepCubeA's {reference.mean():.2f} "
+                f"({np.mean(costs) / reference.mean():.3f}x)"
+            )
+        print(f"{line}, {np.mean(seconds):.1f} s a state; costs {costs or moves}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -72,12 +121,18 @@ def main() -> None:
     one.add_argument("--widths", nargs="+", type=int, default=[10_000, 30_000, 100_000])
     two = commands.add_parser("targets")
     two.add_argument("smaller", nargs="+")
-    for sub in (one, two):
+    three = commands.add_parser("weights")
+    three.add_argument("--weights", nargs="+", type=float, default=[0.0, 0.3, 0.45, 0.6])
+    three.add_argument("--solve", action="store_true", help="solve the board left too")
+    three.add_argument(
+        "--inner-width", type=int, help="solve it by a beam this wide (default: as recommended)"
+    )
+    for sub in (one, two, three):
         sub.add_argument("--count", type=int, default=5)
         sub.add_argument("--offset", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    {"borders": borders, "targets": targets}[args.command](args)
+    {"borders": borders, "targets": targets, "weights": weights}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,14 @@ then solve the (n - 1) x (n - 1) board that is left (``SlidingPuzzle.inner_board
 again down to the puzzle that has the heuristic; the smaller puzzle's search (any algorithm)
 runs as it would on its own puzzle, sharing the limits.
 
-The border is placed by a beam over abstract boards (the border tiles, the blank, and one
-filler for every other tile, so that states that differ only in other tiles are one state),
-ranked by the border tiles' Manhattan distance plus the blank's distance to the nearest
-misplaced border tile (where the next move of a border tile starts).  No network is needed, so
-each layer is a few numpy passes.  Solutions are not shortest: a reduction commits to the border
-before it looks at the rest.
+The border is placed by a beam whose duplicates are abstract boards (the border tiles, the blank,
+and one filler for every other tile, so that states that differ only in other tiles are one
+state: of those, the layer keeps the one whose other tiles lie closest to their goals).  It ranks
+by the border tiles' Manhattan distance plus the blank's distance to the nearest misplaced border
+tile (where the next move of a border tile starts), plus ``REST_WEIGHT`` times the other tiles'
+Manhattan distance, so that of two ways to place the border the one that leaves the smaller
+board less scrambled goes first.  No network is needed, so each layer is a few numpy passes.
+Solutions are not shortest: a reduction commits to the border before it searches the rest.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ from qsolve.search.common import Limits, Search, SearchResult
 # (experiments/sliding/reduction.py borders).
 BORDER_WIDTH = 30_000
 
+# The weight of the other tiles' Manhattan distance in the border beam's ranking: on puzzle48's
+# DeepCubeA states 101-120 (the board left solved by puzzle35's beam of 1,000), weights 0, 0.3,
+# 0.45 and 0.6 cost 331.9, 322.9, 321.1 and 334.3 moves (experiments/sliding/reduction.py
+# weights); 0.3 stays clear of the cliff above 0.45, where the border's moves outgrow the gain.
+REST_WEIGHT = 0.3
+
 
 class Border:
     """The abstract boards of an n x n puzzle for placing its first row and column: tile values
@@ -44,6 +52,10 @@ class Border:
         # [value, cell]: the Manhattan distance of a border tile at the cell from its goal cell
         self.distance = np.zeros((len(tiles) + 2, d), dtype=np.int32)
         self.distance[1 : len(tiles) + 1] = between[tiles - 1]
+        # [tile, cell]: the same for the other tiles (0 for the blank and the border tiles)
+        others = np.setdiff1d(np.arange(1, d), tiles)
+        self.rest_distance = np.zeros((d, d), dtype=np.int32)
+        self.rest_distance[others] = between[others - 1]
         self.between = between  # [cell, cell]
         self.cells = np.arange(d)
         # Keys of boards: a random linear hash mod 2**64 (a collision, about one in 10**12 at
@@ -56,6 +68,11 @@ class Border:
         """``[N, D]``: the Manhattan distance of each cell's border tile from its goal (0 for
         the blank and the other tiles)."""
         return self.distance[boards, self.cells]
+
+    def rest(self, states: np.ndarray) -> np.ndarray:
+        """``[N]``: the Manhattan distance of the tiles other than the border's (``[N, D]``
+        boards with their tiles, not abstract)."""
+        return self.rest_distance[states, self.cells].sum(axis=1)
 
     def estimate(self, boards: np.ndarray, apart: np.ndarray) -> np.ndarray:
         """``[N]``: the border tiles' Manhattan distance plus the blank's distance to the nearest
@@ -71,16 +88,23 @@ class Border:
 
 
 def place_border(
-    puzzle: SlidingPuzzle, start: np.ndarray, width: int, limits: Limits, started: float
+    puzzle: SlidingPuzzle,
+    start: np.ndarray,
+    width: int,
+    limits: Limits,
+    started: float,
+    rest_weight: float = REST_WEIGHT,
 ) -> tuple[list[int] | None, int, int, int, str | None]:
     """Moves that place the first row and column of ``start`` ([D]), by a beam of ``width``
-    abstract boards a layer; (moves or None, nodes generated, layers, boards stored, why it
-    stopped unsolved).  ``limits`` count from ``started``."""
+    boards a layer, distinct as abstract boards, ranked with ``rest_weight`` on the other
+    tiles' distance; (moves or None, nodes generated, layers, boards stored, why it stopped
+    unsolved).  ``limits`` count from ``started``."""
     border = Border(puzzle)
-    boards = border.abstract[start][None, :]
-    if not border.apart(boards).any():
+    boards = np.asarray(start)[None, :]
+    abstract = border.abstract[boards]
+    if not border.apart(abstract).any():
         return [], 1, 0, 1, None
-    seen = SeenStates.of_keys(border.keys(boards))
+    seen = SeenStates.of_keys(border.keys(abstract))
     layers = Layers()
     nodes, depth = 1, 0
     while len(boards):
@@ -88,18 +112,22 @@ def place_border(
         if reason:
             return None, nodes, depth, len(seen), reason
         depth += 1
-        children, mask = puzzle.expand(boards)  # the moves act on abstract boards as on tiles
+        children, mask = puzzle.expand(boards)
         parents, actions = np.nonzero(mask)
         children = children[parents, actions]
         nodes += len(children)
-        apart = border.apart(children)
+        abstract = border.abstract[children]
+        apart = border.apart(abstract)
+        rest = border.rest(children)
         done = np.flatnonzero(~apart.any(axis=1))
-        if len(done):
-            path = layers.path(int(parents[done[0]]), int(actions[done[0]]))
-            return path, nodes, depth, len(seen), None
-        keys = border.keys(children)
-        new = seen.first_new(keys)
-        estimate = border.estimate(children[new], apart[new])
+        if len(done):  # of the placed borders, the one that leaves the least scrambled board
+            i = done[np.argmin(rest[done])]
+            return layers.path(int(parents[i]), int(actions[i])), nodes, depth, len(seen), None
+        keys = border.keys(abstract)
+        # Of the children that are one abstract board, the first in this order: the least rest.
+        order = np.argsort(rest, kind="stable")
+        new = order[seen.first_new(keys[order])]
+        estimate = border.estimate(abstract[new], apart[new]) + rest_weight * rest[new]
         keep = new[best(estimate.astype(np.float64), width)]
         seen.add(keys[keep])
         layers.add(parents[keep], actions[keep])
