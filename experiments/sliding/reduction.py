@@ -93,12 +93,9 @@ def weights(args: argparse.Namespace) -> None:
             moves.append(len(placed))
             left.append(int(manhattan.values(inner)[0]))
             if model is not None:
-                options = {"algorithm": "beam", "beam_width": args.inner_width}
-                [result] = (
-                    qsolve.solve(smaller, inner, heuristic=model, time_limit=None, **options)
-                    if args.inner_width
-                    else qsolve.solve(smaller, inner, heuristic=model, time_limit=None)
-                )
+                width = args.inner_width
+                options = {"algorithm": "beam", "beam_width": width} if width else {}
+                [result] = qsolve.solve(smaller, inner, heuristic=model, time_limit=None, **options)
                 assert smaller.is_goal(smaller.apply_moves(inner[0], result.actions)[None])[0]
                 costs.append(len(placed) + result.cost)
             seconds.append(time.perf_counter() - started)
